@@ -160,15 +160,18 @@ impl fmt::Display for KeyError {
         match self {
             KeyError::Empty => f.write_str("the key is empty"),
             KeyError::WrongPrefix { expected, found } => {
-                write!(f, "expected a key starting with '{expected}', found '{found}'")
+                write!(
+                    f,
+                    "expected a key starting with '{expected}', found '{found}'"
+                )
             }
             KeyError::SecretWherePublicExpected => f.write_str(
                 "this is a secret key (AGE-SECRET-KEY-…); give the public key (age1…) \
                  and keep the secret key on the caseworker's machine",
             ),
-            KeyError::PublicWhereSecretExpected => {
-                f.write_str("this is a public key (age1…); an identity (AGE-SECRET-KEY-1…) is needed")
-            }
+            KeyError::PublicWhereSecretExpected => f.write_str(
+                "this is a public key (age1…); an identity (AGE-SECRET-KEY-1…) is needed",
+            ),
             KeyError::Malformed(reason) => write!(f, "not a valid age X25519 key: {reason}"),
             KeyError::NoIdentityInFile => {
                 f.write_str("the identity file holds no AGE-SECRET-KEY-1… line")
@@ -211,10 +214,9 @@ pub fn seal(plaintext: &[u8], recipients: &[Recipient]) -> Result<Vec<u8>, SealE
     if recipients.is_empty() {
         return Err(SealError::NoRecipients);
     }
-    let encryptor = age::Encryptor::with_recipients(
-        recipients.iter().map(|r| &r.0 as &dyn age::Recipient),
-    )
-    .map_err(|err| SealError::Encrypt(err.to_string()))?;
+    let encryptor =
+        age::Encryptor::with_recipients(recipients.iter().map(|r| &r.0 as &dyn age::Recipient))
+            .map_err(|err| SealError::Encrypt(err.to_string()))?;
     // age adds a header of about 100 bytes a recipient, a nonce and a 16-byte tag a 64 KiB chunk.
     let mut out = Vec::with_capacity(plaintext.len() + 64 + 100 * recipients.len());
     let mut writer = encryptor
@@ -250,11 +252,18 @@ mod tests {
 
     #[test]
     fn each_recipient_opens_alone_and_others_cannot() {
-        let (a, b, stranger) = (Identity::generate(), Identity::generate(), Identity::generate());
+        let (a, b, stranger) = (
+            Identity::generate(),
+            Identity::generate(),
+            Identity::generate(),
+        );
         let sealed = seal(b"hei kommunen", &[a.recipient(), b.recipient()]).unwrap();
         assert!(sealed.starts_with(b"age-encryption.org/v1\n"));
         assert!(!sealed.windows(12).any(|w| w == b"hei kommunen"));
-        assert_eq!(&open(&sealed, &[a.clone()]).unwrap()[..], b"hei kommunen");
+        assert_eq!(
+            &open(&sealed, std::slice::from_ref(&a)).unwrap()[..],
+            b"hei kommunen"
+        );
         assert_eq!(&open(&sealed, &[b]).unwrap()[..], b"hei kommunen");
         assert!(matches!(
             open(&sealed, &[stranger]),
@@ -297,7 +306,11 @@ mod tests {
             ),
         ];
         for (input, expected) in cases {
-            assert_eq!(input.parse::<Recipient>().unwrap_err(), expected, "{input:?}");
+            assert_eq!(
+                input.parse::<Recipient>().unwrap_err(),
+                expected,
+                "{input:?}"
+            );
         }
         let broken = format!("{}x", &public[..public.len() - 1]);
         assert!(matches!(

@@ -77,19 +77,19 @@ impl Keyring {
             }
             let line_no = Some(index + 1);
             let mut parts = line.split_whitespace();
-            let (Some(id), Some(hex_key), None) = (parts.next(), parts.next(), parts.next())
-            else {
+            let (Some(id), Some(hex_key), None) = (parts.next(), parts.next(), parts.next()) else {
                 return Err(VaultKeyError::Line {
                     line: index + 1,
                     reason: "expected two words: a key id and 64 hexadecimal characters".into(),
                 });
             };
-            let key = Zeroizing::new(crate::hex::decode(hex_key).ok_or_else(|| {
-                VaultKeyError::Line {
-                    line: index + 1,
-                    reason: format!("key '{id}' is not hexadecimal"),
-                }
-            })?);
+            let key =
+                Zeroizing::new(
+                    crate::hex::decode(hex_key).ok_or_else(|| VaultKeyError::Line {
+                        line: index + 1,
+                        reason: format!("key '{id}' is not hexadecimal"),
+                    })?,
+                );
             ring.push(id, &key, line_no)?;
         }
         if ring.keys.is_empty() {
@@ -103,7 +103,10 @@ impl Keyring {
         check_id(id, None)?;
         let mut key = Zeroizing::new([0u8; KEY_LEN]);
         crate::random_bytes(&mut key[..]).map_err(|_| VaultKeyError::NoRandomness)?;
-        Ok(Zeroizing::new(format!("{id} {}\n", crate::hex::encode(&key[..]))))
+        Ok(Zeroizing::new(format!(
+            "{id} {}\n",
+            crate::hex::encode(&key[..])
+        )))
     }
 
     fn push(&mut self, id: &str, key: &[u8], line: Option<usize>) -> Result<(), VaultKeyError> {
@@ -315,8 +318,14 @@ mod tests {
         assert_eq!(rotated.current_id(), "k2");
         assert_eq!(&before[2..4], b"k1");
         assert_eq!(&after[2..4], b"k2");
-        assert_eq!(&rotated.decrypt(ROW, &before).unwrap()[..], b"ola@example.no");
-        assert_eq!(&rotated.decrypt(ROW, &after).unwrap()[..], b"ola@example.no");
+        assert_eq!(
+            &rotated.decrypt(ROW, &before).unwrap()[..],
+            b"ola@example.no"
+        );
+        assert_eq!(
+            &rotated.decrypt(ROW, &after).unwrap()[..],
+            b"ola@example.no"
+        );
         assert_eq!(
             old.decrypt(ROW, &after).unwrap_err(),
             VaultError::UnknownKey("k2".into())
@@ -330,15 +339,24 @@ mod tests {
         let ct = ring.encrypt(ROW, b"secret").unwrap();
         for other in [
             Place { row: "abd", ..ROW },
-            Place { column: "email", ..ROW },
-            Place { table: "replies", ..ROW },
+            Place {
+                column: "email",
+                ..ROW
+            },
+            Place {
+                table: "replies",
+                ..ROW
+            },
         ] {
             assert_eq!(ring.decrypt(other, &ct).unwrap_err(), VaultError::Failed);
         }
         // Same key bytes under another id: relabelling the ciphertext must not open it.
         let mut relabelled = ct.clone();
         relabelled[3] = b'1';
-        assert_eq!(ring.decrypt(ROW, &relabelled).unwrap_err(), VaultError::Failed);
+        assert_eq!(
+            ring.decrypt(ROW, &relabelled).unwrap_err(),
+            VaultError::Failed
+        );
         let mut flipped = ct.clone();
         *flipped.last_mut().unwrap() ^= 1;
         assert_eq!(ring.decrypt(ROW, &flipped).unwrap_err(), VaultError::Failed);
@@ -369,6 +387,11 @@ mod tests {
             VaultKeyError::DuplicateId("2026a".into())
         );
         let hex_key = line.split_whitespace().nth(1).unwrap();
-        assert!(!Keyring::parse(&format!("k1 {hex_key}00")).unwrap_err().to_string().contains(hex_key));
+        assert!(
+            !Keyring::parse(&format!("k1 {hex_key}00"))
+                .unwrap_err()
+                .to_string()
+                .contains(hex_key)
+        );
     }
 }

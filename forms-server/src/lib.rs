@@ -1,1 +1,25 @@
-pub fn x(){}
+//! The forms backend of a Norwegian municipality, as a library; `forms` is a thin binary
+//! over it (see [`cli`]).
+//!
+//! The map, a concern a module (ARCHITECTURE.md has the whole picture):
+//!
+//! - [`schema`]: the schema language: load, check, validate answers.
+//! - [`submission`]: the way of a submission: validate, seal, store, receipt.
+//! - [`caseworker`]: tokens, queue access, and the caseworker's `pull` client.
+//! - [`store`]: SQLite and PostgreSQL behind one interface, with group commit.
+//! - [`web`]: TLS, routes, pages, JSON API. Thin: parse, call the domain, render.
+//! - [`config`], [`clock`], [`i18n`], [`dev`], [`cli`].
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod caseworker;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod dev;
+pub mod i18n;
+pub mod schema;
+pub mod store;
+pub mod submission;
+pub mod web;

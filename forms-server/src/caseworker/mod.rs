@@ -1,0 +1,204 @@
+//! Caseworkers and their queues: tokens, who may see what, and the domain side of the
+//! caseworker API (list, fetch sealed, mark done), each step written to the audit log.
+//!
+//! A token is 32 random bytes shown once; the store keeps only its SHA-256. A
+//! caseworker sees only the queues they were added to. The server hands out sealed
+//! payloads as stored; decryption happens on the caseworker's machine ([`pull`]).
+//!
+//! Must never: log a token, or let one queue's caseworker reach another queue's
+//! submissions.
+
+pub mod pull;
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::clock::Timestamp;
+use crate::store::{
+    AuditEntry, Caseworker, Op, Status, Store, StoreError, SubmissionMeta, actions,
+};
+
+const TOKEN_PREFIX: &str = "fcw_";
+
+/// The SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    forms_crypto::hex::encode(&Sha256::digest(token.trim().as_bytes()))
+}
+
+/// Issues a token for a new caseworker of `queues`. The token is returned once.
+pub async fn add(
+    store: &Store,
+    name: &str,
+    queues: &[String],
+    now: Timestamp,
+) -> Result<(String, Zeroizing<String>), CaseworkerError> {
+    let mut secret = Zeroizing::new([0u8; 32]);
+    forms_crypto::random_bytes(&mut secret[..]).map_err(|_| CaseworkerError::Random)?;
+    let token = Zeroizing::new(format!(
+        "{TOKEN_PREFIX}{}",
+        forms_crypto::hex::encode(&secret[..])
+    ));
+    let id = register(store, name, queues, &token_hash(&token), now).await?;
+    Ok((id, token))
+}
+
+/// Registers a caseworker under an existing token hash (used by `forms dev` to keep a
+/// token file valid across a fresh database).
+pub async fn register(
+    store: &Store,
+    name: &str,
+    queues: &[String],
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<String, CaseworkerError> {
+    let id = crate::submission::random_id().ok_or(CaseworkerError::Random)?;
+    store
+        .write(vec![
+            Op::AddCaseworker {
+                id: id.clone(),
+                name: name.to_string(),
+                token_hash: token_hash.to_string(),
+                queues: queues.to_vec(),
+                created_at: now,
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: "admin".into(),
+                action: actions::CASEWORKER_ADDED,
+                submission_id: None,
+                queue: None,
+            }),
+        ])
+        .await?;
+    Ok(id)
+}
+
+/// The caseworker a bearer token belongs to.
+pub async fn authenticate(store: &Store, token: &str) -> Result<Caseworker, CaseworkerError> {
+    let token = token.trim();
+    if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
+        return Err(CaseworkerError::Unauthenticated);
+    }
+    store
+        .caseworker_by_token_hash(&token_hash(token))
+        .await?
+        .ok_or(CaseworkerError::Unauthenticated)
+}
+
+fn actor(caseworker: &Caseworker) -> String {
+    format!("caseworker:{}", caseworker.id)
+}
+
+/// The submissions of one of the caseworker's queues.
+pub async fn list(
+    store: &Store,
+    caseworker: &Caseworker,
+    queue: &str,
+    status: Option<Status>,
+    now: Timestamp,
+) -> Result<Vec<SubmissionMeta>, CaseworkerError> {
+    if !caseworker.queues.iter().any(|q| q == queue) {
+        return Err(CaseworkerError::Forbidden);
+    }
+    let items = store.list_queue(queue, status).await?;
+    store
+        .write(vec![Op::Audit(AuditEntry {
+            at: now,
+            actor: actor(caseworker),
+            action: actions::QUEUE_LISTED,
+            submission_id: None,
+            queue: Some(queue.to_string()),
+        })])
+        .await?;
+    Ok(items)
+}
+
+/// A submission's sealed payload, if it is in one of the caseworker's queues.
+pub async fn fetch_sealed(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    now: Timestamp,
+) -> Result<(SubmissionMeta, Vec<u8>), CaseworkerError> {
+    let (meta, sealed) = visible(store, caseworker, id).await?;
+    store
+        .write(vec![Op::Audit(AuditEntry {
+            at: now,
+            actor: actor(caseworker),
+            action: actions::SUBMISSION_FETCHED,
+            submission_id: Some(meta.id.clone()),
+            queue: Some(meta.queue.clone()),
+        })])
+        .await?;
+    Ok((meta, sealed))
+}
+
+/// Marks a submission done.
+pub async fn mark_done(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    store
+        .write(vec![
+            Op::SetStatus {
+                id: meta.id.clone(),
+                status: Status::Done,
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: actor(caseworker),
+                action: actions::SUBMISSION_DONE,
+                submission_id: Some(meta.id),
+                queue: Some(meta.queue),
+            }),
+        ])
+        .await?;
+    Ok(())
+}
+
+/// Another queue's submission answers exactly like a missing one, so ids cannot be
+/// probed across queues.
+async fn visible(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+) -> Result<(SubmissionMeta, Vec<u8>), CaseworkerError> {
+    match store.sealed(id).await? {
+        Some((meta, sealed)) if caseworker.queues.contains(&meta.queue) => Ok((meta, sealed)),
+        _ => Err(CaseworkerError::NotFound),
+    }
+}
+
+#[derive(Debug)]
+pub enum CaseworkerError {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Random,
+    Store(StoreError),
+}
+
+impl From<StoreError> for CaseworkerError {
+    fn from(err: StoreError) -> Self {
+        CaseworkerError::Store(err)
+    }
+}
+
+impl fmt::Display for CaseworkerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaseworkerError::Unauthenticated => f.write_str("missing or unknown token"),
+            CaseworkerError::Forbidden => f.write_str("not a caseworker of this queue"),
+            CaseworkerError::NotFound => f.write_str("no such submission in your queues"),
+            CaseworkerError::Random => f.write_str("no randomness for the token"),
+            CaseworkerError::Store(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+impl std::error::Error for CaseworkerError {}

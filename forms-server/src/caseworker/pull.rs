@@ -1,0 +1,219 @@
+//! `forms caseworker pull`: the caseworker's side, run on their own machine.
+//!
+//! Fetches the new submissions of the caseworker's queues over the HTTPS API and opens
+//! them locally with the caseworker's age identity, writing for each a JSON file and a
+//! plain-text rendering named by its reference number. The identity is read here and
+//! never sent anywhere. Files are written with mode 0600 and atomically, and a
+//! submission already written is not fetched again.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use forms_crypto::seal::Identity;
+use serde::Deserialize;
+
+use crate::submission::Payload;
+
+/// Where and how to pull.
+pub struct PullOptions {
+    pub server: String,
+    pub token: String,
+    pub identities: Vec<Identity>,
+    pub out: PathBuf,
+    /// An extra trusted root certificate (PEM), such as `forms dev`'s own.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// What a pull did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PullReport {
+    /// References written in this run.
+    pub written: Vec<String>,
+    /// Already present in the output folder, not fetched again.
+    pub skipped: usize,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    queues: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ListItem {
+    id: String,
+    reference: String,
+}
+
+#[derive(Debug)]
+pub enum PullError {
+    Http(String),
+    Server { status: u16, detail: String },
+    Open { reference: String, reason: String },
+    Write { path: PathBuf, reason: String },
+}
+
+impl fmt::Display for PullError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PullError::Http(reason) => write!(f, "cannot reach the server: {reason}"),
+            PullError::Server { status, detail } => {
+                write!(f, "the server answered {status}: {detail}")
+            }
+            PullError::Open { reference, reason } => {
+                write!(f, "cannot open submission {reference}: {reason}")
+            }
+            PullError::Write { path, reason } => {
+                write!(f, "cannot write {}: {reason}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for PullError {}
+
+/// An HTTPS client for the caseworker API: TLS only, no redirects, timeouts.
+pub fn client(ca_pem: Option<&[u8]>) -> Result<reqwest::Client, PullError> {
+    let mut builder = reqwest::Client::builder()
+        .https_only(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60));
+    if let Some(pem) = ca_pem {
+        let cert = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| PullError::Http(format!("the CA file is not a PEM certificate: {e}")))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|e| PullError::Http(e.to_string()))
+}
+
+async fn get(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<reqwest::Response, PullError> {
+    let response = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| PullError::Http(e.to_string()))?;
+    check(response).await
+}
+
+/// Turns an error status into [`PullError::Server`] with the problem's detail.
+pub async fn check(response: reqwest::Response) -> Result<reqwest::Response, PullError> {
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let status = response.status().as_u16();
+    let detail = response
+        .json::<serde_json::Value>()
+        .await
+        .ok()
+        .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(String::from))
+        .unwrap_or_default();
+    Err(PullError::Server { status, detail })
+}
+
+pub async fn pull(options: &PullOptions) -> Result<PullReport, PullError> {
+    let client = client(options.ca_pem.as_deref())?;
+    let base = options.server.trim_end_matches('/');
+    std::fs::create_dir_all(&options.out).map_err(|e| PullError::Write {
+        path: options.out.clone(),
+        reason: e.to_string(),
+    })?;
+    let me: Me = get(
+        &client,
+        &format!("{base}/api/v1/caseworker/me"),
+        &options.token,
+    )
+    .await?
+    .json()
+    .await
+    .map_err(|e| PullError::Http(e.to_string()))?;
+    let mut report = PullReport::default();
+    for queue in &me.queues {
+        let items: Vec<ListItem> = get(
+            &client,
+            &format!("{base}/api/v1/queues/{queue}/submissions?status=new"),
+            &options.token,
+        )
+        .await?
+        .json()
+        .await
+        .map_err(|e| PullError::Http(e.to_string()))?;
+        for item in items {
+            if !is_safe_name(&item.reference) {
+                return Err(PullError::Open {
+                    reference: item.reference.chars().take(20).collect(),
+                    reason: "the reference is not a safe file name".into(),
+                });
+            }
+            let json_path = options.out.join(format!("{}.json", item.reference));
+            if json_path.exists() {
+                report.skipped += 1;
+                continue;
+            }
+            let sealed = get(
+                &client,
+                &format!("{base}/api/v1/submissions/{}/sealed", item.id),
+                &options.token,
+            )
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))?;
+            let payload =
+                open_payload(&sealed, &options.identities).map_err(|reason| PullError::Open {
+                    reference: item.reference.clone(),
+                    reason,
+                })?;
+            let json = serde_json::to_vec_pretty(&payload).map_err(|e| PullError::Open {
+                reference: item.reference.clone(),
+                reason: e.to_string(),
+            })?;
+            write_private(
+                &options.out.join(format!("{}.txt", item.reference)),
+                payload.to_text().as_bytes(),
+            )?;
+            // The JSON file last: its presence means the submission is complete here.
+            write_private(&json_path, &json)?;
+            report.written.push(item.reference);
+        }
+    }
+    Ok(report)
+}
+
+/// Opens a sealed payload with the caseworker's identities and parses it.
+pub fn open_payload(sealed: &[u8], identities: &[Identity]) -> Result<Payload, String> {
+    let plaintext = forms_crypto::seal::open(sealed, identities).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&plaintext).map_err(|e| format!("not a submission payload: {e}"))
+}
+
+fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Writes a file readable by its owner only, atomically (a temporary file renamed).
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), PullError> {
+    use std::io::Write;
+    let err = |e: std::io::Error| PullError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let tmp = path.with_extension("partial");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(err)?;
+    file.write_all(bytes).map_err(err)?;
+    file.sync_all().map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}

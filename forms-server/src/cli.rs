@@ -1,0 +1,384 @@
+//! The `forms` command: a thin shell over the library.
+//!
+//! Parses arguments, sets up logging, and calls one function per command. Every error
+//! ends the process with a message on standard error and a non-zero exit status.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use forms_crypto::seal::Identity;
+
+use crate::caseworker::{self, pull};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, LogFormat};
+use crate::dev::{self, DevOptions, DevPaths};
+use crate::schema::Catalog;
+use crate::store::Store;
+use crate::web::{self, BuildOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "forms",
+    version,
+    about = "Secure electronic forms for Norwegian municipalities"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Everything local on one command: certificate, SQLite, dev keys. Not for production.
+    Dev {
+        /// Where certificate, database and dev keys are kept.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Loopback address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// The form schemas.
+        #[arg(long, default_value = "form-schemas")]
+        schemas: PathBuf,
+    },
+    /// Run in production from a configuration file.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Check form schemas: every mistake with file, line and column.
+    Check { dir: PathBuf },
+    /// Make a caseworker's age identity and print its public key.
+    Keygen {
+        /// Where to write the identity (created with mode 0600; never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Administration: caseworkers and their tokens.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The caseworker's tools, run on the caseworker's own machine.
+    Caseworker {
+        #[command(subcommand)]
+        command: CaseworkerCommand,
+    },
+}
+
+/// Which store an admin command works on.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct StoreArgs {
+    /// The data folder of `forms dev`.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The configuration file of `forms serve`.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Caseworkers.
+    Caseworker {
+        #[command(subcommand)]
+        command: AdminCaseworkerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCaseworkerCommand {
+    /// Add a caseworker to one or more queues and print their token (shown once).
+    Add {
+        #[arg(long = "queue", required = true)]
+        queues: Vec<String>,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The schemas that declare the queues (with --data-dir; --config names its own).
+        #[arg(long, default_value = "form-schemas")]
+        schemas: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct ServerArgs {
+    /// The server's base URL, e.g. https://skjema.kommune.no
+    #[arg(long)]
+    server: String,
+    /// A file holding the caseworker's token.
+    #[arg(long)]
+    token_file: PathBuf,
+    /// An extra root certificate to trust (PEM), e.g. `forms dev`'s data/tls/cert.pem.
+    #[arg(long)]
+    ca: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum CaseworkerCommand {
+    /// Fetch new submissions of your queues and decrypt them here.
+    Pull {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Your age identity file. It never leaves this machine.
+        #[arg(long)]
+        identity: PathBuf,
+        /// Where to write the decrypted submissions.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Mark a submission done.
+    Done {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The submission's id (from `pull`'s JSON file).
+        #[arg(long)]
+        id: String,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// Runs the command line; the binary's `main` is just this.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("forms: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Dev {
+            data_dir,
+            listen,
+            schemas,
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(dev::run(DevOptions {
+                data_dir,
+                listen,
+                schemas,
+            }))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { config } => {
+            let config = Config::load(&config).map_err(|e| e.to_string())?;
+            init_logging(config.log.format);
+            runtime()?.block_on(async {
+                let app = web::build(
+                    &config,
+                    BuildOptions {
+                        clock: Arc::new(SystemClock),
+                        dev_recipients: None,
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                let addr = app.local_addr().map_err(|e| e.to_string())?;
+                tracing::info!(%addr, "serving HTTPS");
+                app.serve().await;
+                Ok::<_, String>(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { dir } => match Catalog::load_dir(&dir) {
+            Ok(catalog) => {
+                println!(
+                    "{}: {} forms and {} queues, no errors",
+                    dir.display(),
+                    catalog.forms().count(),
+                    catalog.queues().count()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(errors) => {
+                for error in &errors {
+                    println!("{error}");
+                }
+                println!("{} error(s)", errors.len());
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Command::Keygen { out } => keygen(&out),
+        Command::Admin {
+            command:
+                AdminCommand::Caseworker {
+                    command:
+                        AdminCaseworkerCommand::Add {
+                            queues,
+                            name,
+                            store,
+                            schemas,
+                        },
+                },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_add_caseworker(&queues, &name, &store, &schemas))
+        }
+        Command::Caseworker { command } => runtime()?.block_on(caseworker_command(command)),
+    }
+}
+
+fn keygen(out: &Path) -> Result<ExitCode, String> {
+    if out.exists() {
+        return Err(format!(
+            "{} exists; not overwriting an identity",
+            out.display()
+        ));
+    }
+    let identity = Identity::generate();
+    let now = SystemClock.now().rfc3339();
+    pull::write_private(out, identity.to_identity_file(&now).as_bytes())
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "Identity written to {} (keep it on this machine only).",
+        out.display()
+    );
+    eprintln!("Public key, for queues.yaml:");
+    println!("{}", identity.recipient());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The database URL and schema folder an admin command works on.
+fn store_location(args: &StoreArgs, schemas: &Path) -> Result<(String, PathBuf), String> {
+    match (&args.data_dir, &args.config) {
+        (Some(dir), _) => Ok((DevPaths::new(dir).database_url(), schemas.to_path_buf())),
+        (None, Some(config)) => {
+            let config = Config::load(config).map_err(|e| e.to_string())?;
+            let url = config
+                .database_url()
+                .map_err(|e| e.to_string())?
+                .to_string();
+            Ok((url, config.schemas))
+        }
+        (None, None) => Err("give --data-dir or --config".into()),
+    }
+}
+
+async fn admin_add_caseworker(
+    queues: &[String],
+    name: &str,
+    args: &StoreArgs,
+    schemas: &Path,
+) -> Result<ExitCode, String> {
+    let (url, schemas) = store_location(args, schemas)?;
+    let catalog = Catalog::load_dir(&schemas).map_err(|errors| {
+        format!(
+            "the schemas in {} have {} error(s); run forms check",
+            schemas.display(),
+            errors.len()
+        )
+    })?;
+    for queue in queues {
+        if catalog.queue(queue).is_none() {
+            let known: Vec<String> = catalog.queues().map(|q| q.id.to_string()).collect();
+            return Err(format!(
+                "no queue '{queue}'; the queues are: {}",
+                known.join(", ")
+            ));
+        }
+    }
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let (id, token) = caseworker::add(&store, name, queues, SystemClock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    store.close().await;
+    eprintln!(
+        "Caseworker {id} added to {}. Their token, shown only now:",
+        queues.join(", ")
+    );
+    println!("{}", *token);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_token(path: &Path) -> Result<zeroize::Zeroizing<String>, String> {
+    std::fs::read_to_string(path)
+        .map(|t| zeroize::Zeroizing::new(t.trim().to_string()))
+        .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))
+}
+
+fn read_ca(path: Option<&Path>) -> Result<Option<Vec<u8>>, String> {
+    path.map(|p| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display())))
+        .transpose()
+}
+
+async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, String> {
+    match command {
+        CaseworkerCommand::Pull {
+            server,
+            identity,
+            out,
+        } => {
+            let text =
+                zeroize::Zeroizing::new(std::fs::read_to_string(&identity).map_err(|e| {
+                    format!("cannot read the identity {}: {e}", identity.display())
+                })?);
+            let identities =
+                Identity::parse_file(&text).map_err(|e| format!("{}: {e}", identity.display()))?;
+            let options = pull::PullOptions {
+                server: server.server,
+                token: read_token(&server.token_file)?.to_string(),
+                identities,
+                out: out.clone(),
+                ca_pem: read_ca(server.ca.as_deref())?,
+            };
+            let report = pull::pull(&options).await.map_err(|e| e.to_string())?;
+            println!(
+                "{} new submission(s) written to {}; {} already there",
+                report.written.len(),
+                out.display(),
+                report.skipped
+            );
+            for reference in &report.written {
+                println!("  {reference}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Done { server, id } => {
+            let client = pull::client(read_ca(server.ca.as_deref())?.as_deref())
+                .map_err(|e| e.to_string())?;
+            let token = read_token(&server.token_file)?;
+            let url = format!(
+                "{}/api/v1/submissions/{id}/done",
+                server.server.trim_end_matches('/')
+            );
+            let response = client
+                .post(url)
+                .bearer_auth(token.as_str())
+                .send()
+                .await
+                .map_err(|e| format!("cannot reach the server: {e}"))?;
+            pull::check(response).await.map_err(|e| e.to_string())?;
+            println!("{id} marked done");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Configuration: one TOML file, typed, with unknown keys refused.
+//!
+//! Secrets never sit in the file: the database URL may come from `FORMS_DATABASE_URL`
+//! and the vault keys from a key file or `FORMS_VAULT_KEYS`. Relative paths are taken
+//! from the config file's folder. Key material is checked as the configuration loads, and
+//! a mistake stops start-up with a message naming the key and what is wrong.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use forms_crypto::vault::Keyring;
+use serde::Deserialize;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The HTTPS address, e.g. `0.0.0.0:443`.
+    pub listen: SocketAddr,
+    /// The folder of form schemas and `queues.yaml`.
+    pub schemas: PathBuf,
+    pub tls: TlsFiles,
+    #[serde(default)]
+    pub database: Database,
+    #[serde(default)]
+    pub vault: Vault,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// `sqlite:///var/lib/forms/forms.db` or `postgres://…`. `FORMS_DATABASE_URL` wins.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vault {
+    /// A key file (see `forms_crypto::vault`). `FORMS_VAULT_KEYS` (the file's content)
+    /// wins.
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Json,
+    Text,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads and checks a config file, with the environment's overrides applied.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        let mut config: Config =
+            toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        if let Ok(url) = std::env::var("FORMS_DATABASE_URL") {
+            config.database.url = Some(url);
+        }
+        config.database_url()?;
+        config.keyring()?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.schemas);
+        resolve(&mut self.tls.cert);
+        resolve(&mut self.tls.key);
+        if let Some(key_file) = &mut self.vault.key_file {
+            resolve(key_file);
+        }
+    }
+
+    pub fn database_url(&self) -> Result<&str, ConfigError> {
+        self.database.url.as_deref().ok_or_else(|| {
+            ConfigError("no database: set [database] url or FORMS_DATABASE_URL".into())
+        })
+    }
+
+    /// The vault keys, from `FORMS_VAULT_KEYS` or the key file.
+    pub fn keyring(&self) -> Result<Keyring, ConfigError> {
+        let (text, source) = match std::env::var("FORMS_VAULT_KEYS") {
+            Ok(text) => (
+                zeroize::Zeroizing::new(text),
+                "FORMS_VAULT_KEYS".to_string(),
+            ),
+            Err(_) => {
+                let path = self.vault.key_file.as_ref().ok_or_else(|| {
+                    ConfigError("no vault keys: set [vault] key_file or FORMS_VAULT_KEYS".into())
+                })?;
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!(
+                        "cannot read vault key file {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                (zeroize::Zeroizing::new(text), path.display().to_string())
+            }
+        };
+        Keyring::parse(&text).map_err(|e| ConfigError(format!("vault keys in {source}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_and_bad_vault_keys_stop_loading() {
+        let dir = std::env::temp_dir().join(format!("forms-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let base = "listen = \"127.0.0.1:8443\"\nschemas = \"form-schemas\"\n\
+                    [tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\
+                    [database]\nurl = \"sqlite://forms.db\"\n[vault]\nkey_file = \"vault.keys\"\n";
+        let path = dir.join("forms.toml");
+
+        std::fs::write(dir.join("vault.keys"), "k1 abcd\n").unwrap();
+        std::fs::write(&path, base).unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("vault key 'k1' has 2 bytes"), "{err}");
+
+        let line = Keyring::generate_key_line("k1").unwrap();
+        std::fs::write(dir.join("vault.keys"), line.as_bytes()).unwrap();
+        let config = Config::load(&path).unwrap();
+        assert_eq!(config.tls.cert, dir.join("cert.pem"));
+        assert_eq!(config.limits.max_body_bytes, 65536);
+        assert_eq!(config.log.format, LogFormat::Json);
+
+        std::fs::write(&path, format!("{base}\n[limits]\nmax_body = 1\n")).unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("unknown field `max_body`"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

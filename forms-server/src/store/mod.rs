@@ -1,0 +1,489 @@
+//! Storage: one interface over SQLite (the embedded default) and PostgreSQL (several
+//! server instances against one database).
+//!
+//! Owns the database schema (sqlx migrations beside this file, one set per backend, run
+//! at start-up), every query, and durability: [`Store::write`] returns only after the
+//! transaction is committed to disk.
+//!
+//! Every write goes through one writer task a process, which gathers the jobs that
+//! arrived while it was committing and commits them together (group commit). A disk
+//! allows only so many fsyncs a second; sharing them lets throughput grow with load
+//! while each job still waits for its own durable commit. A batch that fails is retried
+//! job by job, so one bad job never takes others down with it.
+//!
+//! Must never: store an answer, identity number, e-mail address or token in the clear.
+//! Submissions arrive sealed; tokens arrive hashed.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::Timestamp;
+
+/// Jobs gathered into one commit, at most.
+const MAX_BATCH: usize = 256;
+/// Jobs that may wait for the writer before callers wait for room.
+const QUEUE_DEPTH: usize = 4096;
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the backend's pool. The SQL is the same text for both
+/// backends: SQLite accepts PostgreSQL's `$1` parameters.
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// The status of a submission in its queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    New,
+    Done,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Done => "done",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "new" => Ok(Status::New),
+            "done" => Ok(Status::Done),
+            other => Err(StoreError::Corrupt(format!("unknown status '{other}'"))),
+        }
+    }
+}
+
+/// A submission to store: metadata and the sealed answers.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub id: String,
+    pub reference: String,
+    pub form_id: String,
+    pub schema_sha256: String,
+    pub queue: String,
+    pub received_at: Timestamp,
+    pub retain_until: Timestamp,
+    pub sealed: Vec<u8>,
+}
+
+/// What a caseworker may see without decrypting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionMeta {
+    pub id: String,
+    pub reference: String,
+    pub form_id: String,
+    pub queue: String,
+    pub status: Status,
+    pub received_at: Timestamp,
+}
+
+/// One line of the audit log. Ids and references only, never content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: &'static str,
+    pub submission_id: Option<String>,
+    pub queue: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caseworker {
+    pub id: String,
+    pub name: String,
+    pub queues: Vec<String>,
+}
+
+/// One change to the database. A job is a list of these, applied in one transaction.
+#[derive(Debug, Clone)]
+pub enum Op {
+    InsertSubmission(NewSubmission),
+    SetStatus {
+        id: String,
+        status: Status,
+    },
+    Audit(AuditEntry),
+    AddCaseworker {
+        id: String,
+        name: String,
+        token_hash: String,
+        queues: Vec<String>,
+        created_at: Timestamp,
+    },
+}
+
+#[derive(Debug)]
+pub enum StoreError {
+    /// A unique value (such as a reference number) is taken.
+    Conflict,
+    /// The database could not be reached or refused the work.
+    Database(String),
+    /// Stored data is not what this version expects.
+    Corrupt(String),
+    /// The writer has stopped (the server is shutting down).
+    Closed,
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Conflict => f.write_str("a unique value is already taken"),
+            StoreError::Database(msg) => write!(f, "database error: {msg}"),
+            StoreError::Corrupt(msg) => write!(f, "unexpected stored data: {msg}"),
+            StoreError::Closed => f.write_str("the store is shut down"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            // The message of a database error names tables and constraints, never values,
+            // since every value is bound as a parameter.
+            _ => StoreError::Database(err.to_string()),
+        }
+    }
+}
+
+struct Job {
+    ops: Vec<Op>,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The database, shared by every request of the process.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    writer: mpsc::Sender<Job>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let backend = match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        };
+        write!(f, "Store({backend})")
+    }
+}
+
+impl Store {
+    /// Opens the database named by `url` (`sqlite://PATH` or `postgres://…`), creating
+    /// a SQLite file if missing, and brings its schema up to date. Must be called
+    /// inside a Tokio runtime: it starts the writer task.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a commit in WAL mode is on disk before the receipt is given.
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("src/store/migrations/sqlite")
+                .run(&pool)
+                .await
+                .map_err(|e| StoreError::Database(e.to_string()))?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("src/store/migrations/postgres")
+                .run(&pool)
+                .await
+                .map_err(|e| StoreError::Database(e.to_string()))?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(StoreError::Database(
+                "the database URL must start with sqlite: or postgres:".into(),
+            ));
+        };
+        let (writer, jobs) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(writer_loop(pool.clone(), jobs));
+        Ok(Store { pool, writer })
+    }
+
+    /// Applies `ops` in one transaction; returns after the commit is durable.
+    pub async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        let (done, result) = oneshot::channel();
+        self.writer
+            .send(Job { ops, done })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        result.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Submissions of a queue, oldest first; only those with `status` if given.
+    pub async fn list_queue(
+        &self,
+        queue: &str,
+        status: Option<Status>,
+    ) -> Result<Vec<SubmissionMeta>, StoreError> {
+        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at \
+             FROM submissions WHERE queue = $1 AND ($2 = '' OR status = $2) \
+             ORDER BY received_at, reference";
+        let status = status.map(Status::as_str).unwrap_or("");
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(queue).bind(status).fetch_all(p).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(SubmissionMeta {
+                        id: row.try_get("id")?,
+                        reference: row.try_get("reference")?,
+                        form_id: row.try_get("form_id")?,
+                        queue: row.try_get("queue")?,
+                        status: row.try_get::<String, _>("status")?.parse()?,
+                        received_at: Timestamp(row.try_get("received_at")?),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// A submission's metadata and its sealed answers.
+    pub async fn sealed(&self, id: &str) -> Result<Option<(SubmissionMeta, Vec<u8>)>, StoreError> {
+        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at, sealed \
+             FROM submissions WHERE id = $1";
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
+            row.map(|row| {
+                Ok((
+                    SubmissionMeta {
+                        id: row.try_get("id")?,
+                        reference: row.try_get("reference")?,
+                        form_id: row.try_get("form_id")?,
+                        queue: row.try_get("queue")?,
+                        status: row.try_get::<String, _>("status")?.parse()?,
+                        received_at: Timestamp(row.try_get("received_at")?),
+                    },
+                    row.try_get("sealed")?,
+                ))
+            })
+            .transpose()
+        })
+    }
+
+    /// The caseworker holding the token with this SHA-256, with their queues.
+    pub async fn caseworker_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Caseworker>, StoreError> {
+        const SQL: &str = "SELECT c.id, c.name, q.queue FROM caseworkers c \
+             LEFT JOIN caseworker_queues q ON q.caseworker_id = c.id \
+             WHERE c.token_hash = $1 ORDER BY q.queue";
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(token_hash).fetch_all(p).await?;
+            let mut caseworker: Option<Caseworker> = None;
+            for row in &rows {
+                let cw = caseworker.get_or_insert(Caseworker {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    queues: Vec::new(),
+                });
+                if let Some(queue) = row.try_get::<Option<String>, _>("queue")? {
+                    cw.queues.push(queue);
+                }
+            }
+            Ok(caseworker)
+        })
+    }
+
+    /// The audit log, oldest first.
+    pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
+        const SQL: &str =
+            "SELECT at, actor, action, submission_id, queue FROM audit_log ORDER BY seq";
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).fetch_all(p).await?;
+            rows.iter()
+                .map(|row| {
+                    let action: String = row.try_get("action")?;
+                    Ok(AuditEntry {
+                        at: Timestamp(row.try_get("at")?),
+                        actor: row.try_get("actor")?,
+                        action: audit_action(&action)?,
+                        submission_id: row.try_get("submission_id")?,
+                        queue: row.try_get("queue")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// How many submissions are stored.
+    pub async fn count_submissions(&self) -> Result<i64, StoreError> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query("SELECT COUNT(*) AS n FROM submissions").fetch_one(p).await?;
+            Ok(row.try_get::<i64, _>("n")?)
+        })
+    }
+
+    /// Whether the database answers; for the health endpoint.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("SELECT 1").execute(p).await?;
+            Ok(())
+        })
+    }
+
+    /// Closes the pool after the writer has finished its work.
+    pub async fn close(self) {
+        let Store { pool, writer } = self;
+        drop(writer);
+        on_pool!(pool, p => p.close().await);
+    }
+}
+
+/// Audit actions are a closed set, so that no free text can enter the log.
+pub mod actions {
+    pub const SUBMISSION_RECEIVED: &str = "submission.received";
+    pub const QUEUE_LISTED: &str = "queue.listed";
+    pub const SUBMISSION_FETCHED: &str = "submission.fetched";
+    pub const SUBMISSION_DONE: &str = "submission.done";
+    pub const CASEWORKER_ADDED: &str = "caseworker.added";
+    pub const ALL: &[&str] = &[
+        SUBMISSION_RECEIVED,
+        QUEUE_LISTED,
+        SUBMISSION_FETCHED,
+        SUBMISSION_DONE,
+        CASEWORKER_ADDED,
+    ];
+}
+
+fn audit_action(text: &str) -> Result<&'static str, StoreError> {
+    actions::ALL
+        .iter()
+        .find(|a| **a == text)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown audit action '{text}'")))
+}
+
+async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let all: Vec<&Op> = batch.iter().flat_map(|j| j.ops.iter()).collect();
+        match apply(&pool, &all).await {
+            Ok(()) => {
+                for job in batch.drain(..) {
+                    let _ = job.done.send(Ok(()));
+                }
+            }
+            Err(err) if batch.len() == 1 => {
+                if let Some(job) = batch.pop() {
+                    let _ = job.done.send(Err(err));
+                }
+            }
+            Err(_) => {
+                // One bad job must not fail the others: retry each alone.
+                for job in batch.drain(..) {
+                    let ops: Vec<&Op> = job.ops.iter().collect();
+                    let _ = job.done.send(apply(&pool, &ops).await);
+                }
+            }
+        }
+    }
+}
+
+async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
+    on_pool!(pool, p => {
+        let mut tx = p.begin().await?;
+        for op in ops {
+            match op {
+                Op::InsertSubmission(s) => {
+                    sqlx::query(
+                        "INSERT INTO submissions (id, reference, form_id, schema_sha256, queue, \
+                         status, received_at, retain_until, sealed) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&s.id)
+                    .bind(&s.reference)
+                    .bind(&s.form_id)
+                    .bind(&s.schema_sha256)
+                    .bind(&s.queue)
+                    .bind(Status::New.as_str())
+                    .bind(s.received_at.0)
+                    .bind(s.retain_until.0)
+                    .bind(&s.sealed)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Op::SetStatus { id, status } => {
+                    sqlx::query("UPDATE submissions SET status = $1 WHERE id = $2")
+                        .bind(status.as_str())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Op::Audit(entry) => {
+                    sqlx::query(
+                        "INSERT INTO audit_log (at, actor, action, submission_id, queue) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(entry.at.0)
+                    .bind(&entry.actor)
+                    .bind(entry.action)
+                    .bind(&entry.submission_id)
+                    .bind(&entry.queue)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Op::AddCaseworker { id, name, token_hash, queues, created_at } => {
+                    sqlx::query(
+                        "INSERT INTO caseworkers (id, name, token_hash, created_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(id)
+                    .bind(name)
+                    .bind(token_hash)
+                    .bind(created_at.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    for queue in queues {
+                        sqlx::query(
+                            "INSERT INTO caseworker_queues (caseworker_id, queue) VALUES ($1, $2)",
+                        )
+                        .bind(id)
+                        .bind(queue)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}

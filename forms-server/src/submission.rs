@@ -1,0 +1,288 @@
+//! The way of a submission, from checked answers to a durable, sealed row.
+//!
+//! [`accept`] validates the answers against the form, builds the canonical payload
+//! (answers, form id and schema hash, labels to read it by, auth context, time), seals it
+//! to the recipients of the form's queue, and stores it with its audit entry in one
+//! transaction. Only after the commit is a [`Receipt`] returned.
+//!
+//! Must never: log or store the plaintext payload, or give a receipt before the commit.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::schema::answers::{Answers, FieldError, RawAnswers};
+use crate::schema::{Catalog, Form};
+use crate::store::{AuditEntry, NewSubmission, Op, Store, StoreError, actions};
+
+/// The payload format version written into every sealed payload.
+pub const PAYLOAD_FORMAT: &str = "forms-submission/1";
+
+/// What the citizen gets back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub reference: String,
+    pub received_at: Timestamp,
+}
+
+/// The plaintext that is sealed. Self-describing: it carries the labels the citizen saw,
+/// so it can be read without the schema it was answered against.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Payload {
+    pub format: String,
+    pub reference: String,
+    pub submission_id: String,
+    pub form: PayloadForm,
+    pub queue: String,
+    pub received_at: String,
+    /// Who sent it, when logged in through ID-porten; `None` for anonymous forms.
+    pub auth: Option<serde_json::Value>,
+    /// Where prefilled values came from, field by field.
+    pub prefill: serde_json::Map<String, serde_json::Value>,
+    pub answers: std::collections::BTreeMap<String, String>,
+    /// The form's fields in order, with the label shown, for reading the answers.
+    pub fields: Vec<PayloadField>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PayloadForm {
+    pub id: String,
+    pub title: String,
+    pub schema_sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PayloadField {
+    pub id: String,
+    pub label: String,
+}
+
+impl Payload {
+    /// A plain-text rendering for a caseworker to read.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "{}\nReferanse: {}\nMottatt: {}\nSkjema: {} ({})\nKø: {}\n",
+            self.form.title,
+            self.reference,
+            self.received_at,
+            self.form.id,
+            &self.form.schema_sha256.get(..12).unwrap_or_default(),
+            self.queue
+        );
+        for field in &self.fields {
+            let Some(value) = self.answers.get(&field.id) else {
+                continue;
+            };
+            out.push_str(&format!("\n{}:\n", field.label));
+            for line in value.lines() {
+                out.push_str("  ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug)]
+pub enum SubmitError {
+    /// The answers do not fit the form; nothing was stored.
+    Invalid(Vec<FieldError>),
+    /// The form routes to a queue that has no recipients (a configuration error).
+    NoRecipients(String),
+    Seal(forms_crypto::seal::SealError),
+    Random,
+    Store(StoreError),
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::Invalid(errors) => write!(f, "{} invalid answers", errors.len()),
+            SubmitError::NoRecipients(queue) => write!(f, "queue '{queue}' has no recipients"),
+            SubmitError::Seal(err) => write!(f, "{err}"),
+            SubmitError::Random => f.write_str("no randomness for ids"),
+            SubmitError::Store(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {}
+
+/// Tries before giving up on finding an unused reference number. With 40 random bits a
+/// year, a second try is already rare.
+const REFERENCE_TRIES: usize = 4;
+
+/// Validates, seals and durably stores a submission.
+pub async fn accept(
+    catalog: &Catalog,
+    store: &Store,
+    form: &Form,
+    raw: &RawAnswers,
+    now: Timestamp,
+) -> Result<Receipt, SubmitError> {
+    let answers = form.validate(raw).map_err(SubmitError::Invalid)?;
+    let recipients = catalog
+        .queue(form.queue.as_str())
+        .map(|q| q.recipients())
+        .unwrap_or_default();
+    if recipients.is_empty() {
+        return Err(SubmitError::NoRecipients(form.queue.to_string()));
+    }
+    let mut last_error = StoreError::Conflict;
+    for _ in 0..REFERENCE_TRIES {
+        let id = random_id().ok_or(SubmitError::Random)?;
+        let reference = new_reference(now).ok_or(SubmitError::Random)?;
+        let payload = build_payload(form, &answers, &id, &reference, now);
+        let plaintext =
+            zeroize::Zeroizing::new(serde_json::to_vec(&payload).map_err(|_| SubmitError::Random)?);
+        let sealed =
+            forms_crypto::seal::seal(&plaintext, &recipients).map_err(SubmitError::Seal)?;
+        let ops = vec![
+            Op::InsertSubmission(NewSubmission {
+                id: id.clone(),
+                reference: reference.clone(),
+                form_id: form.id.to_string(),
+                schema_sha256: form.schema_sha256.clone(),
+                queue: form.queue.to_string(),
+                received_at: now,
+                retain_until: now.plus_days(form.retention_days()),
+                sealed,
+            }),
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: "citizen".into(),
+                action: actions::SUBMISSION_RECEIVED,
+                submission_id: Some(id),
+                queue: Some(form.queue.to_string()),
+            }),
+        ];
+        match store.write(ops).await {
+            Ok(()) => {
+                return Ok(Receipt {
+                    reference,
+                    received_at: now,
+                });
+            }
+            Err(StoreError::Conflict) => last_error = StoreError::Conflict,
+            Err(err) => return Err(SubmitError::Store(err)),
+        }
+    }
+    Err(SubmitError::Store(last_error))
+}
+
+fn build_payload(
+    form: &Form,
+    answers: &Answers,
+    id: &str,
+    reference: &str,
+    now: Timestamp,
+) -> Payload {
+    Payload {
+        format: PAYLOAD_FORMAT.into(),
+        reference: reference.into(),
+        submission_id: id.into(),
+        form: PayloadForm {
+            id: form.id.to_string(),
+            title: form.title.nb.clone(),
+            schema_sha256: form.schema_sha256.clone(),
+        },
+        queue: form.queue.to_string(),
+        received_at: now.rfc3339(),
+        auth: None,
+        prefill: serde_json::Map::new(),
+        answers: answers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        fields: form
+            .fields
+            .iter()
+            .map(|f| PayloadField {
+                id: f.id.clone(),
+                label: f.label.nb.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A random 128-bit id in hex.
+pub fn random_id() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    forms_crypto::random_bytes(&mut bytes).ok()?;
+    Some(forms_crypto::hex::encode(&bytes))
+}
+
+/// Crockford's base 32: no I, L, O or U, so a reference read aloud or retyped is not
+/// mistaken.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A reference number such as `2026-7K3F-9QXA`: the year, then 40 random bits.
+pub fn new_reference(now: Timestamp) -> Option<String> {
+    let mut bytes = [0u8; 5];
+    forms_crypto::random_bytes(&mut bytes).ok()?;
+    let mut bits = bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    let mut symbols = [0u8; 8];
+    for symbol in symbols.iter_mut().rev() {
+        *symbol = CROCKFORD[(bits & 31) as usize];
+        bits >>= 5;
+    }
+    let (year, _, _) = now.date();
+    let text = std::str::from_utf8(&symbols).ok()?;
+    Some(format!("{year}-{}-{}", &text[..4], &text[4..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_are_readable_and_differ() {
+        let now = Timestamp(1_795_438_509_000);
+        let a = new_reference(now).unwrap();
+        let b = new_reference(now).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 14);
+        assert!(a.starts_with("2026-"));
+        assert!(
+            a[5..].bytes().all(|c| c == b'-' || CROCKFORD.contains(&c)),
+            "{a}"
+        );
+    }
+
+    #[test]
+    fn text_rendering_follows_the_form_order_and_indents_lines() {
+        let payload = Payload {
+            format: PAYLOAD_FORMAT.into(),
+            reference: "2026-AAAA-BBBB".into(),
+            submission_id: "x".into(),
+            form: PayloadForm {
+                id: "kontakt".into(),
+                title: "Kontakt kommunen".into(),
+                schema_sha256: "ab".repeat(32),
+            },
+            queue: "servicetorget".into(),
+            received_at: "2026-11-23T12:00:00Z".into(),
+            auth: None,
+            prefill: Default::default(),
+            answers: [("message".to_string(), "linje 1\nlinje 2".to_string())]
+                .into_iter()
+                .collect(),
+            fields: vec![
+                PayloadField {
+                    id: "message".into(),
+                    label: "Din henvendelse".into(),
+                },
+                PayloadField {
+                    id: "email".into(),
+                    label: "E-post".into(),
+                },
+            ],
+        };
+        let text = payload.to_text();
+        assert!(text.contains("Referanse: 2026-AAAA-BBBB"));
+        assert!(text.contains("Din henvendelse:\n  linje 1\n  linje 2\n"));
+        assert!(!text.contains("E-post"), "unanswered fields are left out");
+    }
+}

@@ -1,0 +1,206 @@
+//! The web layer: TLS, routes, pages and the JSON API.
+//!
+//! Thin by rule: a handler parses the request, calls one domain function
+//! ([`crate::submission::accept`], a [`crate::caseworker`] function), and renders the
+//! result. The frame around every response ([`frame`]) adds a request id, the security
+//! headers (HSTS, a CSP without inline script, frame-ancestors none, nosniff, no
+//! referrer) and one access-log line with method, route, status and time, never a path
+//! parameter, query, header or body.
+//!
+//! [`build`] returns the bound listener separately from serving, so tests and
+//! benchmarks can bind port 0 and read the port back.
+
+mod api;
+mod citizen;
+mod error;
+pub mod pages;
+pub mod tls;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use forms_crypto::seal::Recipient;
+use rustls::ServerConfig;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::schema::{Catalog, SchemaError};
+use crate::store::Store;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub catalog: Arc<Catalog>,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub max_body_bytes: usize,
+}
+
+/// Options that are not in the config file.
+pub struct BuildOptions {
+    pub clock: Arc<dyn Clock>,
+    /// `forms dev` only: seal each queue to this key instead of `queues.yaml`'s.
+    pub dev_recipients: Option<BTreeMap<String, Recipient>>,
+}
+
+/// A server ready to serve: listener bound, database migrated, schemas checked.
+pub struct App {
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    router: Router,
+    pub state: Arc<AppState>,
+}
+
+#[derive(Debug)]
+pub enum StartError {
+    Schemas(Vec<SchemaError>),
+    Tls(String),
+    Store(crate::store::StoreError),
+    Bind(SocketAddr, std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Schemas(errors) => {
+                writeln!(f, "the form schemas have {} error(s):", errors.len())?;
+                for error in errors {
+                    writeln!(f, "  {error}")?;
+                }
+                Ok(())
+            }
+            StartError::Tls(msg) => f.write_str(msg),
+            StartError::Store(err) => write!(f, "cannot open the database: {err}"),
+            StartError::Bind(addr, err) => write!(f, "cannot listen on {addr}: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Loads everything the server needs and binds its port; does not serve yet.
+pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartError> {
+    let mut catalog = Catalog::load_dir(&config.schemas).map_err(StartError::Schemas)?;
+    if let Some(keys) = &options.dev_recipients {
+        catalog.replace_recipients_for_dev(keys);
+    }
+    let tls = tls::server_config(&config.tls.cert, &config.tls.key).map_err(StartError::Tls)?;
+    let url = config
+        .database_url()
+        .map_err(|e| StartError::Store(crate::store::StoreError::Database(e.0)))?;
+    let store = Store::open(url).await.map_err(StartError::Store)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Bind(config.listen, e))?;
+    let state = Arc::new(AppState {
+        catalog: Arc::new(catalog),
+        store,
+        clock: options.clock,
+        max_body_bytes: config.limits.max_body_bytes,
+    });
+    Ok(App {
+        listener,
+        tls,
+        router: router(state.clone()),
+        state,
+    })
+}
+
+impl App {
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until the process ends.
+    pub async fn serve(self) {
+        tls::serve(self.listener, self.tls, self.router).await;
+    }
+}
+
+/// Every route of the server.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(citizen::index))
+        .route(
+            "/skjema/{form}",
+            get(citizen::show_form).post(citizen::submit_form),
+        )
+        .route("/static/forms.css", get(citizen::stylesheet))
+        .route("/healthz", get(api::health))
+        .route("/api/v1/forms/{form}/submissions", post(api::submit))
+        .route("/api/v1/caseworker/me", get(api::me))
+        .route("/api/v1/queues/{queue}/submissions", get(api::list_queue))
+        .route("/api/v1/submissions/{id}/sealed", get(api::sealed))
+        .route("/api/v1/submissions/{id}/done", post(api::done))
+        .fallback(citizen::not_found)
+        .layer(middleware::from_fn(frame))
+        .with_state(state)
+}
+
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains",
+    ),
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    ),
+];
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Request id, security headers and the access log, around every response.
+async fn frame(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = crate::submission::random_id()
+        .map(|id| id[..16].to_string())
+        .unwrap_or_default();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(no route)".into());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID), value);
+    }
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
