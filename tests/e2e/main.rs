@@ -1,1 +1,10 @@
+//! End-to-end tests: one test binary with modules (each file under tests/ would be its
+//! own link step). Every test drives the real `forms` binary over real TLS.
 
+mod access;
+mod bad_input;
+mod canary;
+mod durability;
+mod store;
+mod submit;
+mod support;

@@ -98,6 +98,12 @@ pub async fn submit(
     }
 }
 
+/// Liveness: the process answers. A fixed body, no database.
+pub async fn live() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers too.
 pub async fn health(State(app): State<Arc<AppState>>) -> Response {
     match app.store.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),

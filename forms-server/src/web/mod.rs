@@ -134,6 +134,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(citizen::show_form).post(citizen::submit_form),
         )
         .route("/static/forms.css", get(citizen::stylesheet))
+        .route("/livez", get(api::live))
         .route("/healthz", get(api::health))
         .route("/api/v1/forms/{form}/submissions", post(api::submit))
         .route("/api/v1/caseworker/me", get(api::me))

@@ -1,0 +1,126 @@
+//! Caseworkers see only their own queues; wrong or missing tokens get nothing.
+
+use serde_json::json;
+
+use crate::support::{Backend, Server};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_caseworker_reaches_only_their_own_queue() {
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let (status, _) = server
+        .submit_json(
+            &client,
+            "kontakt",
+            json!({"answers": {"message": "til servicetorget"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = server
+        .submit_json(
+            &client,
+            "byggesak-sporsmal",
+            json!({"answers": {"message": "til byggesak"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, token_a) = server.add_caseworker("servicetorget");
+    let (_, token_b) = server.add_caseworker("byggesak");
+
+    let list = |token: String, queue: &'static str| {
+        let client = client.clone();
+        let url = format!("{}/api/v1/queues/{queue}/submissions", server.url);
+        async move {
+            let response = client.get(url).bearer_auth(token).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, own) = list(token_b.clone(), "byggesak").await;
+    assert_eq!(status, 200);
+    let b_id = own[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(own[0]["form"], "byggesak-sporsmal");
+    assert_eq!(own[0]["status"], "new");
+    assert!(own[0].get("sealed").is_none(), "a listing is metadata only");
+
+    let base = server.url.clone();
+    let endpoints: Vec<(&str, String)> = vec![
+        ("GET", format!("{base}/api/v1/queues/byggesak/submissions")),
+        ("GET", format!("{base}/api/v1/submissions/{b_id}/sealed")),
+        ("POST", format!("{base}/api/v1/submissions/{b_id}/done")),
+    ];
+    // (who, Authorization header, expected statuses for the three endpoints)
+    let wrong = format!("fcw_{}", "0".repeat(64));
+    let callers: Vec<(&str, Option<String>, [u16; 3])> = vec![
+        (
+            "queue A's caseworker",
+            Some(format!("Bearer {token_a}")),
+            [403, 404, 404],
+        ),
+        (
+            "a wrong token",
+            Some(format!("Bearer {wrong}")),
+            [401, 401, 401],
+        ),
+        ("a malformed header", Some(token_b.clone()), [401, 401, 401]),
+        ("no token", None, [401, 401, 401]),
+    ];
+    for (who, auth, expected) in callers {
+        for ((method, url), status) in endpoints.iter().zip(expected) {
+            let mut request = match *method {
+                "GET" => client.get(url),
+                _ => client.post(url),
+            };
+            if let Some(auth) = &auth {
+                request = request.header("authorization", auth);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status().as_u16(), status, "{who}: {method} {url}");
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json"
+            );
+        }
+    }
+
+    // B's own caseworker can, and the case moves to done.
+    let response = client
+        .get(format!("{base}/api/v1/submissions/{b_id}/sealed"))
+        .bearer_auth(&token_b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let sealed = response.bytes().await.unwrap();
+    let payload = forms_server::caseworker::pull::open_payload(
+        &sealed,
+        std::slice::from_ref(&server.queue("byggesak").identity),
+    )
+    .unwrap();
+    assert_eq!(payload.answers["message"], "til byggesak");
+    let response = client
+        .post(format!("{base}/api/v1/submissions/{b_id}/done"))
+        .bearer_auth(&token_b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let (_, new) = list(token_b.clone(), "byggesak").await;
+    assert_eq!(
+        new.as_array().unwrap().len(),
+        1,
+        "an unfiltered list still shows it"
+    );
+    let response = client
+        .get(format!(
+            "{base}/api/v1/queues/byggesak/submissions?status=new"
+        ))
+        .bearer_auth(&token_b)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        json!([])
+    );
+}

@@ -1,0 +1,139 @@
+//! The store's contract, the same test on SQLite and on PostgreSQL.
+
+use forms_server::clock::Timestamp;
+use forms_server::store::{AuditEntry, NewSubmission, Op, Status, Store, StoreError, actions};
+
+use crate::support::{Postgres, TempDir};
+
+fn submission(n: usize, reference: &str, queue: &str) -> NewSubmission {
+    NewSubmission {
+        id: format!("id-{n:04}"),
+        reference: reference.to_string(),
+        form_id: "kontakt".into(),
+        schema_sha256: "ab".repeat(32),
+        queue: queue.into(),
+        received_at: Timestamp(1_700_000_000_000 + n as i64),
+        retain_until: Timestamp(1_800_000_000_000),
+        sealed: vec![n as u8; 64],
+    }
+}
+
+async fn contract(store: Store) {
+    // Many concurrent jobs share commits; a job whose reference is taken fails alone.
+    let mut tasks = Vec::new();
+    for n in 0..300 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let reference = if n == 150 {
+                "R-0000".to_string()
+            } else {
+                format!("R-{n:04}")
+            };
+            let queue = if n % 2 == 0 { "a" } else { "b" };
+            store
+                .write(vec![
+                    Op::InsertSubmission(submission(n, &reference, queue)),
+                    Op::Audit(AuditEntry {
+                        at: Timestamp(n as i64),
+                        actor: "citizen".into(),
+                        action: actions::SUBMISSION_RECEIVED,
+                        submission_id: Some(format!("id-{n:04}")),
+                        queue: Some(queue.into()),
+                    }),
+                ])
+                .await
+        }));
+    }
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => conflicts += 1,
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!(conflicts, 1, "exactly the duplicate reference fails");
+    assert_eq!(store.count_submissions().await.unwrap(), 299);
+    // The failed job left nothing behind, not even its audit entry.
+    let audit = store.audit_log().await.unwrap();
+    assert_eq!(audit.len(), 299);
+    assert!(
+        audit
+            .iter()
+            .all(|e| e.submission_id.as_deref() != Some("id-0150"))
+    );
+
+    let a = store.list_queue("a", None).await.unwrap();
+    assert_eq!(a.len(), 149, "even n except 150");
+    assert!(
+        a.windows(2).all(|w| w[0].received_at <= w[1].received_at),
+        "oldest first"
+    );
+    let (meta, sealed) = store.sealed("id-0002").await.unwrap().unwrap();
+    assert_eq!(meta.reference, "R-0002");
+    assert_eq!(sealed, vec![2u8; 64]);
+    assert!(store.sealed("id-0150").await.unwrap().is_none());
+
+    store
+        .write(vec![Op::SetStatus {
+            id: "id-0002".into(),
+            status: Status::Done,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_queue("a", Some(Status::Done))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_queue("a", Some(Status::New))
+            .await
+            .unwrap()
+            .len(),
+        148
+    );
+
+    store
+        .write(vec![Op::AddCaseworker {
+            id: "cw1".into(),
+            name: "Kari".into(),
+            token_hash: "h1".into(),
+            queues: vec!["b".into(), "a".into()],
+            created_at: Timestamp(0),
+        }])
+        .await
+        .unwrap();
+    let cw = store.caseworker_by_token_hash("h1").await.unwrap().unwrap();
+    assert_eq!(cw.queues, vec!["a".to_string(), "b".to_string()]);
+    assert!(
+        store
+            .caseworker_by_token_hash("h2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn store_contract_on_sqlite() {
+    let dir = TempDir::new("store");
+    let url = format!("sqlite://{}", dir.path().join("forms.db").display());
+    contract(Store::open(&url).await.unwrap()).await;
+    // Reopening runs the migrations again without harm and keeps the data.
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.count_submissions().await.unwrap(), 299);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn store_contract_on_postgres() {
+    let pg = Postgres::start();
+    contract(Store::open(&pg.url).await.unwrap()).await;
+    let store = Store::open(&pg.url).await.unwrap();
+    assert_eq!(store.count_submissions().await.unwrap(), 299);
+}
