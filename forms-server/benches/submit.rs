@@ -1,0 +1,248 @@
+//! Throughput of a sealed, durably stored submission against its two ceilings.
+//!
+//! `cargo bench -p forms-server --bench submit` (BENCH_SECONDS=N to change the 5 s a
+//! phase). Runs the real server in-process on 127.0.0.1 with the shipped form schemas,
+//! a SQLite database in a temporary folder, and 16 HTTPS keep-alive clients (one
+//! connection each) in the same process. It measures:
+//!
+//! (a) a bare TLS endpoint of the same server with a fixed body (`GET /livez`);
+//! (b) age sealing of a contact-form payload to the queue's recipients, alone, per core;
+//! (c) the contact-form submission through the JSON API, sealed and durably stored;
+//!
+//! and prints (c) / (1 / (1/a + 1/(b × cores))): the share of the ceiling that TLS and
+//! sealing together leave. The target is at least 80 %.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use forms_server::clock::SystemClock;
+use forms_server::config::{Config, Database, Limits, Log, LogFormat, TlsFiles, Vault};
+use forms_server::schema::Catalog;
+use forms_server::web::{self, BuildOptions};
+
+const CLIENTS: usize = 16;
+const MESSAGE: &str = "Hei! Jeg lurer på når søppelet blir hentet i Storgata denne uka, \
+    siden det var helligdag på mandag. Og kan jeg levere hageavfall på gjenbruksstasjonen \
+    uten å bestille time først? Takk for svar.";
+
+struct Phase {
+    name: &'static str,
+    ops: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+        sorted.get(index).copied().unwrap_or_default()
+    }
+
+    fn print(&self) {
+        println!(
+            "{:<44} {:>10.0}/s   p50 {:>8.3} ms   p99 {:>8.3} ms   ({} ops)",
+            self.name,
+            self.rate(),
+            self.percentile(0.50).as_secs_f64() * 1e3,
+            self.percentile(0.99).as_secs_f64() * 1e3,
+            self.ops
+        );
+    }
+}
+
+fn seconds() -> Duration {
+    let secs = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
+    Duration::from_secs_f64(secs)
+}
+
+/// 16 clients, each with one keep-alive connection, send requests until the deadline.
+async fn load(
+    name: &'static str,
+    clients: &[reqwest::Client],
+    make: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>,
+    expected: u16,
+) -> Phase {
+    let duration = seconds();
+    // Warm up: open every connection before the clock starts.
+    for client in clients {
+        let status = make(client).send().await.unwrap().status().as_u16();
+        assert_eq!(status, expected, "{name}: warm-up request failed");
+    }
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for client in clients {
+        let client = client.clone();
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let response = make(&client).send().await.unwrap();
+                assert_eq!(response.status().as_u16(), expected);
+                let _ = response.bytes().await.unwrap();
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    Phase {
+        name,
+        ops: latencies.len(),
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+/// Sealing alone, on one thread: the cost a core pays for each submission.
+fn seal_one_core(catalog: &Catalog) -> Phase {
+    let form = catalog.form("kontakt").unwrap();
+    let recipients = catalog.queue(form.queue.as_str()).unwrap().recipients();
+    let payload = serde_json::to_vec(&serde_json::json!({
+        "format": "forms-submission/1",
+        "reference": "2026-7K3F-9QXA",
+        "submission_id": "0123456789abcdef0123456789abcdef",
+        "form": {"id": "kontakt", "title": form.title.nb, "schema_sha256": form.schema_sha256},
+        "queue": "servicetorget",
+        "received_at": "2026-11-23T12:00:00Z",
+        "auth": null,
+        "prefill": {},
+        "answers": {"message": MESSAGE, "email": "ola.nordmann@example.no"},
+        "fields": form.fields.iter().map(|f| serde_json::json!({"id": f.id, "label": f.label.nb})).collect::<Vec<_>>(),
+    }))
+    .unwrap();
+    let duration = seconds();
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    while started.elapsed() < duration {
+        let t = Instant::now();
+        let sealed = forms_crypto::seal::seal(&payload, &recipients).unwrap();
+        std::hint::black_box(sealed);
+        latencies.push(t.elapsed());
+    }
+    Phase {
+        name: "(b) age sealing alone, one core",
+        ops: latencies.len(),
+        elapsed: started.elapsed(),
+        latencies,
+    }
+}
+
+fn main() {
+    // Quiet unless asked: RUST_LOG=forms_server::store=debug shows each group commit.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let dir = std::env::temp_dir().join(format!("forms-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
+    let vault = forms_crypto::vault::Keyring::generate_key_line("b1").unwrap();
+    std::fs::write(dir.join("vault.keys"), vault.as_bytes()).unwrap();
+    let schemas = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../form-schemas");
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        schemas: schemas.clone(),
+        tls: TlsFiles {
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        },
+        database: Database {
+            url: Some(format!("sqlite://{}", dir.join("forms.db").display())),
+        },
+        vault: Vault {
+            key_file: Some(dir.join("vault.keys")),
+        },
+        limits: Limits::default(),
+        log: Log {
+            format: LogFormat::Json,
+        },
+    };
+    let catalog = Catalog::load_dir(&schemas).unwrap();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (a, c) = runtime.block_on(async {
+        let app = web::build(
+            &config,
+            BuildOptions {
+                clock: Arc::new(SystemClock),
+                dev_recipients: None,
+            },
+        )
+        .await
+        .unwrap();
+        let port = app.local_addr().unwrap().port();
+        tokio::spawn(app.serve());
+        let base = format!("https://localhost:{port}");
+        let ca = reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap();
+        let clients: Vec<reqwest::Client> = (0..CLIENTS)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .add_root_certificate(ca.clone())
+                    .http1_only()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        let live = format!("{base}/livez");
+        let a = load(
+            "(a) bare TLS endpoint, GET /livez",
+            &clients,
+            Arc::new(move |c: &reqwest::Client| c.get(&live)),
+            200,
+        )
+        .await;
+        let submit = format!("{base}/api/v1/forms/kontakt/submissions");
+        let body = serde_json::json!({"answers": {"message": MESSAGE, "email": "ola.nordmann@example.no"}});
+        let c = load(
+            "(c) contact form, sealed and durably stored",
+            &clients,
+            Arc::new(move |c: &reqwest::Client| c.post(&submit).json(&body)),
+            201,
+        )
+        .await;
+        (a, c)
+    });
+    let b = seal_one_core(&catalog);
+    drop(runtime);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!();
+    println!(
+        "cores: {cores}, clients: {CLIENTS}, {} s a phase",
+        seconds().as_secs_f64()
+    );
+    a.print();
+    b.print();
+    c.print();
+    let ceiling = 1.0 / (1.0 / a.rate() + 1.0 / (b.rate() * cores as f64));
+    println!(
+        "ceiling 1/(1/a + 1/(b x {cores})) = {ceiling:.0}/s; (c) reaches {:.1} % of it (target 80 %)",
+        100.0 * c.rate() / ceiling
+    );
+}
