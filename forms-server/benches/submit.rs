@@ -15,7 +15,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use forms_server::clock::SystemClock;
 use forms_server::config::{Config, Database, Limits, Log, LogFormat, TlsFiles, Vault};
 use forms_server::schema::Catalog;
 use forms_server::web::{self, BuildOptions};
@@ -188,10 +187,7 @@ fn main() {
     let (a, c) = runtime.block_on(async {
         let app = web::build(
             &config,
-            BuildOptions {
-                clock: Arc::new(SystemClock),
-                dev_recipients: None,
-            },
+            BuildOptions::default(),
         )
         .await
         .unwrap();

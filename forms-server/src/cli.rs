@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use forms_crypto::seal::Identity;
@@ -196,15 +195,9 @@ fn run(command: Command) -> Result<ExitCode, String> {
             let config = Config::load(&config).map_err(|e| e.to_string())?;
             init_logging(config.log.format);
             runtime()?.block_on(async {
-                let app = web::build(
-                    &config,
-                    BuildOptions {
-                        clock: Arc::new(SystemClock),
-                        dev_recipients: None,
-                    },
-                )
-                .await
-                .map_err(|e| e.to_string())?;
+                let app = web::build(&config, BuildOptions::default())
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let addr = app.local_addr().map_err(|e| e.to_string())?;
                 tracing::info!(%addr, "serving HTTPS");
                 app.serve().await;

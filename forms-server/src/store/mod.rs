@@ -230,18 +230,7 @@ impl Store {
         let status = status.map(Status::as_str).unwrap_or("");
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(queue).bind(status).fetch_all(p).await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(SubmissionMeta {
-                        id: row.try_get("id")?,
-                        reference: row.try_get("reference")?,
-                        form_id: row.try_get("form_id")?,
-                        queue: row.try_get("queue")?,
-                        status: row.try_get::<String, _>("status")?.parse()?,
-                        received_at: Timestamp(row.try_get("received_at")?),
-                    })
-                })
-                .collect()
+            rows.iter().map(meta_from_row).collect()
         })
     }
 
@@ -251,20 +240,8 @@ impl Store {
              FROM submissions WHERE id = $1";
         on_pool!(&self.pool, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
-            row.map(|row| {
-                Ok((
-                    SubmissionMeta {
-                        id: row.try_get("id")?,
-                        reference: row.try_get("reference")?,
-                        form_id: row.try_get("form_id")?,
-                        queue: row.try_get("queue")?,
-                        status: row.try_get::<String, _>("status")?.parse()?,
-                        received_at: Timestamp(row.try_get("received_at")?),
-                    },
-                    row.try_get("sealed")?,
-                ))
-            })
-            .transpose()
+            row.map(|row| Ok((meta_from_row(&row)?, row.try_get("sealed")?)))
+                .transpose()
         })
     }
 
@@ -336,6 +313,24 @@ impl Store {
         drop(writer);
         on_pool!(pool, p => p.close().await);
     }
+}
+
+/// A submission's metadata from a row of either backend.
+fn meta_from_row<R>(row: &R) -> Result<SubmissionMeta, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(SubmissionMeta {
+        id: row.try_get("id")?,
+        reference: row.try_get("reference")?,
+        form_id: row.try_get("form_id")?,
+        queue: row.try_get("queue")?,
+        status: row.try_get::<String, _>("status")?.parse()?,
+        received_at: Timestamp(row.try_get("received_at")?),
+    })
 }
 
 /// Audit actions are a closed set, so that no free text can enter the log.

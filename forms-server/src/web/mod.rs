@@ -51,6 +51,16 @@ pub struct BuildOptions {
     pub dev_recipients: Option<BTreeMap<String, Recipient>>,
 }
 
+impl Default for BuildOptions {
+    /// Production: the system clock, `queues.yaml`'s keys.
+    fn default() -> Self {
+        BuildOptions {
+            clock: Arc::new(crate::clock::SystemClock),
+            dev_recipients: None,
+        }
+    }
+}
+
 /// A server ready to serve: listener bound, database migrated, schemas checked.
 pub struct App {
     listener: TcpListener,
