@@ -27,27 +27,24 @@ impl Timestamp {
         civil_from_days(self.0.div_euclid(86_400_000))
     }
 
+    /// Hours, minutes and seconds of the day (UTC).
+    fn time_of_day(self) -> (i64, i64, i64) {
+        let secs = self.0.div_euclid(1000).rem_euclid(86_400);
+        (secs / 3600, secs / 60 % 60, secs % 60)
+    }
+
     /// RFC 3339 in UTC with seconds, e.g. `2026-11-23T13:05:09Z`.
     pub fn rfc3339(self) -> String {
         let (year, month, day) = self.date();
-        let secs = self.0.div_euclid(1000).rem_euclid(86_400);
-        format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
+        let (hour, minute, second) = self.time_of_day();
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
     }
 
     /// A date and time for Norwegian readers, e.g. `23.11.2026 kl. 13:05 (UTC)`.
     pub fn display_nb(self) -> String {
         let (year, month, day) = self.date();
-        let secs = self.0.div_euclid(1000).rem_euclid(86_400);
-        format!(
-            "{day:02}.{month:02}.{year} kl. {:02}:{:02} (UTC)",
-            secs / 3600,
-            secs / 60 % 60
-        )
+        let (hour, minute, _) = self.time_of_day();
+        format!("{day:02}.{month:02}.{year} kl. {hour:02}:{minute:02} (UTC)")
     }
 }
 
