@@ -68,11 +68,11 @@ enum Command {
     },
 }
 
-/// Which store an admin command works on.
+/// Which store an admin command works on: `forms dev`'s `data` folder unless told.
 #[derive(Args)]
-#[group(required = true, multiple = false)]
+#[group(required = false, multiple = false)]
 struct StoreArgs {
-    /// The data folder of `forms dev`.
+    /// The data folder of `forms dev` [default: data].
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// The configuration file of `forms serve`.
@@ -265,18 +265,26 @@ fn keygen(out: &Path) -> Result<ExitCode, String> {
 
 /// The database URL and schema folder an admin command works on.
 fn store_location(args: &StoreArgs, schemas: &Path) -> Result<(String, PathBuf), String> {
-    match (&args.data_dir, &args.config) {
-        (Some(dir), _) => Ok((DevPaths::new(dir).database_url(), schemas.to_path_buf())),
-        (None, Some(config)) => {
-            let config = Config::load(config).map_err(|e| e.to_string())?;
-            let url = config
-                .database_url()
-                .map_err(|e| e.to_string())?
-                .to_string();
-            Ok((url, config.schemas))
-        }
-        (None, None) => Err("give --data-dir or --config".into()),
+    if let Some(config) = &args.config {
+        let config = Config::load(config).map_err(|e| e.to_string())?;
+        let url = config
+            .database_url()
+            .map_err(|e| e.to_string())?
+            .to_string();
+        return Ok((url, config.schemas));
     }
+    let dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("data"));
+    let paths = DevPaths::new(&dir);
+    if !paths.database.exists() {
+        return Err(format!(
+            "no database at {}: give --config FILE for a server, or run `forms dev` first",
+            paths.database.display()
+        ));
+    }
+    Ok((paths.database_url(), schemas.to_path_buf()))
 }
 
 async fn admin_add_caseworker(

@@ -4,6 +4,7 @@
 mod access;
 mod bad_input;
 mod canary;
+mod cli;
 mod durability;
 mod store;
 mod submit;

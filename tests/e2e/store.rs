@@ -30,7 +30,7 @@ async fn contract(store: Store) {
                 format!("R-{n:04}")
             };
             let queue = if n % 2 == 0 { "a" } else { "b" };
-            store
+            let result = store
                 .write(vec![
                     Op::InsertSubmission(submission(n, &reference, queue)),
                     Op::Audit(AuditEntry {
@@ -41,30 +41,39 @@ async fn contract(store: Store) {
                         queue: Some(queue.into()),
                     }),
                 ])
-                .await
+                .await;
+            (n, result)
         }));
     }
-    let mut conflicts = 0;
+    let mut losers = Vec::new();
     for task in tasks {
         match task.await.unwrap() {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => conflicts += 1,
-            Err(other) => panic!("{other}"),
+            (_, Ok(())) => {}
+            (n, Err(StoreError::Conflict)) => losers.push(n),
+            (_, Err(other)) => panic!("{other}"),
         }
     }
-    assert_eq!(conflicts, 1, "exactly the duplicate reference fails");
+    // Jobs 0 and 150 share a reference; whichever commits second fails, alone.
+    assert_eq!(
+        losers.len(),
+        1,
+        "exactly one of the duplicate references fails"
+    );
+    assert!(losers[0] == 0 || losers[0] == 150);
+    let loser = format!("id-{:04}", losers[0]);
     assert_eq!(store.count_submissions().await.unwrap(), 299);
+    assert!(store.sealed(&loser).await.unwrap().is_none());
     // The failed job left nothing behind, not even its audit entry.
     let audit = store.audit_log().await.unwrap();
     assert_eq!(audit.len(), 299);
     assert!(
         audit
             .iter()
-            .all(|e| e.submission_id.as_deref() != Some("id-0150"))
+            .all(|e| e.submission_id.as_deref() != Some(loser.as_str()))
     );
 
     let a = store.list_queue("a", None).await.unwrap();
-    assert_eq!(a.len(), 149, "even n except 150");
+    assert_eq!(a.len(), 149, "the 150 even n, less the one that lost");
     assert!(
         a.windows(2).all(|w| w[0].received_at <= w[1].received_at),
         "oldest first"
@@ -72,7 +81,6 @@ async fn contract(store: Store) {
     let (meta, sealed) = store.sealed("id-0002").await.unwrap().unwrap();
     assert_eq!(meta.reference, "R-0002");
     assert_eq!(sealed, vec![2u8; 64]);
-    assert!(store.sealed("id-0150").await.unwrap().is_none());
 
     store
         .write(vec![Op::SetStatus {
