@@ -252,7 +252,7 @@ fn keygen(out: &Path) -> Result<ExitCode, String> {
     }
     let identity = Identity::generate();
     let now = SystemClock.now().rfc3339();
-    pull::write_private(out, identity.to_identity_file(&now).as_bytes())
+    crate::files::write_private(out, identity.to_identity_file(&now).as_bytes())
         .map_err(|e| e.to_string())?;
     eprintln!(
         "Identity written to {} (keep it on this machine only).",

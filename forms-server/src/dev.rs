@@ -23,9 +23,9 @@ use forms_crypto::seal::{Identity, Recipient};
 use forms_crypto::vault::Keyring;
 
 use crate::caseworker;
-use crate::caseworker::pull::write_private;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Database, Limits, Log, LogFormat, TlsFiles, Vault};
+use crate::files::write_private;
 use crate::schema::Catalog;
 use crate::store::Store;
 use crate::web::{self, BuildOptions};
@@ -65,8 +65,8 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
 }
 
-fn write_err(e: caseworker::pull::PullError) -> String {
-    e.to_string()
+fn write_err(e: std::io::Error) -> String {
+    format!("cannot write a file: {e}")
 }
 
 /// Creates the self-signed certificate if it is missing.

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod dev;
+pub mod files;
 pub mod i18n;
 pub mod schema;
 pub mod store;

@@ -122,7 +122,10 @@ pub async fn accept(
     raw: &RawAnswers,
     now: Timestamp,
 ) -> Result<Receipt, SubmitError> {
-    let answers = form.validate(raw).map_err(SubmitError::Invalid)?;
+    let answers = form.validate(raw).map_err(|errors| {
+        tracing::info!(form = %form.id, problems = errors.len(), "submission refused: invalid answers");
+        SubmitError::Invalid(errors)
+    })?;
     let recipients = catalog
         .queue(form.queue.as_str())
         .map(|q| q.recipients())
@@ -162,6 +165,7 @@ pub async fn accept(
         ];
         match store.write(ops).await {
             Ok(()) => {
+                tracing::info!(form = %form.id, reference = %reference, "submission received");
                 return Ok(Receipt {
                     reference,
                     received_at: now,

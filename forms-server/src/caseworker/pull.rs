@@ -101,6 +101,18 @@ async fn get(
     check(response).await
 }
 
+async fn get_json<T: serde::de::DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<T, PullError> {
+    get(client, url, token)
+        .await?
+        .json()
+        .await
+        .map_err(|e| PullError::Http(e.to_string()))
+}
+
 /// Turns an error status into [`PullError::Server`] with the problem's detail.
 pub async fn check(response: reqwest::Response) -> Result<reqwest::Response, PullError> {
     if response.status().is_success() {
@@ -123,26 +135,20 @@ pub async fn pull(options: &PullOptions) -> Result<PullReport, PullError> {
         path: options.out.clone(),
         reason: e.to_string(),
     })?;
-    let me: Me = get(
+    let me: Me = get_json(
         &client,
         &format!("{base}/api/v1/caseworker/me"),
         &options.token,
     )
-    .await?
-    .json()
-    .await
-    .map_err(|e| PullError::Http(e.to_string()))?;
+    .await?;
     let mut report = PullReport::default();
     for queue in &me.queues {
-        let items: Vec<ListItem> = get(
+        let items: Vec<ListItem> = get_json(
             &client,
             &format!("{base}/api/v1/queues/{queue}/submissions?status=new"),
             &options.token,
         )
-        .await?
-        .json()
-        .await
-        .map_err(|e| PullError::Http(e.to_string()))?;
+        .await?;
         for item in items {
             if !is_safe_name(&item.reference) {
                 return Err(PullError::Open {
@@ -197,23 +203,10 @@ fn is_safe_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Writes a file readable by its owner only, atomically (a temporary file renamed).
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), PullError> {
-    use std::io::Write;
-    let err = |e: std::io::Error| PullError::Write {
+/// Writes one of the caseworker's files (see [`crate::files::write_private`]).
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), PullError> {
+    crate::files::write_private(path, bytes).map_err(|e| PullError::Write {
         path: path.to_path_buf(),
         reason: e.to_string(),
-    };
-    let tmp = path.with_extension("partial");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp).map_err(err)?;
-    file.write_all(bytes).map_err(err)?;
-    file.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    })
 }

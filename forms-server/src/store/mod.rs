@@ -506,20 +506,15 @@ const AUDIT_COLUMNS: &str = "audit_log (at, actor, action, submission_id, queue)
 /// batch, go in multi-row INSERTs: a statement is a round trip to the database, and round
 /// trips, not the disk, bound a batch's commit time. Audit entries go last, in job order.
 async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
-    let submissions: Vec<&NewSubmission> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::InsertSubmission(s) => Some(s),
-            _ => None,
-        })
-        .collect();
-    let audits: Vec<&AuditEntry> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Audit(a) => Some(a),
-            _ => None,
-        })
-        .collect();
+    let mut submissions: Vec<&NewSubmission> = Vec::new();
+    let mut audits: Vec<&AuditEntry> = Vec::new();
+    for op in ops {
+        match op {
+            Op::InsertSubmission(s) => submissions.push(s),
+            Op::Audit(a) => audits.push(a),
+            Op::SetStatus { .. } | Op::AddCaseworker { .. } => {}
+        }
+    }
     on_pool!(pool, p => {
         let mut tx = p.begin().await?;
         for chunk in power_of_two_chunks(&submissions) {

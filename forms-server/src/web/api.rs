@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::citizen::{parse_urlencoded, request_lang};
+use super::citizen::{query_param, request_lang};
 use super::error::{ApiError, ProblemField, read_body};
 use super::pages::problem_text;
 use crate::caseworker::{self, CaseworkerError};
@@ -69,7 +69,6 @@ pub async fn submit(
     let now = app.clock.now();
     match submission::accept(&app.catalog, &app.store, &form, &raw, now).await {
         Ok(receipt) => {
-            tracing::info!(form = %form.id, reference = %receipt.reference, "submission received");
             let body = SubmissionCreated {
                 reference: receipt.reference,
                 received: receipt.received_at.rfc3339(),
@@ -77,7 +76,6 @@ pub async fn submit(
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
         Err(SubmitError::Invalid(errors)) => {
-            tracing::info!(form = %form.id, problems = errors.len(), "submission refused: invalid answers");
             let lang = request_lang(&uri, &headers);
             let mut problem = ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -182,12 +180,7 @@ pub async fn list_queue(
     headers: HeaderMap,
 ) -> Result<Json<Vec<ListItem>>, ApiError> {
     let cw = authenticated(&app, &headers).await?;
-    let status = match uri
-        .query()
-        .and_then(|q| parse_urlencoded(q.as_bytes()))
-        .and_then(|p| p.into_iter().find(|(k, _)| k == "status").map(|(_, v)| v))
-        .as_deref()
-    {
+    let status = match query_param(&uri, "status").as_deref() {
         None | Some("") => None,
         Some("new") => Some(Status::New),
         Some("done") => Some(Status::Done),

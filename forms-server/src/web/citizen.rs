@@ -17,7 +17,6 @@ use super::AppState;
 use super::error::{ApiError, BodyError, read_body};
 use super::pages::{self, FormState};
 use crate::i18n::{Lang, Msg, t};
-use crate::schema::Form;
 use crate::schema::answers::{RawAnswers, RawValue};
 use crate::submission::{self, SubmitError};
 
@@ -48,12 +47,17 @@ pub fn parse_urlencoded(input: &[u8]) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// The first value of a query parameter; `None` if absent or the query is malformed.
+pub fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    parse_urlencoded(uri.query()?.as_bytes())?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
 /// The language of this request: `?lang=`, then `Accept-Language`, then bokmål.
 pub fn request_lang(uri: &Uri, headers: &HeaderMap) -> Lang {
-    let explicit = uri
-        .query()
-        .and_then(|q| parse_urlencoded(q.as_bytes()))
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v));
+    let explicit = query_param(uri, "lang");
     let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
@@ -134,17 +138,13 @@ pub async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
     html(StatusCode::NOT_FOUND, page, None)
 }
 
-fn form_or_404(app: &AppState, id: &str) -> Option<Arc<Form>> {
-    app.catalog.form(id).cloned()
-}
-
 pub async fn show_form(
     State(app): State<Arc<AppState>>,
     Path(form_id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(form) = form_or_404(&app, &form_id) else {
+    let Some(form) = app.catalog.form(&form_id).cloned() else {
         return not_found(uri, headers).await;
     };
     let lang = request_lang(&uri, &headers);
@@ -160,7 +160,7 @@ pub async fn submit_form(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(form) = form_or_404(&app, &form_id) else {
+    let Some(form) = app.catalog.form(&form_id).cloned() else {
         return not_found(uri, headers).await;
     };
     let lang = request_lang(&uri, &headers);
@@ -210,13 +210,14 @@ pub async fn submit_form(
             raw.0.push((name, RawValue::Text(value)));
         }
     }
-    let (csrf, _) = csrf_token(&headers);
-    let csrf_ok = cookie(&headers, CSRF_COOKIE).is_some_and(|c| {
-        sent_csrf
-            .as_deref()
-            .is_some_and(|s| constant_time_eq(s.as_bytes(), c.as_bytes()))
-    });
-    if !csrf_ok {
+    let csrf = cookie(&headers, CSRF_COOKIE)
+        .filter(|c| {
+            sent_csrf
+                .as_deref()
+                .is_some_and(|s| constant_time_eq(s.as_bytes(), c.as_bytes()))
+        })
+        .map(str::to_string);
+    let Some(csrf) = csrf else {
         tracing::info!(form = %form.id, "form post without a valid CSRF token");
         let fresh = submission::random_id().unwrap_or_default();
         let state = FormState {
@@ -226,19 +227,17 @@ pub async fn submit_form(
         };
         let page = pages::form_page(&form, lang, &fresh, state);
         return html(StatusCode::FORBIDDEN, page, Some(&fresh));
-    }
+    };
 
     let now = app.clock.now();
     match submission::accept(&app.catalog, &app.store, &form, &raw, now).await {
         Ok(receipt) => {
-            tracing::info!(form = %form.id, reference = %receipt.reference, "submission received");
             // A new token: reloading the receipt cannot send the same answers twice.
             let fresh = submission::random_id().unwrap_or_default();
             let page = pages::receipt_page(&form, lang, &receipt.reference, receipt.received_at);
             html(StatusCode::OK, page, Some(&fresh))
         }
         Err(SubmitError::Invalid(errors)) => {
-            tracing::info!(form = %form.id, problems = errors.len(), "submission refused: invalid answers");
             let state = FormState {
                 values: Some(&raw),
                 errors: &errors,
