@@ -109,9 +109,12 @@ async fn load(
 /// Sealing alone, on one thread: the cost a core pays for each submission.
 fn seal_one_core(catalog: &Catalog) -> Phase {
     let form = catalog.form("kontakt").unwrap();
-    let recipients = catalog.queue(form.queue.as_str()).unwrap().recipients();
+    let recipients = catalog
+        .queue(form.routing.default.as_str())
+        .unwrap()
+        .recipients();
     let payload = serde_json::to_vec(&serde_json::json!({
-        "format": "forms-submission/1",
+        "format": "forms-submission/2",
         "reference": "2026-7K3F-9QXA",
         "submission_id": "0123456789abcdef0123456789abcdef",
         "form": {"id": "kontakt", "title": form.title.nb, "schema_sha256": form.schema_sha256},
@@ -120,7 +123,7 @@ fn seal_one_core(catalog: &Catalog) -> Phase {
         "auth": null,
         "prefill": {},
         "answers": {"message": MESSAGE, "email": "ola.nordmann@example.no"},
-        "fields": form.fields.iter().map(|f| serde_json::json!({"id": f.id, "label": f.label.nb})).collect::<Vec<_>>(),
+        "readable": form.fields().map(|f| serde_json::json!({"field": f.id, "label": f.label.nb, "value": MESSAGE})).collect::<Vec<_>>(),
     }))
     .unwrap();
     let duration = seconds();
@@ -177,6 +180,7 @@ fn main() {
         log: Log {
             format: LogFormat::Json,
         },
+        allow_synthetic_ids: false,
     };
     let catalog = Catalog::load_dir(&schemas).unwrap();
 

@@ -27,6 +27,11 @@ impl Timestamp {
         civil_from_days(self.0.div_euclid(86_400_000))
     }
 
+    /// The calendar day (UTC).
+    pub fn day(self) -> Date {
+        Date::from_days(self.0.div_euclid(86_400_000))
+    }
+
     /// Hours, minutes and seconds of the day (UTC).
     fn time_of_day(self) -> (i64, i64, i64) {
         let secs = self.0.div_euclid(1000).rem_euclid(86_400);
@@ -46,6 +51,115 @@ impl Timestamp {
         let (hour, minute, _) = self.time_of_day();
         format!("{day:02}.{month:02}.{year} kl. {hour:02}:{minute:02} (UTC)")
     }
+}
+
+/// A calendar date (proleptic Gregorian), for answers and schema bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    /// A date if it exists on the calendar (years 1 to 9999).
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+        ((1..=9999).contains(&year) && (1..=12).contains(&month))
+            .then_some(())
+            .filter(|_| day >= 1 && day <= days_in_month(year, month))
+            .map(|_| Date { year, month, day })
+    }
+
+    /// Reads `2026-11-23` (what a date input sends) or `23.11.2026` (how Norwegians
+    /// write it).
+    pub fn parse(text: &str) -> Option<Date> {
+        let text = text.trim();
+        let number = |s: &str| -> Option<u32> {
+            (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        if let Some((y, rest)) = text.split_once('-') {
+            let (m, d) = rest.split_once('-')?;
+            if y.len() != 4 {
+                return None;
+            }
+            return Date::new(number(y)? as i32, number(m)?, number(d)?);
+        }
+        let mut parts = text.split('.');
+        let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || y.len() != 4 {
+            return None;
+        }
+        Date::new(number(y)? as i32, number(m)?, number(d)?)
+    }
+
+    /// Days since 1970-01-01.
+    pub fn days(self) -> i64 {
+        days_from_civil(i64::from(self.year), self.month, self.day)
+    }
+
+    pub fn from_days(days: i64) -> Date {
+        let (year, month, day) = civil_from_days(days);
+        Date {
+            year: year as i32,
+            month,
+            day,
+        }
+    }
+
+    pub fn plus_days(self, days: i64) -> Date {
+        Date::from_days(self.days() + days)
+    }
+
+    /// The same day `months` later (or earlier), kept inside shorter months.
+    pub fn plus_months(self, months: i64) -> Date {
+        let index = i64::from(self.year) * 12 + i64::from(self.month) - 1 + months;
+        let year = index.div_euclid(12).clamp(1, 9999) as i32;
+        let month = index.rem_euclid(12) as u32 + 1;
+        Date {
+            year,
+            month,
+            day: self.day.min(days_in_month(year, month)),
+        }
+    }
+
+    /// `23.11.2026`.
+    pub fn display_nb(self) -> String {
+        format!("{:02}.{:02}.{:04}", self.day, self.month, self.year)
+    }
+}
+
+impl std::fmt::Display for Date {
+    /// ISO 8601, `2026-11-23`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+pub fn is_leap_year(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// A proleptic Gregorian date to days since the epoch (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Days since the epoch to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -121,6 +235,32 @@ mod tests {
             Timestamp(1_795_438_509_000).display_nb(),
             "23.11.2026 kl. 12:55 (UTC)"
         );
+    }
+
+    #[test]
+    fn dates_parse_both_ways_and_count_days() {
+        let d = Date::parse("2024-02-29").unwrap();
+        assert_eq!(Date::parse("29.02.2024"), Some(d));
+        assert_eq!(d.to_string(), "2024-02-29");
+        assert_eq!(Date::from_days(d.days()), d);
+        assert_eq!(Date::parse("1970-01-01").unwrap().days(), 0);
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "24-01-01",
+            "1.1.24",
+            "",
+            "x",
+            "2024-1-1-1",
+        ] {
+            assert_eq!(Date::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Date::parse("1.1.2024"), Date::new(2024, 1, 1));
+        assert_eq!(d.plus_months(12).to_string(), "2025-02-28");
+        assert_eq!(d.plus_months(-2).to_string(), "2023-12-29");
+        assert_eq!(d.plus_days(1).to_string(), "2024-03-01");
+        assert_eq!(Timestamp(1_795_438_509_000).day().to_string(), "2026-11-23");
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub struct Config {
     pub limits: Limits,
     #[serde(default)]
     pub log: Log,
+    /// Accept synthetic test persons' identity numbers (month + 80). Only for test
+    /// and development installations; `forms dev` turns it on.
+    #[serde(default)]
+    pub allow_synthetic_ids: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,12 +64,15 @@ pub struct Vault {
 pub struct Limits {
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The largest request body of a form with attachments, in bytes.
+    pub max_upload_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 64 * 1024,
+            max_upload_bytes: 25 * 1024 * 1024,
         }
     }
 }

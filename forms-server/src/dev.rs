@@ -196,6 +196,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         log: Log {
             format: LogFormat::Text,
         },
+        allow_synthetic_ids: true,
     };
     config.keyring().map_err(|e| e.to_string())?;
     let app = web::build(

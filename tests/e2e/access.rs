@@ -97,7 +97,7 @@ async fn a_caseworker_reaches_only_their_own_queue() {
         std::slice::from_ref(&server.queue("byggesak").identity),
     )
     .unwrap();
-    assert_eq!(payload.answers["message"], "til byggesak");
+    assert_eq!(payload.answers["message"].as_text(), Some("til byggesak"));
     let response = client
         .post(format!("{base}/api/v1/submissions/{b_id}/done"))
         .bearer_auth(&token_b)

@@ -211,6 +211,7 @@ pub struct Server {
 
 const OTHER_FORM: &str = "id: byggesak-sporsmal
 title: { nb: Spørsmål om byggesak }
+languages: [nb]
 auth: none
 route: { queue: byggesak }
 retention: { months: 12 }

@@ -1,21 +1,29 @@
-//! Reading schema files: YAML through serde, rules through the validator crate, and the
-//! checks across files (a form's queue must be declared). Every error carries the file,
-//! line and column.
+//! Reading schema files: YAML through serde, simple rules through the validator crate,
+//! then the checks that need the whole form or the whole folder (references, queues,
+//! translations, login levels). Every error carries the file, line and column, says
+//! what is wrong and how to fix it.
+//!
+//! The `*File` types are the file format itself; [`super::json_schema`] derives the
+//! JSON Schema for editors from them, so the two cannot drift apart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use serde_saphyr::Spanned;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_saphyr::{Location, Spanned};
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationError};
 
+use super::values::FileType;
 use super::{
-    Auth, Catalog, Field, FieldKind, Form, FormId, GuardPolicy, Prefill, Queue, QueueId,
-    QueueMember, Text,
+    Auth, Catalog, ChoiceDisplay, ChoiceOption, Condition, DateBound, Field, FieldKind, Form,
+    FormId, GuardPolicy, Page, Pattern, Prefill, Queue, QueueId, QueueMember, Routing, Text,
 };
+use crate::clock::Date;
+use crate::i18n::Lang;
 
 /// One mistake in one schema file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,29 +61,27 @@ impl SchemaError {
             message: message.into(),
         }
     }
-
-    fn at<T>(file: &Path, spanned: &Spanned<T>, message: impl Into<String>) -> Self {
-        SchemaError {
-            file: file.to_path_buf(),
-            line: spanned.referenced.line(),
-            column: spanned.referenced.column(),
-            message: message.into(),
-        }
-    }
 }
 
-const QUEUES_FILE: &str = "queues.yaml";
+pub const QUEUES_FILE: &str = "queues.yaml";
 /// A schema file larger than this is refused before parsing.
 const MAX_FILE_BYTES: u64 = 1 << 20;
+/// The largest attachment a schema may allow, in kilobytes (the request body limit
+/// must leave room for it).
+pub const MAX_ATTACHMENT_KB: u32 = 20_000;
 
-#[derive(Deserialize, Serialize, Validate)]
+// ---------------------------------------------------------------------------------
+// The file format.
+
+/// A text in the languages the form offers.
+#[derive(Deserialize, Serialize, JsonSchema, Clone)]
 #[serde(deny_unknown_fields)]
-struct TextFile {
-    #[validate(length(min = 1, max = 2000, message = "must be 1 to 2000 characters"))]
+pub(super) struct TextFile {
+    /// Bokmål (always required).
     nb: String,
-    #[validate(length(min = 1, max = 2000, message = "must be 1 to 2000 characters"))]
+    /// Nynorsk.
     nn: Option<String>,
-    #[validate(length(min = 1, max = 2000, message = "must be 1 to 2000 characters"))]
+    /// English.
     en: Option<String>,
 }
 
@@ -87,115 +93,397 @@ impl TextFile {
             en: self.en,
         }
     }
+
+    fn get(&self, lang: Lang) -> Option<&str> {
+        match lang {
+            Lang::Nb => Some(&self.nb),
+            Lang::Nn => self.nn.as_deref(),
+            Lang::En => self.en.as_deref(),
+        }
+    }
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum LangFile {
+    Nb,
+    Nn,
+    En,
+}
+
+/// The login the form needs: ID-porten's levels.
+#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 enum AuthFile {
+    /// Open to anyone.
     None,
+    /// Anyone; a logged-in citizen gets prefilled answers.
     Optional,
+    /// MinID and better (level substantial).
     Substantial,
+    /// BankID, Buypass, Commfides (level high). Required for sensitive forms.
     High,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum GuardFile {
+    /// Free text is not read by the content guard.
     Off,
+    /// Free text with identity numbers, health details and the like is refused.
     Refuse,
 }
 
-#[derive(Deserialize, Serialize)]
+/// The field types of the language.
+#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Debug)]
 #[serde(rename_all = "snake_case")]
 enum KindFile {
     Text,
     Textarea,
     Email,
+    Phone,
+    NationalId,
+    OrgNumber,
+    Postcode,
+    Date,
+    Number,
+    Choice,
+    MultiChoice,
+    Consent,
+    Attachment,
+    Group,
+    Info,
 }
 
-#[derive(Deserialize, Serialize)]
+impl KindFile {
+    fn name(self) -> &'static str {
+        match self {
+            KindFile::Text => "text",
+            KindFile::Textarea => "textarea",
+            KindFile::Email => "email",
+            KindFile::Phone => "phone",
+            KindFile::NationalId => "national_id",
+            KindFile::OrgNumber => "org_number",
+            KindFile::Postcode => "postcode",
+            KindFile::Date => "date",
+            KindFile::Number => "number",
+            KindFile::Choice => "choice",
+            KindFile::MultiChoice => "multi_choice",
+            KindFile::Consent => "consent",
+            KindFile::Attachment => "attachment",
+            KindFile::Group => "group",
+            KindFile::Info => "info",
+        }
+    }
+}
+
+#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
 enum PrefillFile {
+    /// The logged-in citizen's identity number (field type national_id).
     #[serde(rename = "idporten.pid")]
     IdportenPid,
+    /// E-mail address from the contact register (field type email).
     #[serde(rename = "krr.email")]
     KrrEmail,
+    /// Mobile number from the contact register (field type phone).
     #[serde(rename = "krr.mobile")]
     KrrMobile,
 }
 
-#[derive(Deserialize, Serialize, Validate)]
+#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum DisplayFile {
+    Radio,
+    Select,
+}
+
+#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum FileTypeFile {
+    Pdf,
+    Jpeg,
+    Png,
+    Heic,
+    Webp,
+}
+
+/// A YAML scalar read as text: `5`, `2.5`, `true` and `ja` all become strings.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(transparent)]
+pub(super) struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a single value (text, number or true/false)")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The JSON Schema of a [`Scalar`].
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ScalarSchema {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+/// A condition on earlier answers. Give `field` with one of `equals`, `not_equals` or
+/// `answered`; or `all` / `any` with a list of conditions.
+#[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RouteFile {
+pub(super) struct ConditionFile {
+    /// The id of an earlier field.
+    #[schemars(with = "Option<String>")]
+    field: Option<Spanned<String>>,
+    /// The answer is this value (for a multiple choice: this value is ticked).
+    #[schemars(with = "Option<ScalarSchema>")]
+    equals: Option<Spanned<Scalar>>,
+    /// The answer is not this value.
+    #[schemars(with = "Option<ScalarSchema>")]
+    not_equals: Option<Spanned<Scalar>>,
+    /// The field has (true) or has not (false) been answered.
+    answered: Option<bool>,
+    /// Every condition holds.
+    #[schemars(with = "Option<Vec<ConditionFile>>")]
+    all: Option<Vec<Spanned<ConditionFile>>>,
+    /// At least one condition holds.
+    #[schemars(with = "Option<Vec<ConditionFile>>")]
+    any: Option<Vec<Spanned<ConditionFile>>>,
+}
+
+/// One option of a choice.
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct OptionFile {
+    /// What is stored and what conditions compare with.
+    #[schemars(with = "String")]
+    value: Spanned<String>,
+    #[schemars(with = "TextFile")]
+    label: Spanned<TextFile>,
+}
+
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[schemars(with = "ConditionFile")]
+    when: Spanned<ConditionFile>,
+    #[schemars(with = "String")]
     queue: Spanned<String>,
 }
 
-#[derive(Deserialize, Serialize, Validate)]
+/// Where submissions go: the first rule whose `when` holds picks the queue, otherwise
+/// `queue`.
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
+#[serde(deny_unknown_fields)]
+struct RouteFile {
+    /// The default queue (declared in queues.yaml).
+    #[schemars(with = "String")]
+    queue: Spanned<String>,
+    #[serde(default)]
+    rules: Vec<RuleFile>,
+}
+
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
 #[serde(deny_unknown_fields)]
 struct RetentionFile {
+    /// Months a submission is kept before it is deleted.
     #[validate(range(min = 1, max = 1200, message = "must be between 1 and 1200 months"))]
     months: u32,
 }
 
-#[derive(Deserialize, Serialize, Validate)]
+/// One field of a form. Which options apply depends on `type`.
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
 #[serde(deny_unknown_fields)]
-struct FieldFile {
+pub(super) struct FieldFile {
+    /// Lower-case letters, digits and '-'; unique in the form.
+    #[schemars(with = "String")]
     #[validate(custom(function = "slug"))]
     id: Spanned<String>,
     #[serde(rename = "type")]
-    kind: KindFile,
-    #[validate(nested)]
-    label: TextFile,
-    #[validate(nested)]
-    hint: Option<TextFile>,
+    #[schemars(with = "KindFile")]
+    kind: Spanned<KindFile>,
+    /// The question (for `info`: an optional heading).
+    #[schemars(with = "Option<TextFile>")]
+    label: Option<Spanned<TextFile>>,
+    /// Help shown under the label.
+    #[schemars(with = "Option<TextFile>")]
+    hint: Option<Spanned<TextFile>>,
     #[serde(default)]
     required: bool,
+    /// Required only when this condition holds.
+    #[schemars(with = "Option<ConditionFile>")]
+    required_if: Option<Spanned<ConditionFile>>,
+    /// Shown (and its answer kept) only when this condition holds.
+    #[schemars(with = "Option<ConditionFile>")]
+    show_if: Option<Spanned<ConditionFile>>,
+    /// date, number: the answer must be later or larger than this earlier field's.
+    #[schemars(with = "Option<String>")]
+    after: Option<Spanned<String>>,
+    #[schemars(with = "Option<PrefillFile>")]
+    prefill: Option<Spanned<PrefillFile>>,
+    /// An HTML autocomplete token, such as `name` or `street-address`.
+    #[schemars(with = "Option<String>")]
+    autocomplete: Option<Spanned<String>>,
+
+    /// text, textarea.
+    #[validate(range(max = 100000, message = "must be at most 100000"))]
+    min_length: Option<usize>,
+    /// text, textarea.
     #[validate(range(min = 1, max = 100000, message = "must be between 1 and 100000"))]
     max_length: Option<usize>,
-    prefill: Option<PrefillFile>,
+    /// text: a regular expression the whole answer must match.
+    #[schemars(with = "Option<String>")]
+    pattern: Option<Spanned<String>>,
+    /// text: what to tell the citizen when the pattern does not match.
+    #[schemars(with = "Option<TextFile>")]
+    pattern_message: Option<Spanned<TextFile>>,
+    /// phone: accept numbers outside Norway too (default true).
+    international: Option<bool>,
+    /// date: `today`, `+30d`, `-18y`, `+6m` or `2026-01-31`; number: the smallest value.
+    #[schemars(with = "Option<ScalarSchema>")]
+    min: Option<Spanned<Scalar>>,
+    /// date or number: the largest value, as `min`.
+    #[schemars(with = "Option<ScalarSchema>")]
+    max: Option<Spanned<Scalar>>,
+    /// number: digits allowed after the decimal point (0 for whole numbers).
+    #[validate(range(max = 6, message = "must be between 0 and 6"))]
+    decimals: Option<u32>,
+    /// number: the unit shown after the box (kr, m²).
+    unit: Option<TextFile>,
+    /// choice, multi_choice.
+    #[schemars(with = "Option<Vec<OptionFile>>")]
+    options: Option<Spanned<Vec<OptionFile>>>,
+    /// choice: radio buttons (default) or a drop-down list.
+    display: Option<DisplayFile>,
+    /// multi_choice.
+    min_selected: Option<usize>,
+    /// multi_choice.
+    max_selected: Option<usize>,
+    /// attachment: the file types accepted, read from the content.
+    #[schemars(with = "Option<Vec<FileTypeFile>>")]
+    accept: Option<Spanned<Vec<FileTypeFile>>>,
+    /// attachment: the largest file in kilobytes.
+    #[validate(range(min = 1, max = 20000, message = "must be between 1 and 20000 kB"))]
+    max_size_kb: Option<u32>,
+    /// attachment.
+    #[validate(range(min = 1, max = 20, message = "must be between 1 and 20"))]
+    max_files: Option<usize>,
+    /// group: the fields of one item.
+    #[schemars(with = "Option<Vec<FieldFile>>")]
+    fields: Option<Spanned<Vec<FieldFile>>>,
+    /// group.
+    min_items: Option<usize>,
+    /// group.
+    #[validate(range(min = 1, max = 50, message = "must be between 1 and 50"))]
+    max_items: Option<usize>,
+    /// group: what one item is called ("Barn").
+    #[schemars(with = "Option<TextFile>")]
+    item_label: Option<Spanned<TextFile>>,
+    /// info: the text shown.
+    #[schemars(with = "Option<TextFile>")]
+    text: Option<Spanned<TextFile>>,
 }
 
-#[derive(Deserialize, Serialize, Validate)]
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
 #[serde(deny_unknown_fields)]
-struct FormFile {
+struct PageFile {
+    #[schemars(with = "String")]
     #[validate(custom(function = "slug"))]
     id: Spanned<String>,
+    #[schemars(with = "Option<TextFile>")]
+    title: Option<Spanned<TextFile>>,
+    #[schemars(with = "Option<ConditionFile>")]
+    show_if: Option<Spanned<ConditionFile>>,
     #[validate(nested)]
-    title: TextFile,
-    #[validate(nested)]
-    description: Option<TextFile>,
-    auth: AuthFile,
+    fields: Vec<FieldFile>,
+}
+
+/// A form: one file in form-schemas/.
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FormFile {
+    /// Lower-case letters, digits and '-'; the form's address is /skjema/ID.
+    #[schemars(with = "String")]
+    #[validate(custom(function = "slug"))]
+    id: Spanned<String>,
+    #[schemars(with = "TextFile")]
+    title: Spanned<TextFile>,
+    #[schemars(with = "Option<TextFile>")]
+    description: Option<Spanned<TextFile>>,
+    /// The languages the form is offered in; every text must have each (default all).
+    #[schemars(with = "Option<Vec<LangFile>>")]
+    languages: Option<Spanned<Vec<LangFile>>>,
+    #[schemars(with = "AuthFile")]
+    auth: Spanned<AuthFile>,
     content_guard: Option<GuardFile>,
+    /// Whether special-category data (health, beliefs and the like) may be asked for;
+    /// such forms need login at level high.
+    #[schemars(with = "Option<bool>")]
+    sensitive: Option<Spanned<bool>>,
     #[validate(nested)]
     route: RouteFile,
     #[validate(nested)]
     retention: RetentionFile,
-    #[validate(custom(function = "at_least_one_field"), nested)]
-    fields: Vec<FieldFile>,
+    /// Extra text on the receipt page.
+    #[schemars(with = "Option<TextFile>")]
+    receipt: Option<Spanned<TextFile>>,
+    /// The fields of a one-page form (or use `pages`).
+    #[schemars(with = "Option<Vec<FieldFile>>")]
+    fields: Option<Spanned<Vec<FieldFile>>>,
+    /// The pages of a form in several steps, with a summary before sending.
+    #[schemars(with = "Option<Vec<PageFile>>")]
+    pages: Option<Spanned<Vec<PageFile>>>,
 }
 
-#[derive(Deserialize, Serialize, Validate)]
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
 #[serde(deny_unknown_fields)]
 struct MemberFile {
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
     name: String,
+    /// The caseworker's age public keys (age1…), one per device.
+    #[schemars(with = "Vec<String>")]
     #[validate(custom(function = "at_least_one_key"))]
     recipients: Vec<Spanned<String>>,
 }
 
-#[derive(Deserialize, Serialize, Validate)]
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
 #[serde(deny_unknown_fields)]
 struct QueueFile {
+    #[schemars(with = "String")]
     #[validate(custom(function = "slug"))]
     id: Spanned<String>,
-    #[validate(nested)]
     name: TextFile,
     #[validate(custom(function = "at_least_one_caseworker"), nested)]
     caseworkers: Vec<MemberFile>,
 }
 
-#[derive(Deserialize, Serialize, Validate)]
+/// form-schemas/queues.yaml: the queues and their caseworkers' public keys.
+#[derive(Deserialize, Serialize, JsonSchema, Validate)]
 #[serde(deny_unknown_fields)]
-struct QueuesFile {
+pub(super) struct QueuesFile {
     #[validate(custom(function = "at_least_one_queue"), nested)]
     queues: Vec<QueueFile>,
 }
@@ -206,10 +494,6 @@ fn non_empty<T>(items: &[T], message: &'static str) -> Result<(), ValidationErro
     } else {
         Ok(())
     }
-}
-
-fn at_least_one_field(items: &[FieldFile]) -> Result<(), ValidationError> {
-    non_empty(items, "a form needs at least one field")
 }
 
 fn at_least_one_key(items: &[Spanned<String>]) -> Result<(), ValidationError> {
@@ -234,6 +518,9 @@ fn slug(id: &Spanned<String>) -> Result<(), ValidationError> {
     }
 }
 
+// ---------------------------------------------------------------------------------
+// Parsing.
+
 /// Parses and validates one file; `Err` holds every located error serde-saphyr reports.
 fn parse_file<T>(path: &Path, text: &str) -> Result<T, Vec<SchemaError>>
 where
@@ -255,7 +542,7 @@ fn located_errors(path: &Path, err: &serde_saphyr::Error) -> Vec<SchemaError> {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("invalid schema");
-    let message = strip_location_prefix(first).to_string();
+    let message = with_suggestion(strip_location_prefix(first));
     vec![SchemaError {
         file: path.to_path_buf(),
         line,
@@ -271,6 +558,68 @@ fn strip_location_prefix(message: &str) -> &str {
         Some((position, tail)) if position.contains(" column ") => tail,
         _ => rest,
     }
+}
+
+/// Adds "did you mean …?" to serde's "unknown variant `x`, expected one of `a`, `b`"
+/// and "unknown field" messages, when one of the expected names is close.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message
+        .strip_prefix("unknown variant `")
+        .or_else(|| message.strip_prefix("unknown field `"))
+    else {
+        return message.to_string();
+    };
+    let Some((given, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let candidates: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| !c.is_empty())
+        .collect();
+    match closest(given, candidates.iter().copied()) {
+        Some(best) => format!("{message}; did you mean '{best}'?"),
+        None => message.to_string(),
+    }
+}
+
+/// The candidate nearest to `given` by edit distance, if near enough to be a typo.
+pub(super) fn closest<'a>(
+    given: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (given.chars().count() / 3).max(1);
+    candidates
+        .map(|c| (edit_distance(given, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters, with transpositions counted as one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 fn read_file(path: &Path) -> Result<(String, String), SchemaError> {
@@ -290,15 +639,9 @@ fn read_file(path: &Path) -> Result<(String, String), SchemaError> {
     Ok((text, hash))
 }
 
-pub(super) fn load_dir(dir: &Path) -> Result<Catalog, Vec<SchemaError>> {
-    let mut errors = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|err| {
-        vec![SchemaError::whole_file(
-            dir,
-            format!("cannot read the schema folder: {err}"),
-        )]
-    })?;
-    let mut form_paths: Vec<PathBuf> = entries
+/// The form files of a folder: every `*.yaml` but queues.yaml, sorted.
+pub(super) fn form_paths(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
@@ -306,15 +649,25 @@ pub(super) fn load_dir(dir: &Path) -> Result<Catalog, Vec<SchemaError>> {
                 && p.file_name().is_some_and(|n| n != QUEUES_FILE)
         })
         .collect();
-    form_paths.sort();
+    paths.sort();
+    Ok(paths)
+}
 
+pub(super) fn load_dir(dir: &Path) -> Result<Catalog, Vec<SchemaError>> {
+    let mut errors = Vec::new();
+    let paths = form_paths(dir).map_err(|err| {
+        vec![SchemaError::whole_file(
+            dir,
+            format!("cannot read the schema folder: {err}"),
+        )]
+    })?;
     let queues = load_queues(&dir.join(QUEUES_FILE)).unwrap_or_else(|mut errs| {
         errors.append(&mut errs);
         BTreeMap::new()
     });
 
     let mut forms: BTreeMap<String, Arc<Form>> = BTreeMap::new();
-    for path in form_paths {
+    for path in paths {
         match load_form(&path, &queues) {
             Ok(form) => {
                 if let Some(other) = forms.get(form.id.as_str()) {
@@ -351,6 +704,12 @@ fn load_queues(path: &Path) -> Result<BTreeMap<String, Queue>, Vec<SchemaError>>
     let file: QueuesFile = parse_file(path, &text)?;
     let mut errors = Vec::new();
     let mut queues = BTreeMap::new();
+    let at = |loc: Location, message: String| SchemaError {
+        file: path.to_path_buf(),
+        line: loc.line(),
+        column: loc.column(),
+        message,
+    };
     for queue in file.queues {
         let mut members = Vec::new();
         for member in queue.caseworkers {
@@ -358,9 +717,8 @@ fn load_queues(path: &Path) -> Result<BTreeMap<String, Queue>, Vec<SchemaError>>
             for key in &member.recipients {
                 match key.value.parse() {
                     Ok(recipient) => recipients.push(recipient),
-                    Err(err) => errors.push(SchemaError::at(
-                        path,
-                        key,
+                    Err(err) => errors.push(at(
+                        key.referenced,
                         format!("caseworker '{}': {err}", member.name),
                     )),
                 }
@@ -373,15 +731,14 @@ fn load_queues(path: &Path) -> Result<BTreeMap<String, Queue>, Vec<SchemaError>>
         let id = match QueueId::parse(&queue.id.value) {
             Ok(id) => id,
             Err(message) => {
-                errors.push(SchemaError::at(path, &queue.id, message));
+                errors.push(at(queue.id.referenced, message));
                 continue;
             }
         };
         if queues.contains_key(id.as_str()) {
-            errors.push(SchemaError::at(
-                path,
-                &queue.id,
-                format!("queue '{id}' is declared twice"),
+            errors.push(at(
+                queue.id.referenced,
+                format!("queue '{id}' is declared twice; give each queue its own id"),
             ));
             continue;
         }
@@ -404,200 +761,1081 @@ fn load_queues(path: &Path) -> Result<BTreeMap<String, Queue>, Vec<SchemaError>>
 fn load_form(path: &Path, queues: &BTreeMap<String, Queue>) -> Result<Form, Vec<SchemaError>> {
     let (text, schema_sha256) = read_file(path).map_err(|e| vec![e])?;
     let file: FormFile = parse_file(path, &text)?;
-    let mut errors = Vec::new();
-
-    let id = FormId::parse(&file.id.value).map_err(|m| vec![SchemaError::at(path, &file.id, m)])?;
-    let queue_ref = &file.route.queue;
-    let queue = match QueueId::parse(&queue_ref.value) {
-        Ok(q) if queues.contains_key(q.as_str()) || queues.is_empty() => Some(q),
-        Ok(q) => {
-            let known: Vec<&str> = queues.keys().map(String::as_str).collect();
-            errors.push(SchemaError::at(
-                path,
-                queue_ref,
-                format!(
-                    "route.queue '{q}' is not declared in {QUEUES_FILE}; declare it there \
-                     or use one of: {}",
-                    known.join(", ")
-                ),
-            ));
-            None
-        }
-        Err(message) => {
-            errors.push(SchemaError::at(path, queue_ref, message));
-            None
-        }
+    let mut checker = Checker {
+        path,
+        errors: Vec::new(),
+        languages: Vec::new(),
+        queues,
     };
-
-    let mut fields: Vec<Field> = Vec::new();
-    for field in file.fields {
-        if fields.iter().any(|f| f.id == field.id.value) {
-            errors.push(SchemaError::at(
-                path,
-                &field.id,
-                format!("field id '{}' is used twice in this form", field.id.value),
-            ));
-            continue;
+    let form = checker.form(file, schema_sha256);
+    match form {
+        Some(form) if checker.errors.is_empty() => Ok(form),
+        _ => {
+            checker.errors.sort_by_key(|e| (e.line, e.column));
+            Err(checker.errors)
         }
-        let kind = match field.kind {
-            KindFile::Text => FieldKind::Text,
-            KindFile::Textarea => FieldKind::Textarea,
-            KindFile::Email => FieldKind::Email,
-        };
-        fields.push(Field {
-            id: field.id.value,
-            kind,
-            label: field.label.into_text(),
-            hint: field.hint.map(TextFile::into_text),
-            required: field.required,
-            max_length: field.max_length.unwrap_or(kind.default_max_length()),
-            prefill: field.prefill.map(|p| match p {
-                PrefillFile::IdportenPid => Prefill::IdportenPid,
-                PrefillFile::KrrEmail => Prefill::KrrEmail,
-                PrefillFile::KrrMobile => Prefill::KrrMobile,
-            }),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Checking a form and building the model.
+
+/// A field seen so far, for checking references to it.
+struct Seen {
+    kind: KindFile,
+    options: Vec<String>,
+}
+
+struct Checker<'a> {
+    path: &'a Path,
+    errors: Vec<SchemaError>,
+    languages: Vec<Lang>,
+    queues: &'a BTreeMap<String, Queue>,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, loc: Location, message: impl Into<String>) {
+        self.errors.push(SchemaError {
+            file: self.path.to_path_buf(),
+            line: loc.line(),
+            column: loc.column(),
+            message: message.into(),
         });
     }
 
-    match (queue, errors.is_empty()) {
-        (Some(queue), true) => Ok(Form {
-            id,
-            title: file.title.into_text(),
-            description: file.description.map(TextFile::into_text),
-            auth: match file.auth {
-                AuthFile::None => Auth::None,
-                AuthFile::Optional => Auth::Optional,
-                AuthFile::Substantial => Auth::Substantial,
-                AuthFile::High => Auth::High,
-            },
+    /// A text with every language the form offers.
+    fn text(&mut self, text: Spanned<TextFile>, what: &str) -> Text {
+        for lang in self.languages.clone() {
+            match text.value.get(lang) {
+                None => self.error(
+                    text.referenced,
+                    format!(
+                        "{what} has no '{lang}' text; the form is offered in {}, so add \
+                         '{lang}:' (or remove '{lang}' from languages)",
+                        self.language_list()
+                    ),
+                ),
+                Some(s) if s.trim().is_empty() || s.chars().count() > 2000 => self.error(
+                    text.referenced,
+                    format!("{what}: the '{lang}' text must be 1 to 2000 characters"),
+                ),
+                Some(_) => {}
+            }
+        }
+        text.value.into_text()
+    }
+
+    fn language_list(&self) -> String {
+        self.languages
+            .iter()
+            .map(|l| l.tag())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn opt_text(&mut self, text: Option<Spanned<TextFile>>, what: &str) -> Option<Text> {
+        text.map(|t| self.text(t, what))
+    }
+
+    fn queue(&mut self, queue: &Spanned<String>, what: &str) -> Option<QueueId> {
+        match QueueId::parse(&queue.value) {
+            Ok(q) if self.queues.contains_key(q.as_str()) || self.queues.is_empty() => Some(q),
+            Ok(q) => {
+                let known: Vec<&str> = self.queues.keys().map(String::as_str).collect();
+                let hint = match closest(q.as_str(), known.iter().copied()) {
+                    Some(best) => format!("did you mean '{best}'?"),
+                    None => format!("declare it there or use one of: {}", known.join(", ")),
+                };
+                self.error(
+                    queue.referenced,
+                    format!("{what} '{q}' is not declared in {QUEUES_FILE}; {hint}"),
+                );
+                None
+            }
+            Err(message) => {
+                self.error(queue.referenced, message);
+                None
+            }
+        }
+    }
+
+    fn form(&mut self, file: FormFile, schema_sha256: String) -> Option<Form> {
+        self.languages = match &file.languages {
+            None => Lang::ALL.to_vec(),
+            Some(list) => {
+                let mut langs: Vec<Lang> = Vec::new();
+                for l in &list.value {
+                    let lang = match l {
+                        LangFile::Nb => Lang::Nb,
+                        LangFile::Nn => Lang::Nn,
+                        LangFile::En => Lang::En,
+                    };
+                    if !langs.contains(&lang) {
+                        langs.push(lang);
+                    }
+                }
+                if !langs.contains(&Lang::Nb) {
+                    self.error(
+                        list.referenced,
+                        "languages must include 'nb': every form is offered in bokmål",
+                    );
+                }
+                langs
+            }
+        };
+        let id = match FormId::parse(&file.id.value) {
+            Ok(id) => Some(id),
+            Err(message) => {
+                self.error(file.id.referenced, message);
+                None
+            }
+        };
+        let title = self.text(file.title, "title");
+        let description = self.opt_text(file.description, "description");
+        let receipt = self.opt_text(file.receipt, "receipt");
+        let auth = match file.auth.value {
+            AuthFile::None => Auth::None,
+            AuthFile::Optional => Auth::Optional,
+            AuthFile::Substantial => Auth::Substantial,
+            AuthFile::High => Auth::High,
+        };
+        let sensitive = file.sensitive.as_ref().is_some_and(|s| s.value);
+        if let Some(s) = &file.sensitive
+            && s.value
+            && auth != Auth::High
+        {
+            self.error(
+                s.referenced,
+                "a form that allows sensitive data needs 'auth: high' (BankID level); \
+                 MinID's level is for simple forms of non-sensitive character",
+            );
+        }
+
+        // Pages: either `fields` (one page) or `pages`.
+        let pages_file: Vec<PageFile> = match (file.fields, file.pages) {
+            (Some(fields), None) => vec![PageFile {
+                id: Spanned::new("main".into(), fields.referenced, fields.defined),
+                title: None,
+                show_if: None,
+                fields: fields.value,
+            }],
+            (None, Some(pages)) => {
+                if pages.value.is_empty() {
+                    self.error(pages.referenced, "'pages' is empty; add at least one page");
+                }
+                pages.value
+            }
+            (Some(fields), Some(_)) => {
+                self.error(
+                    fields.referenced,
+                    "give either 'fields' (a one-page form) or 'pages', not both",
+                );
+                return None;
+            }
+            (None, None) => {
+                self.error(
+                    file.id.referenced,
+                    "the form has no fields; add 'fields:' (or 'pages:' for several steps)",
+                );
+                return None;
+            }
+        };
+
+        let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
+        let mut page_ids = BTreeSet::new();
+        let mut pages = Vec::new();
+        let mut prefills = Vec::new();
+        for page in pages_file {
+            if !page_ids.insert(page.id.value.clone()) {
+                self.error(
+                    page.id.referenced,
+                    format!(
+                        "page id '{}' is used twice; give each page its own id",
+                        page.id.value
+                    ),
+                );
+            }
+            let title = self.opt_text(page.title, "page title");
+            let show_if = page.show_if.map(|c| self.condition(c, &seen, None));
+            if page.fields.is_empty() {
+                self.error(
+                    page.id.referenced,
+                    format!("page '{}' has no fields", page.id.value),
+                );
+            }
+            let mut fields = Vec::new();
+            for field in page.fields {
+                if let Some((loc, prefill)) =
+                    field.prefill.as_ref().map(|p| (p.referenced, p.value))
+                {
+                    prefills.push((loc, prefill, field.kind.value));
+                }
+                if let Some(f) = self.field(field, &mut seen, None) {
+                    fields.push(f);
+                }
+            }
+            pages.push(Page {
+                id: page.id.value,
+                title,
+                show_if,
+                fields,
+            });
+        }
+        if pages.len() > 1 && pages.iter().any(|p| p.title.is_none()) {
+            self.error(
+                file.id.referenced,
+                "every page of a form in several steps needs a 'title'",
+            );
+        }
+        for (loc, prefill, kind) in prefills {
+            self.prefill(loc, prefill, kind, auth);
+        }
+
+        // Routing: queues declared, rule conditions over fields of the form.
+        let default = self.queue(&file.route.queue, "route.queue");
+        let mut rules = Vec::new();
+        for rule in file.route.rules {
+            let queue = self.queue(&rule.queue, "route rule queue");
+            let when = self.condition(rule.when, &seen, None);
+            if let Some(queue) = queue {
+                rules.push((when, queue));
+            }
+        }
+
+        let form = Form {
+            id: id?,
+            title,
+            description,
+            languages: self.languages.clone(),
+            auth,
             content_guard: match file.content_guard {
                 None | Some(GuardFile::Off) => GuardPolicy::Off,
                 Some(GuardFile::Refuse) => GuardPolicy::Refuse,
             },
-            queue,
+            sensitive,
+            routing: Routing {
+                default: default?,
+                rules,
+            },
             retention_months: file.retention.months,
-            fields,
+            receipt,
+            pages,
             schema_sha256,
-            source: path.to_path_buf(),
-        }),
-        _ => Err(errors),
+            source: self.path.to_path_buf(),
+        };
+        Some(form)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const QUEUES: &str = "queues:
-  - id: servicetorget
-    name: { nb: Servicetorget }
-    caseworkers:
-      - name: Kari
-        recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]
-";
-
-    const FORM: &str = "id: kontakt
-title: { nb: Kontakt kommunen }
-auth: none
-route: { queue: servicetorget }
-retention: { months: 24 }
-fields:
-  - id: message
-    type: textarea
-    label: { nb: Din henvendelse }
-    required: true
-    max_length: 4000
-";
-
-    fn load(files: &[(&str, &str)]) -> Result<Catalog, Vec<SchemaError>> {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir =
-            std::env::temp_dir().join(format!("forms-schema-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
+    fn prefill(&mut self, loc: Location, prefill: PrefillFile, kind: KindFile, auth: Auth) {
+        let (name, fits) = match prefill {
+            PrefillFile::IdportenPid => ("idporten.pid", KindFile::NationalId),
+            PrefillFile::KrrEmail => ("krr.email", KindFile::Email),
+            PrefillFile::KrrMobile => ("krr.mobile", KindFile::Phone),
+        };
+        if kind != fits {
+            self.error(
+                loc,
+                format!(
+                    "prefill '{name}' fills a field of type '{}', not '{}'",
+                    fits.name(),
+                    kind.name()
+                ),
+            );
         }
-        let result = load_dir(&dir);
-        std::fs::remove_dir_all(&dir).unwrap();
-        result
+        if auth == Auth::None {
+            self.error(
+                loc,
+                format!(
+                    "prefill '{name}' needs a logged-in citizen, but the form has 'auth: none'; \
+                     use 'auth: optional' or higher, or remove the prefill"
+                ),
+            );
+        }
     }
 
-    #[test]
-    fn loads_a_valid_catalog() {
-        let catalog = load(&[("queues.yaml", QUEUES), ("kontakt.yaml", FORM)]).unwrap();
-        let form = catalog.form("kontakt").unwrap();
-        assert_eq!(form.fields[0].max_length, 4000);
-        assert_eq!(form.queue.as_str(), "servicetorget");
-        assert_eq!(form.schema_sha256.len(), 64);
-        assert_eq!(
-            catalog.queue("servicetorget").unwrap().recipients().len(),
-            1
+    /// Checks a condition: every field it reads exists and comes before `group` (or
+    /// among the group's earlier fields), and compared values are options of the field.
+    fn condition(
+        &mut self,
+        cond: Spanned<ConditionFile>,
+        seen: &BTreeMap<String, Seen>,
+        item: Option<&BTreeMap<String, Seen>>,
+    ) -> Condition {
+        let loc = cond.referenced;
+        let c = cond.value;
+        let forms_used = [
+            c.equals.is_some(),
+            c.not_equals.is_some(),
+            c.answered.is_some(),
+            c.all.is_some(),
+            c.any.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        let fallback = Condition::All(Vec::new());
+        if forms_used != 1 {
+            self.error(
+                loc,
+                "a condition needs exactly one of 'equals', 'not_equals', 'answered' \
+                 (each with 'field'), 'all' or 'any'",
+            );
+            return fallback;
+        }
+        if let Some(list) = c.all {
+            if c.field.is_some() {
+                self.error(loc, "'all' takes a list of conditions, not 'field'");
+            }
+            return Condition::All(
+                list.into_iter()
+                    .map(|x| self.condition(x, seen, item))
+                    .collect(),
+            );
+        }
+        if let Some(list) = c.any {
+            if c.field.is_some() {
+                self.error(loc, "'any' takes a list of conditions, not 'field'");
+            }
+            return Condition::Any(
+                list.into_iter()
+                    .map(|x| self.condition(x, seen, item))
+                    .collect(),
+            );
+        }
+        let Some(field) = c.field else {
+            self.error(
+                loc,
+                "the condition needs 'field': the id of an earlier field",
+            );
+            return fallback;
+        };
+        let Some(target) = self.reference(&field, seen, item, "the condition") else {
+            return fallback;
+        };
+        let field_id = field.value.clone();
+        let check_value = |this: &mut Self, value: &Spanned<Scalar>| {
+            let v = &value.value.0;
+            let ok = match target.kind {
+                KindFile::Choice | KindFile::MultiChoice => target.options.iter().any(|o| o == v),
+                KindFile::Consent => v == "true" || v == "false",
+                _ => true,
+            };
+            if !ok {
+                let hint = match closest(v, target.options.iter().map(String::as_str)) {
+                    Some(best) => format!("did you mean '{best}'?"),
+                    None if target.kind == KindFile::Consent => "use true or false".into(),
+                    None => format!("use one of: {}", target.options.join(", ")),
+                };
+                this.error(
+                    value.referenced,
+                    format!("'{v}' is not an option of field '{field_id}'; {hint}"),
+                );
+            }
+            v.clone()
+        };
+        if let Some(value) = c.equals {
+            let value = check_value(self, &value);
+            Condition::Equals {
+                field: field.value,
+                value,
+            }
+        } else if let Some(value) = c.not_equals {
+            let value = check_value(self, &value);
+            Condition::NotEquals {
+                field: field.value,
+                value,
+            }
+        } else {
+            Condition::Answered {
+                field: field.value,
+                answered: c.answered.unwrap_or(true),
+            }
+        }
+    }
+
+    /// Resolves a reference to an earlier field.
+    fn reference<'s>(
+        &mut self,
+        field: &Spanned<String>,
+        seen: &'s BTreeMap<String, Seen>,
+        item: Option<&'s BTreeMap<String, Seen>>,
+        what: &str,
+    ) -> Option<&'s Seen> {
+        let id = &field.value;
+        if let Some(found) = item.and_then(|i| i.get(id)).or_else(|| seen.get(id)) {
+            if matches!(
+                found.kind,
+                KindFile::Info | KindFile::Group | KindFile::Attachment
+            ) {
+                self.error(
+                    field.referenced,
+                    format!(
+                        "{what} reads field '{id}', of type '{}', which has no value to compare",
+                        found.kind.name()
+                    ),
+                );
+                return None;
+            }
+            return Some(found);
+        }
+        let known = item
+            .into_iter()
+            .flat_map(|i| i.keys())
+            .chain(seen.keys())
+            .map(String::as_str);
+        let hint = match closest(id, known) {
+            Some(best) => format!("did you mean '{best}'?"),
+            None => "a condition can only read fields that come before it".into(),
+        };
+        self.error(
+            field.referenced,
+            format!(
+                "{what} reads field '{id}', which is not an earlier field of this form; {hint}"
+            ),
         );
+        None
     }
 
-    /// (file text, expected line, a fragment of the message)
-    #[test]
-    fn broken_forms_are_reported_at_their_line() {
-        let cases: &[(&str, u64, &str)] = &[
+    fn field(
+        &mut self,
+        file: FieldFile,
+        seen: &mut BTreeMap<String, Seen>,
+        group: Option<&BTreeMap<String, Seen>>,
+    ) -> Option<Field> {
+        let kind = file.kind.value;
+        let id = file.id.value.clone();
+        let type_loc = file.kind.referenced;
+
+        // Options that do not belong to this type.
+        let present: [(&str, bool, &[KindFile]); 19] = [
             (
-                &FORM.replace("type: textarea", "type: textera"),
-                8,
-                "unknown variant `textera`",
+                "min_length",
+                file.min_length.is_some(),
+                &[KindFile::Text, KindFile::Textarea],
             ),
             (
-                &FORM.replace("queue: servicetorget", "queue: byggesak"),
-                4,
-                "not declared",
+                "max_length",
+                file.max_length.is_some(),
+                &[KindFile::Text, KindFile::Textarea],
+            ),
+            ("pattern", file.pattern.is_some(), &[KindFile::Text]),
+            (
+                "pattern_message",
+                file.pattern_message.is_some(),
+                &[KindFile::Text],
             ),
             (
-                &FORM.replace("max_length: 4000", "max_length: 0"),
-                11,
-                "between 1 and 100000",
-            ),
-            (&FORM.replace("id: message", "id: Message"), 7, "lower-case"),
-            (&FORM.replace("auth: none", "auth: bankid"), 3, "bankid"),
-            (&FORM.replace("months: 24", "months: 0"), 5, "1200"),
-            (
-                &FORM.replace("    required: true\n", "    requird: true\n"),
-                10,
-                "requird",
+                "international",
+                file.international.is_some(),
+                &[KindFile::Phone],
             ),
             (
-                &format!("{FORM}  - id: message\n    type: text\n    label: {{ nb: X }}\n"),
-                12,
-                "used twice",
+                "min",
+                file.min.is_some(),
+                &[KindFile::Date, KindFile::Number],
             ),
-            ("id: kontakt\ntitle: [unclosed\n", 2, ""),
+            (
+                "max",
+                file.max.is_some(),
+                &[KindFile::Date, KindFile::Number],
+            ),
+            (
+                "after",
+                file.after.is_some(),
+                &[KindFile::Date, KindFile::Number],
+            ),
+            ("decimals", file.decimals.is_some(), &[KindFile::Number]),
+            ("unit", file.unit.is_some(), &[KindFile::Number]),
+            (
+                "options",
+                file.options.is_some(),
+                &[KindFile::Choice, KindFile::MultiChoice],
+            ),
+            ("display", file.display.is_some(), &[KindFile::Choice]),
+            (
+                "min_selected",
+                file.min_selected.is_some(),
+                &[KindFile::MultiChoice],
+            ),
+            (
+                "max_selected",
+                file.max_selected.is_some(),
+                &[KindFile::MultiChoice],
+            ),
+            ("accept", file.accept.is_some(), &[KindFile::Attachment]),
+            (
+                "max_size_kb",
+                file.max_size_kb.is_some(),
+                &[KindFile::Attachment],
+            ),
+            (
+                "max_files",
+                file.max_files.is_some(),
+                &[KindFile::Attachment],
+            ),
+            ("fields", file.fields.is_some(), &[KindFile::Group]),
+            ("text", file.text.is_some(), &[KindFile::Info]),
         ];
-        for (text, line, fragment) in cases {
-            let errors = load(&[("queues.yaml", QUEUES), ("kontakt.yaml", text)]).unwrap_err();
-            let first = &errors[0];
-            assert!(first.file.ends_with("kontakt.yaml"), "{first}");
-            assert_eq!(first.line, *line, "{first}");
-            assert!(first.message.contains(fragment), "{first}");
-            assert!(!first.message.starts_with("error:"), "{first}");
+        for (name, is_present, kinds) in present {
+            if is_present && !kinds.contains(&kind) {
+                let types: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+                self.error(
+                    type_loc,
+                    format!(
+                        "field '{id}' is of type '{}', which has no '{name}'; remove '{name}' \
+                         or use type {}",
+                        kind.name(),
+                        types.join(" or ")
+                    ),
+                );
+            }
         }
+        for (name, is_present) in [
+            ("min_items", file.min_items.is_some()),
+            ("max_items", file.max_items.is_some()),
+            ("item_label", file.item_label.is_some()),
+        ] {
+            if is_present && kind != KindFile::Group {
+                self.error(
+                    type_loc,
+                    format!(
+                        "field '{id}' is of type '{}', which has no '{name}'; only a group has",
+                        kind.name()
+                    ),
+                );
+            }
+        }
+
+        if seen.contains_key(&id) {
+            self.error(
+                file.id.referenced,
+                format!("field id '{id}' is used twice in this form; give each field its own id"),
+            );
+        }
+        if group.is_some() && matches!(kind, KindFile::Group | KindFile::Attachment) {
+            self.error(
+                type_loc,
+                format!("a group cannot hold a field of type '{}'", kind.name()),
+            );
+        }
+
+        let label = match (file.label, kind) {
+            (Some(label), _) => Some(self.text(label, &format!("field '{id}': label"))),
+            (None, KindFile::Info) => None,
+            (None, _) => {
+                self.error(
+                    file.id.referenced,
+                    format!("field '{id}' needs a 'label': the question the citizen answers"),
+                );
+                None
+            }
+        };
+        let hint = self.opt_text(file.hint, &format!("field '{id}': hint"));
+        let show_if = file.show_if.map(|c| self.condition(c, seen, group));
+        let required_if = file.required_if.map(|c| self.condition(c, seen, group));
+        if file.required && required_if.is_some() {
+            self.error(
+                file.id.referenced,
+                format!("field '{id}' has both 'required: true' and 'required_if'; keep one"),
+            );
+        }
+        let after = match &file.after {
+            Some(after) => {
+                match self.reference(after, seen, group, &format!("field '{id}': after")) {
+                    Some(other) if other.kind != kind => {
+                        self.error(
+                        after.referenced,
+                        format!(
+                            "'after' compares with field '{}', of type '{}'; it must be a '{}' field too",
+                            after.value,
+                            other.kind.name(),
+                            kind.name()
+                        ),
+                    );
+                        None
+                    }
+                    Some(_) => Some(after.value.clone()),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        let autocomplete = match &file.autocomplete {
+            Some(token) if !AUTOCOMPLETE_TOKENS.contains(&token.value.as_str()) => {
+                let hint = match closest(&token.value, AUTOCOMPLETE_TOKENS.iter().copied()) {
+                    Some(best) => format!("did you mean '{best}'?"),
+                    None => {
+                        "use an HTML autocomplete token such as 'name' or 'street-address'".into()
+                    }
+                };
+                self.error(
+                    token.referenced,
+                    format!("'{}' is not an autocomplete token; {hint}", token.value),
+                );
+                None
+            }
+            Some(token) => Some(token.value.clone()),
+            None => default_autocomplete(kind).map(str::to_string),
+        };
+
+        let field_kind = self.kind(
+            &file.id,
+            type_loc,
+            kind,
+            FieldOptions {
+                min_length: file.min_length,
+                max_length: file.max_length,
+                pattern: file.pattern,
+                pattern_message: file.pattern_message,
+                international: file.international,
+                min: file.min,
+                max: file.max,
+                decimals: file.decimals,
+                unit: file.unit,
+                options: file.options,
+                display: file.display,
+                min_selected: file.min_selected,
+                max_selected: file.max_selected,
+                accept: file.accept,
+                max_size_kb: file.max_size_kb,
+                max_files: file.max_files,
+                fields: file.fields,
+                min_items: file.min_items,
+                max_items: file.max_items,
+                item_label: file.item_label,
+                text: file.text,
+            },
+            seen,
+            group.is_some(),
+        );
+
+        let options = field_kind
+            .as_ref()
+            .map(|k| k.options().iter().map(|o| o.value.clone()).collect())
+            .unwrap_or_default();
+        seen.insert(id.clone(), Seen { kind, options });
+
+        Some(Field {
+            id,
+            kind: field_kind?,
+            label: label.unwrap_or_else(|| Text {
+                nb: String::new(),
+                nn: None,
+                en: None,
+            }),
+            hint,
+            required: file.required || kind == KindFile::Consent,
+            required_if,
+            show_if,
+            after,
+            prefill: file.prefill.map(|p| match p.value {
+                PrefillFile::IdportenPid => Prefill::IdportenPid,
+                PrefillFile::KrrEmail => Prefill::KrrEmail,
+                PrefillFile::KrrMobile => Prefill::KrrMobile,
+            }),
+            autocomplete,
+        })
     }
 
-    #[test]
-    fn broken_queue_keys_are_reported_at_their_line() {
-        let broken = QUEUES.replace("age1ql3z", "age1xl3z");
-        let errors = load(&[("queues.yaml", &broken), ("kontakt.yaml", FORM)]).unwrap_err();
-        assert_eq!(errors[0].line, 6, "{}", errors[0]);
-        assert!(
-            errors[0].message.contains("caseworker 'Kari'"),
-            "{}",
-            errors[0]
-        );
-        let no_members =
-            "queues:\n  - id: servicetorget\n    name: { nb: S }\n    caseworkers: []\n";
-        let errors = load(&[("queues.yaml", no_members), ("kontakt.yaml", FORM)]).unwrap_err();
-        assert!(
-            errors[0].message.contains("at least one caseworker"),
-            "{}",
-            errors[0]
-        );
+    #[allow(clippy::too_many_lines)]
+    fn kind(
+        &mut self,
+        id: &Spanned<String>,
+        type_loc: Location,
+        kind: KindFile,
+        o: FieldOptions,
+        seen: &BTreeMap<String, Seen>,
+        in_group: bool,
+    ) -> Option<FieldKind> {
+        let name = &id.value;
+        let lengths = |this: &mut Self, default_max: usize| {
+            let min = o.min_length.unwrap_or(0);
+            let max = o.max_length.unwrap_or(default_max);
+            if min > max {
+                this.error(
+                    type_loc,
+                    format!("field '{name}': min_length {min} is larger than max_length {max}"),
+                );
+            }
+            (min, max)
+        };
+        Some(match kind {
+            KindFile::Text => {
+                let (min_length, max_length) = lengths(self, 200);
+                let pattern = match (o.pattern, o.pattern_message) {
+                    (Some(p), Some(message)) => {
+                        let message =
+                            self.text(message, &format!("field '{name}': pattern_message"));
+                        match regex::Regex::new(&format!("^(?:{})$", p.value)) {
+                            Ok(regex) => Some(Pattern { regex, message }),
+                            Err(err) => {
+                                let first = err.to_string();
+                                let first =
+                                    first.lines().last().unwrap_or_default().trim().to_string();
+                                self.error(
+                                    p.referenced,
+                                    format!("field '{name}': the pattern is not a valid regular expression: {first}"),
+                                );
+                                None
+                            }
+                        }
+                    }
+                    (Some(p), None) => {
+                        self.error(
+                            p.referenced,
+                            format!(
+                                "field '{name}' has a 'pattern' but no 'pattern_message'; add one \
+                                 that tells the citizen what to write"
+                            ),
+                        );
+                        None
+                    }
+                    (None, _) => None,
+                };
+                FieldKind::Text {
+                    min_length,
+                    max_length,
+                    pattern,
+                }
+            }
+            KindFile::Textarea => {
+                let (min_length, max_length) = lengths(self, 4000);
+                FieldKind::Textarea {
+                    min_length,
+                    max_length,
+                }
+            }
+            KindFile::Email => FieldKind::Email,
+            KindFile::Phone => FieldKind::Phone {
+                international: o.international.unwrap_or(true),
+            },
+            KindFile::NationalId => FieldKind::NationalId,
+            KindFile::OrgNumber => FieldKind::OrgNumber,
+            KindFile::Postcode => FieldKind::Postcode,
+            KindFile::Date => {
+                let bound = |this: &mut Self, b: Option<Spanned<Scalar>>| {
+                    let b = b?;
+                    let parsed = parse_date_bound(&b.value.0);
+                    if parsed.is_none() {
+                        this.error(
+                            b.referenced,
+                            format!(
+                                "field '{name}': '{}' is not a date bound; write 'today', a \
+                                 distance such as '+30d', '-18y' or '+6m', or a date like \
+                                 '2026-01-31'",
+                                b.value.0
+                            ),
+                        );
+                    }
+                    parsed
+                };
+                let min = bound(self, o.min);
+                let max = bound(self, o.max);
+                if let (Some(DateBound::Fixed(a)), Some(DateBound::Fixed(b))) = (min, max)
+                    && a > b
+                {
+                    self.error(
+                        type_loc,
+                        format!("field '{name}': min {a} is after max {b}"),
+                    );
+                }
+                FieldKind::Date { min, max }
+            }
+            KindFile::Number => {
+                let bound = |this: &mut Self, b: Option<Spanned<Scalar>>| {
+                    let b = b?;
+                    let parsed = b.value.0.parse::<f64>().ok().filter(|v| v.is_finite());
+                    if parsed.is_none() {
+                        this.error(
+                            b.referenced,
+                            format!("field '{name}': '{}' is not a number", b.value.0),
+                        );
+                    }
+                    parsed
+                };
+                let min = bound(self, o.min);
+                let max = bound(self, o.max);
+                if let (Some(a), Some(b)) = (min, max)
+                    && a > b
+                {
+                    self.error(
+                        type_loc,
+                        format!("field '{name}': min {a} is larger than max {b}"),
+                    );
+                }
+                FieldKind::Number {
+                    min,
+                    max,
+                    decimals: o.decimals.unwrap_or(0),
+                    unit: o.unit.map(TextFile::into_text),
+                }
+            }
+            KindFile::Choice | KindFile::MultiChoice => {
+                let Some(list) = o.options else {
+                    self.error(
+                        type_loc,
+                        format!("field '{name}' of type '{}' needs 'options'", kind.name()),
+                    );
+                    return None;
+                };
+                if list.value.len() < 2 {
+                    self.error(
+                        list.referenced,
+                        format!("field '{name}': give at least two options"),
+                    );
+                }
+                let mut options: Vec<ChoiceOption> = Vec::new();
+                for option in list.value {
+                    let value = option.value.value.trim().to_string();
+                    if value.is_empty() || value.len() > 100 {
+                        self.error(
+                            option.value.referenced,
+                            format!(
+                                "field '{name}': an option's value must be 1 to 100 characters"
+                            ),
+                        );
+                    } else if options.iter().any(|o| o.value == value) {
+                        self.error(
+                            option.value.referenced,
+                            format!("field '{name}': option value '{value}' is used twice"),
+                        );
+                    }
+                    let label =
+                        self.text(option.label, &format!("field '{name}': option '{value}'"));
+                    options.push(ChoiceOption { value, label });
+                }
+                if kind == KindFile::Choice {
+                    FieldKind::Choice {
+                        options,
+                        display: match o.display {
+                            Some(DisplayFile::Select) => ChoiceDisplay::Select,
+                            _ => ChoiceDisplay::Radio,
+                        },
+                    }
+                } else {
+                    let min_selected = o.min_selected.unwrap_or(0);
+                    let max_selected = o.max_selected.unwrap_or(options.len());
+                    if min_selected > max_selected
+                        || max_selected > options.len()
+                        || max_selected == 0
+                    {
+                        self.error(
+                            type_loc,
+                            format!(
+                                "field '{name}': min_selected ({min_selected}) and max_selected \
+                                 ({max_selected}) must fit the {} options",
+                                options.len()
+                            ),
+                        );
+                    }
+                    FieldKind::MultiChoice {
+                        options,
+                        min_selected,
+                        max_selected,
+                    }
+                }
+            }
+            KindFile::Consent => FieldKind::Consent,
+            KindFile::Attachment => {
+                let accept: Vec<FileType> = match o.accept {
+                    Some(list) if list.value.is_empty() => {
+                        self.error(
+                            list.referenced,
+                            format!("field '{name}': 'accept' is empty"),
+                        );
+                        Vec::new()
+                    }
+                    Some(list) => list
+                        .value
+                        .iter()
+                        .map(|t| match t {
+                            FileTypeFile::Pdf => FileType::Pdf,
+                            FileTypeFile::Jpeg => FileType::Jpeg,
+                            FileTypeFile::Png => FileType::Png,
+                            FileTypeFile::Heic => FileType::Heic,
+                            FileTypeFile::Webp => FileType::Webp,
+                        })
+                        .collect(),
+                    None => {
+                        self.error(
+                            type_loc,
+                            format!(
+                                "field '{name}' of type 'attachment' needs 'accept': the file \
+                                 types to take, from pdf, jpeg, png, heic, webp"
+                            ),
+                        );
+                        Vec::new()
+                    }
+                };
+                FieldKind::Attachment {
+                    accept,
+                    max_bytes: o.max_size_kb.unwrap_or(5_000).min(MAX_ATTACHMENT_KB) as usize
+                        * 1000,
+                    max_files: o.max_files.unwrap_or(1),
+                }
+            }
+            KindFile::Group => {
+                if in_group {
+                    return None;
+                }
+                let item_label = match o.item_label {
+                    Some(l) => self.text(l, &format!("field '{name}': item_label")),
+                    None => {
+                        self.error(
+                            type_loc,
+                            format!("group '{name}' needs an 'item_label', such as {{ nb: Barn }}"),
+                        );
+                        return None;
+                    }
+                };
+                let Some(sub_files) = o.fields.filter(|f| !f.value.is_empty()) else {
+                    self.error(
+                        type_loc,
+                        format!("group '{name}' needs 'fields': the fields of one item"),
+                    );
+                    return None;
+                };
+                // A group's fields may read the item's own earlier fields and the
+                // form's fields before the group.
+                let mut inner: BTreeMap<String, Seen> = BTreeMap::new();
+                let mut fields = Vec::new();
+                for sub in sub_files.value {
+                    if let Some(f) = self.field(sub, &mut inner, Some(seen)) {
+                        fields.push(f);
+                    }
+                }
+                let min_items = o.min_items.unwrap_or(0);
+                let max_items = o.max_items.unwrap_or(10);
+                if min_items > max_items {
+                    self.error(
+                        type_loc,
+                        format!("group '{name}': min_items {min_items} is larger than max_items {max_items}"),
+                    );
+                }
+                FieldKind::Group {
+                    fields,
+                    min_items,
+                    max_items,
+                    item_label,
+                }
+            }
+            KindFile::Info => match o.text {
+                Some(text) => FieldKind::Info {
+                    text: self.text(text, &format!("field '{name}': text")),
+                },
+                None => {
+                    self.error(type_loc, format!("info field '{name}' needs 'text'"));
+                    return None;
+                }
+            },
+        })
     }
 }
+
+/// The options of a field, handed from the file to the kind's constructor.
+struct FieldOptions {
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    pattern: Option<Spanned<String>>,
+    pattern_message: Option<Spanned<TextFile>>,
+    international: Option<bool>,
+    min: Option<Spanned<Scalar>>,
+    max: Option<Spanned<Scalar>>,
+    decimals: Option<u32>,
+    unit: Option<TextFile>,
+    options: Option<Spanned<Vec<OptionFile>>>,
+    display: Option<DisplayFile>,
+    min_selected: Option<usize>,
+    max_selected: Option<usize>,
+    accept: Option<Spanned<Vec<FileTypeFile>>>,
+    max_size_kb: Option<u32>,
+    max_files: Option<usize>,
+    fields: Option<Spanned<Vec<FieldFile>>>,
+    min_items: Option<usize>,
+    max_items: Option<usize>,
+    item_label: Option<Spanned<TextFile>>,
+    text: Option<Spanned<TextFile>>,
+}
+
+/// `today`, `+30d`, `-18y`, `+6m`, or an ISO date.
+fn parse_date_bound(text: &str) -> Option<DateBound> {
+    let text = text.trim();
+    if text == "today" {
+        return Some(DateBound::Relative { days: 0, months: 0 });
+    }
+    if let Some(date) = Date::parse(text) {
+        return Some(DateBound::Fixed(date));
+    }
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let unit = rest.chars().last()?;
+    let number: i64 = rest[..rest.len() - unit.len_utf8()].parse().ok()?;
+    if !(0..=1200).contains(&number) {
+        return None;
+    }
+    match unit {
+        'd' => Some(DateBound::Relative {
+            days: sign * number,
+            months: 0,
+        }),
+        'm' => Some(DateBound::Relative {
+            days: 0,
+            months: sign * number,
+        }),
+        'y' => Some(DateBound::Relative {
+            days: 0,
+            months: sign * number * 12,
+        }),
+        _ => None,
+    }
+}
+
+/// The autocomplete token a field type gets when the schema gives none.
+fn default_autocomplete(kind: KindFile) -> Option<&'static str> {
+    match kind {
+        KindFile::Email => Some("email"),
+        KindFile::Phone => Some("tel"),
+        KindFile::Postcode => Some("postal-code"),
+        _ => None,
+    }
+}
+
+/// The HTML autocomplete tokens for data about the user (WCAG 2.1, 1.3.5).
+const AUTOCOMPLETE_TOKENS: &[&str] = &[
+    "name",
+    "honorific-prefix",
+    "given-name",
+    "additional-name",
+    "family-name",
+    "honorific-suffix",
+    "nickname",
+    "username",
+    "organization-title",
+    "organization",
+    "street-address",
+    "address-line1",
+    "address-line2",
+    "address-line3",
+    "address-level4",
+    "address-level3",
+    "address-level2",
+    "address-level1",
+    "country",
+    "country-name",
+    "postal-code",
+    "bday",
+    "bday-day",
+    "bday-month",
+    "bday-year",
+    "sex",
+    "url",
+    "photo",
+    "tel",
+    "tel-national",
+    "email",
+    "language",
+    "off",
+];

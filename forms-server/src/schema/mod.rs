@@ -10,6 +10,8 @@
 
 pub mod answers;
 mod files;
+pub mod json_schema;
+pub mod values;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,7 +20,9 @@ use std::sync::Arc;
 
 use forms_crypto::seal::Recipient;
 
+use crate::clock::Date;
 use crate::i18n::Lang;
+use values::FileType;
 
 pub use files::SchemaError;
 
@@ -101,31 +105,19 @@ pub enum Auth {
     High,
 }
 
+impl Auth {
+    /// Whether the citizen must be logged in to send the form.
+    pub fn requires_login(self) -> bool {
+        matches!(self, Auth::Substantial | Auth::High)
+    }
+}
+
 /// Whether the content guard reads the form's free text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum GuardPolicy {
     #[default]
     Off,
     Refuse,
-}
-
-/// The kinds of field the language knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    Text,
-    Textarea,
-    Email,
-}
-
-impl FieldKind {
-    /// The longest answer allowed when the schema does not say.
-    pub fn default_max_length(self) -> usize {
-        match self {
-            FieldKind::Text => 200,
-            FieldKind::Textarea => 4000,
-            FieldKind::Email => 254,
-        }
-    }
 }
 
 /// Where a field's value may come from after login.
@@ -136,6 +128,172 @@ pub enum Prefill {
     KrrMobile,
 }
 
+/// A bound for a date answer: a fixed date, or a distance from the day of answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateBound {
+    Fixed(Date),
+    /// Days, months and years from today (negative for the past).
+    Relative {
+        days: i64,
+        months: i64,
+    },
+}
+
+impl DateBound {
+    pub fn resolve(self, today: Date) -> Date {
+        match self {
+            DateBound::Fixed(date) => date,
+            DateBound::Relative { days, months } => today.plus_months(months).plus_days(days),
+        }
+    }
+}
+
+/// How a single choice is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoiceDisplay {
+    Radio,
+    Select,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: Text,
+}
+
+/// A regular expression an answer must match as a whole, and what to tell the citizen
+/// when it does not.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub regex: regex::Regex,
+    pub message: Text,
+}
+
+/// The kinds of field the language knows, each with its own options.
+#[derive(Debug, Clone)]
+pub enum FieldKind {
+    Text {
+        min_length: usize,
+        max_length: usize,
+        pattern: Option<Pattern>,
+    },
+    Textarea {
+        min_length: usize,
+        max_length: usize,
+    },
+    Email,
+    Phone {
+        international: bool,
+    },
+    NationalId,
+    OrgNumber,
+    Postcode,
+    Date {
+        min: Option<DateBound>,
+        max: Option<DateBound>,
+    },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+        decimals: u32,
+        unit: Option<Text>,
+    },
+    Choice {
+        options: Vec<ChoiceOption>,
+        display: ChoiceDisplay,
+    },
+    MultiChoice {
+        options: Vec<ChoiceOption>,
+        min_selected: usize,
+        max_selected: usize,
+    },
+    Consent,
+    Attachment {
+        accept: Vec<FileType>,
+        max_bytes: usize,
+        max_files: usize,
+    },
+    Group {
+        fields: Vec<Field>,
+        min_items: usize,
+        max_items: usize,
+        item_label: Text,
+    },
+    Info {
+        text: Text,
+    },
+}
+
+impl FieldKind {
+    /// The name used in schema files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldKind::Text { .. } => "text",
+            FieldKind::Textarea { .. } => "textarea",
+            FieldKind::Email => "email",
+            FieldKind::Phone { .. } => "phone",
+            FieldKind::NationalId => "national_id",
+            FieldKind::OrgNumber => "org_number",
+            FieldKind::Postcode => "postcode",
+            FieldKind::Date { .. } => "date",
+            FieldKind::Number { .. } => "number",
+            FieldKind::Choice { .. } => "choice",
+            FieldKind::MultiChoice { .. } => "multi_choice",
+            FieldKind::Consent => "consent",
+            FieldKind::Attachment { .. } => "attachment",
+            FieldKind::Group { .. } => "group",
+            FieldKind::Info { .. } => "info",
+        }
+    }
+
+    pub fn options(&self) -> &[ChoiceOption] {
+        match self {
+            FieldKind::Choice { options, .. } | FieldKind::MultiChoice { options, .. } => options,
+            _ => &[],
+        }
+    }
+
+    /// Whether the citizen types free text into it (what the content guard reads).
+    pub fn is_free_text(&self) -> bool {
+        matches!(self, FieldKind::Text { .. } | FieldKind::Textarea { .. })
+    }
+}
+
+/// A condition on earlier answers, for showing or requiring a field or page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// The answer is this value (for a multiple choice: this is among the values).
+    Equals {
+        field: String,
+        value: String,
+    },
+    NotEquals {
+        field: String,
+        value: String,
+    },
+    /// The field has an answer at all.
+    Answered {
+        field: String,
+        answered: bool,
+    },
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+}
+
+impl Condition {
+    /// Every field the condition reads.
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            Condition::Equals { field, .. }
+            | Condition::NotEquals { field, .. }
+            | Condition::Answered { field, .. } => vec![field],
+            Condition::All(all) | Condition::Any(all) => {
+                all.iter().flat_map(Condition::fields).collect()
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Field {
     pub id: String,
@@ -143,8 +301,35 @@ pub struct Field {
     pub label: Text,
     pub hint: Option<Text>,
     pub required: bool,
-    pub max_length: usize,
+    pub required_if: Option<Condition>,
+    pub show_if: Option<Condition>,
+    /// For dates and numbers: the answer must be later (larger) than this earlier field's.
+    pub after: Option<String>,
     pub prefill: Option<Prefill>,
+    /// The HTML `autocomplete` token (WCAG 1.3.5), from the schema or the field type.
+    pub autocomplete: Option<String>,
+}
+
+impl Field {
+    /// Whether the field takes an answer (an information text does not).
+    pub fn is_answerable(&self) -> bool {
+        !matches!(self.kind, FieldKind::Info { .. })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub id: String,
+    pub title: Option<Text>,
+    pub show_if: Option<Condition>,
+    pub fields: Vec<Field>,
+}
+
+/// The first rule whose condition holds picks the queue; otherwise the default.
+#[derive(Debug, Clone)]
+pub struct Routing {
+    pub default: QueueId,
+    pub rules: Vec<(Condition, QueueId)>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,24 +337,77 @@ pub struct Form {
     pub id: FormId,
     pub title: Text,
     pub description: Option<Text>,
+    /// The languages the form is offered in; every text has each of them.
+    pub languages: Vec<Lang>,
     pub auth: Auth,
     pub content_guard: GuardPolicy,
-    pub queue: QueueId,
+    /// Whether special-category data (health, and the like) may be asked for.
+    pub sensitive: bool,
+    pub routing: Routing,
     pub retention_months: u32,
-    pub fields: Vec<Field>,
+    /// Extra text on the receipt page.
+    pub receipt: Option<Text>,
+    pub pages: Vec<Page>,
     /// SHA-256 of the schema file as loaded, recorded with every submission.
     pub schema_sha256: String,
     pub source: PathBuf,
 }
 
 impl Form {
+    /// Every top-level field, page by page.
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.pages.iter().flat_map(|p| p.fields.iter())
+    }
+
     pub fn field(&self, id: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.id == id)
+        self.fields().find(|f| f.id == id)
+    }
+
+    /// The field an answer path names: `email`, or `children.1.name` inside a group.
+    pub fn field_at(&self, path: &str) -> Option<&Field> {
+        let mut parts = path.split('.');
+        let top = self.field(parts.next()?)?;
+        match (parts.next(), parts.next(), parts.next()) {
+            (None, _, _) => Some(top),
+            (Some(index), Some(sub), None) if index.parse::<usize>().is_ok() => match &top.kind {
+                FieldKind::Group { fields, .. } => fields.iter().find(|f| f.id == sub),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The index of the page a top-level field is on.
+    pub fn page_of(&self, field: &str) -> Option<usize> {
+        let top = field.split('.').next()?;
+        self.pages
+            .iter()
+            .position(|p| p.fields.iter().any(|f| f.id == top))
+    }
+
+    /// Whether the citizen pages through the form and sees a summary before sending.
+    pub fn is_multi_page(&self) -> bool {
+        self.pages.len() > 1
     }
 
     /// Days a submission is kept, at most, counting a month as 31 days.
     pub fn retention_days(&self) -> i64 {
         i64::from(self.retention_months) * 31
+    }
+
+    /// Every queue the form may route to.
+    pub fn queues(&self) -> impl Iterator<Item = &QueueId> {
+        std::iter::once(&self.routing.default).chain(self.routing.rules.iter().map(|(_, q)| q))
+    }
+
+    /// Whether the form can answer in `lang`.
+    pub fn offers(&self, lang: Lang) -> bool {
+        self.languages.contains(&lang)
+    }
+
+    /// `lang` if the form offers it, else bokmål.
+    pub fn lang_or_default(&self, lang: Lang) -> Lang {
+        if self.offers(lang) { lang } else { Lang::Nb }
     }
 }
 

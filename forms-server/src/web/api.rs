@@ -18,7 +18,7 @@ use super::citizen::{query_param, request_lang};
 use super::error::{ApiError, ProblemField, read_body};
 use super::pages::problem_text;
 use crate::caseworker::{self, CaseworkerError};
-use crate::schema::answers::{RawAnswers, RawValue};
+use crate::schema::answers::{RawAnswers, RawFile, RawValue};
 use crate::store::{Caseworker, Status, SubmissionMeta};
 use crate::submission::{self, SubmitError};
 
@@ -41,12 +41,12 @@ pub async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let form = app
-        .catalog
+    let catalog = app.catalog();
+    let form = catalog
         .form(&form_id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("There is no form with this id."))?;
-    let bytes = read_body(&headers, body, "application/json", app.max_body_bytes).await?;
+    let bytes = read_body(&headers, body, "application/json", app.body_limit(&form)).await?;
     let request: SubmissionRequest = serde_json::from_slice(&bytes).map_err(|err| {
         // serde_json's message names a position or a key, never a value.
         ApiError::new(
@@ -55,19 +55,21 @@ pub async fn submit(
             format!("The body must be UTF-8 JSON of the form {{\"answers\": {{…}}}}: {err}"),
         )
     })?;
-    let raw = RawAnswers(
-        request
-            .answers
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => (k, RawValue::Text(s)),
-                _ => (k, RawValue::NotText),
-            })
-            .collect(),
-    );
+    let mut raw = RawAnswers::default();
+    for (name, value) in request.answers {
+        flatten(&mut raw, name, value, true);
+    }
     let now = app.clock.now();
-    match submission::accept(&app.catalog, &app.store, &form, &raw, now).await {
+    match submission::accept(
+        &catalog,
+        &app.store,
+        &form,
+        &raw,
+        now,
+        app.allow_synthetic_ids,
+    )
+    .await
+    {
         Ok(receipt) => {
             let body = SubmissionCreated {
                 reference: receipt.reference,
@@ -92,8 +94,62 @@ pub async fn submit(
                 .collect();
             Err(problem)
         }
+        Err(SubmitError::LoginRequired) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Login required",
+            "This form needs login through ID-porten. Nothing was stored.",
+        )),
         Err(err) => Err(ApiError::internal("submission failed", &err)),
     }
+}
+
+/// Turns a JSON answer into the flat names of [`RawAnswers`]: a list of values gives
+/// the name once a value (a multiple choice), a list of objects gives group items
+/// (`children.0.name`), `{"name", "content_base64"}` is a file. Numbers and booleans
+/// are kept apart from text (only number and consent fields take them); `null` is no
+/// answer.
+fn flatten(raw: &mut RawAnswers, name: String, value: serde_json::Value, top: bool) {
+    use serde_json::Value as J;
+    match value {
+        J::Null => {}
+        J::String(s) => raw.0.push((name, RawValue::Text(s))),
+        J::Number(n) => raw.0.push((name, RawValue::Json(n.to_string()))),
+        J::Bool(b) => raw.0.push((name, RawValue::Json(b.to_string()))),
+        J::Object(object) => match json_file(&object) {
+            Some(file) => raw.0.push((name, RawValue::File(file))),
+            None => raw.0.push((name, RawValue::NotText)),
+        },
+        J::Array(items) => {
+            for (n, item) in items.into_iter().enumerate() {
+                match item {
+                    J::Object(object) if top && json_file(&object).is_none() => {
+                        for (sub, v) in object {
+                            flatten(raw, format!("{name}.{n}.{sub}"), v, false);
+                        }
+                    }
+                    J::Array(_) => raw.0.push((name.clone(), RawValue::NotText)),
+                    other => flatten(raw, name.clone(), other, false),
+                }
+            }
+        }
+    }
+}
+
+/// `{"name": "photo.jpg", "content_base64": "..."}` as a file.
+fn json_file(object: &serde_json::Map<String, serde_json::Value>) -> Option<RawFile> {
+    use base64::Engine;
+    if object.len() != 2 {
+        return None;
+    }
+    let name = object.get("name")?.as_str()?;
+    let content = object.get("content_base64")?.as_str()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(content)
+        .ok()?;
+    Some(RawFile {
+        name: name.to_string(),
+        bytes,
+    })
 }
 
 /// Liveness: the process answers. A fixed body, no database.

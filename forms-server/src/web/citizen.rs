@@ -5,7 +5,10 @@
 //! replaced), and handed to [`submission::accept`]. Whatever goes wrong, the citizen
 //! sees the form again with their own text and a message in their language.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use axum::extract::FromRequest;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -15,9 +18,9 @@ use maud::Markup;
 
 use super::AppState;
 use super::error::{ApiError, BodyError, read_body};
-use super::pages::{self, FormState};
+use super::pages::{self, FormView};
 use crate::i18n::{Lang, Msg, t};
-use crate::schema::answers::{RawAnswers, RawValue};
+use crate::schema::answers::{FieldError, RawAnswers, RawFile, RawValue};
 use crate::submission::{self, SubmitError};
 
 const CSRF_COOKIE: &str = "__Host-csrf";
@@ -105,7 +108,8 @@ fn html(status: StatusCode, markup: Markup, set_csrf: Option<&str>) -> Response 
 
 pub async fn index(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let lang = request_lang(&uri, &headers);
-    let forms = app.catalog.forms().map(|f| f.as_ref());
+    let catalog = app.catalog();
+    let forms = catalog.forms().map(|f| f.as_ref());
     html(StatusCode::OK, pages::index_page(lang, forms), None)
 }
 
@@ -144,13 +148,207 @@ pub async fn show_form(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(form) = app.catalog.form(&form_id).cloned() else {
+    let Some(form) = app.catalog().form(&form_id).cloned() else {
         return not_found(uri, headers).await;
     };
-    let lang = request_lang(&uri, &headers);
+    let lang = form.lang_or_default(request_lang(&uri, &headers));
     let (csrf, set) = csrf_token(&headers);
-    let page = pages::form_page(&form, lang, &csrf, FormState::default());
-    html(StatusCode::OK, page, set.then_some(csrf.as_str()))
+    let raw = RawAnswers::default();
+    let ctx = app.context();
+    let checked = form.check(&raw, &ctx);
+    let first = checked.shown_pages.first().copied().unwrap_or(0);
+    let view = FormView {
+        form: &form,
+        lang,
+        csrf: &csrf,
+        raw: &raw,
+        checked: &checked,
+        page: first,
+        errors: &[],
+        notice: None,
+        item_counts: &BTreeMap::new(),
+        today: ctx.today,
+        print: false,
+    };
+    html(
+        StatusCode::OK,
+        pages::form_page(&view),
+        set.then_some(csrf.as_str()),
+    )
+}
+
+pub async fn print_form(
+    State(app): State<Arc<AppState>>,
+    Path(form_id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let Some(form) = app.catalog().form(&form_id).cloned() else {
+        return not_found(uri, headers).await;
+    };
+    let lang = form.lang_or_default(request_lang(&uri, &headers));
+    let page = pages::print_page(&form, lang, app.context().today);
+    html(StatusCode::OK, page, None)
+}
+
+/// What a button on a form page asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Action {
+    Next,
+    Back,
+    Send,
+    Goto(usize),
+    Add(String),
+    Remove(String, usize),
+}
+
+impl Action {
+    fn parse(text: &str) -> Option<Action> {
+        match text {
+            "next" => Some(Action::Next),
+            "back" => Some(Action::Back),
+            "send" => Some(Action::Send),
+            _ => {
+                if let Some(page) = text.strip_prefix("goto:") {
+                    return page.parse().ok().map(Action::Goto);
+                }
+                if let Some(group) = text.strip_prefix("add:") {
+                    return Some(Action::Add(group.to_string()));
+                }
+                let (group, n) = text.strip_prefix("remove:")?.rsplit_once(':')?;
+                Some(Action::Remove(group.to_string(), n.parse().ok()?))
+            }
+        }
+    }
+}
+
+/// A form post, decoded: the answers, and the controls of the page.
+#[derive(Default)]
+struct Post {
+    raw: RawAnswers,
+    csrf: Option<String>,
+    action: Option<String>,
+    page: Option<String>,
+    item_counts: BTreeMap<String, usize>,
+}
+
+impl Post {
+    /// Sorts decoded pairs into answers and controls. Files carried in hidden inputs
+    /// are restored, unless a new file came for the same answer.
+    fn from_pairs(pairs: Vec<(String, RawValue)>) -> Option<Post> {
+        let mut post = Post::default();
+        let mut carried = Vec::new();
+        for (name, value) in pairs {
+            let text = match &value {
+                RawValue::Text(t) => Some(t.as_str()),
+                _ => None,
+            };
+            match (name.as_str(), text) {
+                (CSRF_FIELD, Some(t)) => post.csrf = Some(t.to_string()),
+                ("_action", Some(t)) => post.action = Some(t.to_string()),
+                ("_page", Some(t)) => post.page = Some(t.to_string()),
+                (n, Some(t)) if n.starts_with("_items.") => {
+                    let count = t.parse::<usize>().ok().filter(|c| *c <= 50)?;
+                    post.item_counts
+                        .insert(n["_items.".len()..].to_string(), count);
+                }
+                (n, Some(t)) if n.starts_with(pages::CARRY_PREFIX) => {
+                    let file = pages::decode_carried_file(t)?;
+                    carried.push((n[pages::CARRY_PREFIX.len()..].to_string(), file));
+                }
+                _ => post.raw.0.push((name, value)),
+            }
+        }
+        for (name, file) in carried {
+            if post.raw.files(&name).next().is_none() {
+                post.raw.0.push((name, RawValue::File(file)));
+            }
+        }
+        Some(post)
+    }
+
+    /// Removes item `n` of `group` and renumbers the items after it.
+    fn remove_item(&mut self, group: &str, n: usize) {
+        let prefix = format!("{group}.");
+        let mut kept = Vec::new();
+        for (name, value) in std::mem::take(&mut self.raw.0) {
+            let item = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.split_once('.'))
+                .and_then(|(i, sub)| Some((i.parse::<usize>().ok()?, sub.to_string())));
+            match item {
+                Some((i, _)) if i == n => {}
+                Some((i, sub)) if i > n => kept.push((format!("{group}.{}.{sub}", i - 1), value)),
+                _ => kept.push((name, value)),
+            }
+        }
+        self.raw.0 = kept;
+        if let Some(count) = self.item_counts.get_mut(group) {
+            *count = count.saturating_sub(1).max(1);
+        }
+    }
+}
+
+/// Decodes a form post: urlencoded, or multipart for forms with attachments.
+async fn decode_post(headers: &HeaderMap, body: Body, max: usize) -> Result<Post, PostError> {
+    let multipart = super::error::media_type(headers).as_deref() == Some("multipart/form-data");
+    if !multipart {
+        let bytes = read_body(headers, body, "application/x-www-form-urlencoded", max).await?;
+        let pairs = parse_urlencoded(&bytes).ok_or(PostError::Encoding)?;
+        return Post::from_pairs(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, RawValue::Text(v)))
+                .collect(),
+        )
+        .ok_or(PostError::Encoding);
+    }
+    let bytes = read_body(headers, body, "multipart/form-data", max).await?;
+    let content_type = headers.get(header::CONTENT_TYPE).cloned();
+    let mut request = axum::extract::Request::new(Body::from(bytes));
+    if let Some(ct) = content_type {
+        request.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    let mut multipart = axum::extract::Multipart::from_request(request, &())
+        .await
+        .map_err(|_| PostError::Encoding)?;
+    let mut pairs = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| PostError::Encoding)?
+    {
+        let name = field.name().ok_or(PostError::Encoding)?.to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let data = field.bytes().await.map_err(|_| PostError::Encoding)?;
+        match file_name {
+            // A file input left empty sends an empty part without a name.
+            Some(file_name) if file_name.is_empty() && data.is_empty() => {}
+            Some(file_name) => pairs.push((
+                name,
+                RawValue::File(RawFile {
+                    name: file_name,
+                    bytes: data.to_vec(),
+                }),
+            )),
+            None => {
+                let text = String::from_utf8(data.to_vec()).map_err(|_| PostError::Encoding)?;
+                pairs.push((name, RawValue::Text(text)));
+            }
+        }
+    }
+    Post::from_pairs(pairs).ok_or(PostError::Encoding)
+}
+
+enum PostError {
+    Body(BodyError),
+    Encoding,
+}
+
+impl From<BodyError> for PostError {
+    fn from(err: BodyError) -> Self {
+        PostError::Body(err)
+    }
 }
 
 pub async fn submit_form(
@@ -160,105 +358,281 @@ pub async fn submit_form(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(form) = app.catalog.form(&form_id).cloned() else {
+    let Some(form) = app.catalog().form(&form_id).cloned() else {
         return not_found(uri, headers).await;
     };
-    let lang = request_lang(&uri, &headers);
+    let lang = form.lang_or_default(request_lang(&uri, &headers));
     let back = format!("/skjema/{}", form.id);
     let message = |status: StatusCode, title: Msg<'_>, body: Msg<'_>| {
         let page = pages::message_page(lang, &t(lang, title), &t(lang, body), Some(&back), &back);
         html(status, page, None)
     };
-    let bytes = match read_body(
-        &headers,
-        body,
-        "application/x-www-form-urlencoded",
-        app.max_body_bytes,
-    )
-    .await
-    {
-        Ok(bytes) => bytes,
-        Err(BodyError::WrongContentType) => {
+    let limit = app.body_limit(&form);
+    let mut post = match decode_post(&headers, body, limit).await {
+        Ok(post) => post,
+        Err(PostError::Body(BodyError::WrongContentType)) => {
             return message(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Msg::BadRequestTitle,
                 Msg::WrongContentTypeBody,
             );
         }
-        Err(BodyError::TooLarge) => {
-            let max_kib = app.max_body_bytes / 1024;
+        Err(PostError::Body(BodyError::TooLarge)) => {
             return message(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 Msg::TooLargeTitle,
-                Msg::TooLargeBody { max_kib },
+                Msg::TooLargeBody {
+                    max_kib: limit / 1024,
+                },
+            );
+        }
+        Err(PostError::Encoding) => {
+            return message(
+                StatusCode::BAD_REQUEST,
+                Msg::BadRequestTitle,
+                Msg::BadEncodingBody,
             );
         }
     };
-    let Some(pairs) = parse_urlencoded(&bytes) else {
+    let ctx = app.context();
+    let cookie_token = cookie(&headers, CSRF_COOKIE).map(str::to_string);
+    let csrf_ok = match (&cookie_token, &post.csrf) {
+        (Some(c), Some(s)) => constant_time_eq(s.as_bytes(), c.as_bytes()),
+        _ => false,
+    };
+    let page_sent = match post.page.as_deref() {
+        Some("summary") => None,
+        Some(p) => p.parse::<usize>().ok().filter(|p| *p < form.pages.len()),
+        None => Some(0),
+    };
+    let action = match post.action.as_deref() {
+        Some(a) => Action::parse(a),
+        None if form.is_multi_page() && page_sent.is_some() => Some(Action::Next),
+        None => Some(Action::Send),
+    };
+    let Some(action) = action else {
         return message(
             StatusCode::BAD_REQUEST,
             Msg::BadRequestTitle,
             Msg::BadEncodingBody,
         );
     };
-    let mut sent_csrf = None;
-    let mut raw = RawAnswers::default();
-    for (name, value) in pairs {
-        if name == CSRF_FIELD {
-            sent_csrf = Some(value);
-        } else {
-            raw.0.push((name, RawValue::Text(value)));
-        }
-    }
-    let csrf = cookie(&headers, CSRF_COOKIE)
-        .filter(|c| {
-            sent_csrf
-                .as_deref()
-                .is_some_and(|s| constant_time_eq(s.as_bytes(), c.as_bytes()))
-        })
-        .map(str::to_string);
-    let Some(csrf) = csrf else {
-        tracing::info!(form = %form.id, "form post without a valid CSRF token");
-        let fresh = submission::random_id().unwrap_or_default();
-        let state = FormState {
-            values: Some(&raw),
-            errors: &[],
-            notice: Some(t(lang, Msg::ExpiredBody)),
+    let render = |post: &Post,
+                  csrf: &str,
+                  page: Option<usize>,
+                  errors: &[FieldError],
+                  notice: Option<String>,
+                  status: StatusCode,
+                  set_cookie: bool| {
+        let checked = form.check(&post.raw, &ctx);
+        let view = FormView {
+            form: &form,
+            lang,
+            csrf,
+            raw: &post.raw,
+            checked: &checked,
+            page: page.unwrap_or(0),
+            errors,
+            notice,
+            item_counts: &post.item_counts,
+            today: ctx.today,
+            print: false,
         };
-        let page = pages::form_page(&form, lang, &fresh, state);
-        return html(StatusCode::FORBIDDEN, page, Some(&fresh));
+        let markup = match page {
+            Some(_) => pages::form_page(&view),
+            None => pages::summary_page(&view),
+        };
+        html(status, markup, set_cookie.then_some(csrf))
     };
 
-    let now = app.clock.now();
-    match submission::accept(&app.catalog, &app.store, &form, &raw, now).await {
-        Ok(receipt) => {
-            // A new token: reloading the receipt cannot send the same answers twice.
-            let fresh = submission::random_id().unwrap_or_default();
-            let page = pages::receipt_page(&form, lang, &receipt.reference, receipt.received_at);
-            html(StatusCode::OK, page, Some(&fresh))
+    if !csrf_ok {
+        tracing::info!(form = %form.id, "form post without a valid CSRF token");
+        let fresh = submission::random_id().unwrap_or_default();
+        let page = page_sent.or(Some(0));
+        return render(
+            &post,
+            &fresh,
+            page,
+            &[],
+            Some(t(lang, Msg::ExpiredBody)),
+            StatusCode::FORBIDDEN,
+            true,
+        );
+    }
+    let csrf = cookie_token.unwrap_or_default();
+    let checked = form.check(&post.raw, &ctx);
+    let shown = &checked.shown_pages;
+    // Problems on one page, and those that belong to no page (unknown names).
+    let errors_on = |page: usize| -> Vec<FieldError> {
+        checked
+            .errors
+            .iter()
+            .filter(|e| form.page_of(&e.field).is_none_or(|p| p == page))
+            .cloned()
+            .collect()
+    };
+    let current = page_sent.unwrap_or_else(|| shown.last().copied().unwrap_or(0));
+    match action {
+        Action::Add(group) => {
+            let count = post.item_counts.get(&group).copied().unwrap_or(1);
+            post.item_counts.insert(group, count + 1);
+            render(
+                &post,
+                &csrf,
+                Some(current),
+                &[],
+                None,
+                StatusCode::OK,
+                false,
+            )
         }
-        Err(SubmitError::Invalid(errors)) => {
-            let state = FormState {
-                values: Some(&raw),
-                errors: &errors,
-                notice: None,
-            };
-            let page = pages::form_page(&form, lang, &csrf, state);
-            html(StatusCode::UNPROCESSABLE_ENTITY, page, None)
+        Action::Remove(group, n) => {
+            post.remove_item(&group, n);
+            render(
+                &post,
+                &csrf,
+                Some(current),
+                &[],
+                None,
+                StatusCode::OK,
+                false,
+            )
         }
-        Err(err) => {
-            tracing::error!(form = %form.id, error = %err, "submission failed");
-            let state = FormState {
-                values: Some(&raw),
-                errors: &[],
-                notice: Some(format!(
-                    "{} {}",
-                    t(lang, Msg::ServerErrorTitle),
-                    t(lang, Msg::ServerErrorBody)
-                )),
-            };
-            let page = pages::form_page(&form, lang, &csrf, state);
-            html(StatusCode::SERVICE_UNAVAILABLE, page, None)
+        Action::Back => {
+            let previous = shown
+                .iter()
+                .rev()
+                .find(|p| **p < current)
+                .copied()
+                .unwrap_or(current);
+            render(
+                &post,
+                &csrf,
+                Some(previous),
+                &[],
+                None,
+                StatusCode::OK,
+                false,
+            )
+        }
+        Action::Goto(page) if shown.contains(&page) => {
+            render(&post, &csrf, Some(page), &[], None, StatusCode::OK, false)
+        }
+        Action::Goto(_) => render(
+            &post,
+            &csrf,
+            Some(current),
+            &[],
+            None,
+            StatusCode::OK,
+            false,
+        ),
+        Action::Next => {
+            let errors = errors_on(current);
+            if !errors.is_empty() {
+                return render(
+                    &post,
+                    &csrf,
+                    Some(current),
+                    &errors,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    false,
+                );
+            }
+            match shown.iter().find(|p| **p > current) {
+                Some(next) => render(&post, &csrf, Some(*next), &[], None, StatusCode::OK, false),
+                None if checked.errors.is_empty() => {
+                    render(&post, &csrf, None, &[], None, StatusCode::OK, false)
+                }
+                None => {
+                    // A problem on an earlier page (a tampered post): show that page.
+                    let first = checked
+                        .errors
+                        .iter()
+                        .filter_map(|e| form.page_of(&e.field))
+                        .min()
+                        .unwrap_or(0);
+                    let errors = errors_on(first);
+                    render(
+                        &post,
+                        &csrf,
+                        Some(first),
+                        &errors,
+                        None,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        false,
+                    )
+                }
+            }
+        }
+        Action::Send => {
+            let now = app.clock.now();
+            match submission::accept(
+                &app.catalog(),
+                &app.store,
+                &form,
+                &post.raw,
+                now,
+                app.allow_synthetic_ids,
+            )
+            .await
+            {
+                Ok(receipt) => {
+                    // A new token: reloading the receipt cannot send the same answers twice.
+                    let fresh = submission::random_id().unwrap_or_default();
+                    let page =
+                        pages::receipt_page(&form, lang, &receipt.reference, receipt.received_at);
+                    html(StatusCode::OK, page, Some(&fresh))
+                }
+                Err(SubmitError::Invalid(errors)) => {
+                    let first = errors
+                        .iter()
+                        .filter_map(|e| form.page_of(&e.field))
+                        .min()
+                        .unwrap_or(current);
+                    let on_page: Vec<FieldError> = errors
+                        .iter()
+                        .filter(|e| form.page_of(&e.field).is_none_or(|p| p == first))
+                        .cloned()
+                        .collect();
+                    render(
+                        &post,
+                        &csrf,
+                        Some(first),
+                        &on_page,
+                        None,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        false,
+                    )
+                }
+                Err(SubmitError::LoginRequired) => render(
+                    &post,
+                    &csrf,
+                    page_sent,
+                    &[],
+                    Some(t(lang, Msg::LoginRequired)),
+                    StatusCode::UNAUTHORIZED,
+                    false,
+                ),
+                Err(err) => {
+                    tracing::error!(form = %form.id, error = %err, "submission failed");
+                    let notice = format!(
+                        "{} {}",
+                        t(lang, Msg::ServerErrorTitle),
+                        t(lang, Msg::ServerErrorBody)
+                    );
+                    render(
+                        &post,
+                        &csrf,
+                        page_sent,
+                        &[],
+                        Some(notice),
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        false,
+                    )
+                }
+            }
         }
     }
 }

@@ -33,15 +33,60 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::schema::{Catalog, SchemaError};
+use crate::schema::answers::Context;
+use crate::schema::{Catalog, Form, SchemaError};
 use crate::store::Store;
 
 /// What every handler can reach.
 pub struct AppState {
-    pub catalog: Arc<Catalog>,
+    catalog: std::sync::RwLock<Arc<Catalog>>,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    /// The largest request body of a form without attachments, and of the JSON API.
     pub max_body_bytes: usize,
+    /// The largest request body of a form with attachments.
+    pub max_upload_bytes: usize,
+    /// Whether synthetic test persons' identity numbers are accepted.
+    pub allow_synthetic_ids: bool,
+}
+
+impl AppState {
+    /// The forms and queues in force now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        match self.catalog.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts a newly checked catalog in force.
+    pub fn replace_catalog(&self, catalog: Catalog) {
+        let mut guard = match self.catalog.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *guard = Arc::new(catalog);
+    }
+
+    /// What validating answers needs now.
+    pub fn context(&self) -> Context {
+        Context {
+            today: self.clock.now().day(),
+            allow_synthetic_ids: self.allow_synthetic_ids,
+        }
+    }
+
+    /// The request body limit for posts to `form`.
+    pub fn body_limit(&self, form: &Form) -> usize {
+        if form
+            .fields()
+            .any(|f| matches!(f.kind, crate::schema::FieldKind::Attachment { .. }))
+        {
+            self.max_upload_bytes.max(self.max_body_bytes)
+        } else {
+            self.max_body_bytes
+        }
+    }
 }
 
 /// Options that are not in the config file.
@@ -111,10 +156,12 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         .await
         .map_err(|e| StartError::Bind(config.listen, e))?;
     let state = Arc::new(AppState {
-        catalog: Arc::new(catalog),
+        catalog: std::sync::RwLock::new(Arc::new(catalog)),
         store,
         clock: options.clock,
         max_body_bytes: config.limits.max_body_bytes,
+        max_upload_bytes: config.limits.max_upload_bytes,
+        allow_synthetic_ids: config.allow_synthetic_ids,
     });
     Ok(App {
         listener,
@@ -143,6 +190,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/skjema/{form}",
             get(citizen::show_form).post(citizen::submit_form),
         )
+        .route("/skjema/{form}/utskrift", get(citizen::print_form))
         .route("/static/forms.css", get(citizen::stylesheet))
         .route("/livez", get(api::live))
         .route("/healthz", get(api::health))

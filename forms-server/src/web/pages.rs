@@ -6,12 +6,17 @@
 //! `aria-describedby`, an error summary first in the main content that takes focus
 //! and links to each field, and "Feil:" in the page title when something is wrong.
 
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use maud::{DOCTYPE, Markup, html};
 
-use crate::clock::Timestamp;
+use crate::clock::{Date, Timestamp};
 use crate::i18n::{Lang, Msg, t};
-use crate::schema::answers::{FieldError, Problem, RawAnswers};
-use crate::schema::{Field, FieldKind, Form};
+use crate::schema::answers::{Checked, FieldError, Problem, RawAnswers, RawFile, RawValue};
+use crate::schema::values::safe_file_name;
+use crate::schema::{ChoiceDisplay, Condition, Field, FieldKind, Form};
 
 /// The page's address in each language, for the language switch.
 fn lang_href(path: &str, lang: Lang) -> String {
@@ -62,157 +67,798 @@ pub fn layout(lang: Lang, title: &str, has_errors: bool, path: &str, main: Marku
     }
 }
 
-/// What the form page shows besides the form itself.
-#[derive(Default)]
-pub struct FormState<'a> {
-    /// The citizen's own text, to show again.
-    pub values: Option<&'a RawAnswers>,
+/// One page of a form as the citizen sees it.
+pub struct FormView<'a> {
+    pub form: &'a Form,
+    pub lang: Lang,
+    pub csrf: &'a str,
+    /// The citizen's answers so far, as sent: shown on this page, carried in hidden
+    /// inputs for the others.
+    pub raw: &'a RawAnswers,
+    /// What the answers so far make of the form (valid answers, pages shown).
+    pub checked: &'a Checked,
+    /// The page shown.
+    pub page: usize,
+    /// Problems to show on this page.
     pub errors: &'a [FieldError],
     /// A message about the whole submission (expired page, server trouble).
     pub notice: Option<String>,
+    /// Items of each repeating group to show.
+    pub item_counts: &'a BTreeMap<String, usize>,
+    /// Today, for the bounds of date inputs.
+    pub today: Date,
+    /// The paper version: every field, nothing carried.
+    pub print: bool,
 }
 
-fn field_dom_id(field: &str) -> String {
-    format!("field-{field}")
+/// The `id` of an answer's input: `field-children-0-name`.
+pub fn field_dom_id(name: &str) -> String {
+    format!("field-{}", name.replace('.', "-"))
 }
 
-/// The message for one field problem, in the citizen's language.
-pub fn problem_text(lang: Lang, form: &Form, error: &FieldError) -> String {
-    let label = form
-        .field(&error.field)
-        .map(|f| f.label.get(lang))
-        .unwrap_or_default();
-    match &error.problem {
-        Problem::Required | Problem::NotText => t(lang, Msg::Required { label }),
-        Problem::TooLong { max, len } => t(
-            lang,
-            Msg::TooLong {
-                label,
-                max: *max,
-                len: *len,
-            },
-        ),
-        Problem::InvalidEmail => t(lang, Msg::InvalidEmail),
-        Problem::Repeated | Problem::Unknown => t(lang, Msg::UnknownFields),
+/// The label of an answer: `Barn 2: Fornavn` inside a group.
+fn answer_label(form: &Form, name: &str, lang: Lang) -> String {
+    let mut parts = name.split('.');
+    let top = parts.next().and_then(|id| form.field(id));
+    match (top, parts.next(), form.field_at(name)) {
+        (Some(group), Some(n), Some(field)) => {
+            let n = n.parse::<usize>().unwrap_or(0) + 1;
+            match &group.kind {
+                FieldKind::Group { item_label, .. } => {
+                    format!("{} {n}: {}", item_label.get(lang), field.label.get(lang))
+                }
+                _ => field.label.get(lang).to_string(),
+            }
+        }
+        (_, _, Some(field)) => field.label.get(lang).to_string(),
+        _ => String::new(),
     }
 }
 
-pub fn form_page(form: &Form, lang: Lang, csrf: &str, state: FormState<'_>) -> Markup {
-    let path = format!("/skjema/{}", form.id);
-    let title = form.title.get(lang);
-    // Errors tied to a field of the form link to it; the rest stand alone in the summary.
-    let mut summary: Vec<(Option<String>, String)> = Vec::new();
-    for error in state.errors {
+/// The message for one answer's problem, in the citizen's language.
+pub fn problem_text(lang: Lang, form: &Form, error: &FieldError) -> String {
+    let label = answer_label(form, &error.field, lang);
+    let label = label.as_str();
+    let field = form.field_at(&error.field);
+    let msg = match &error.problem {
+        Problem::Required => match field.map(|f| &f.kind) {
+            Some(FieldKind::Choice { .. } | FieldKind::MultiChoice { .. }) => {
+                Msg::ChooseRequired { label }
+            }
+            Some(FieldKind::Attachment { .. }) => Msg::FileRequired { label },
+            Some(FieldKind::Group { item_label, .. }) => {
+                return t(
+                    lang,
+                    Msg::TooFewItems {
+                        label: item_label.get(lang),
+                        min: 1,
+                    },
+                );
+            }
+            _ => Msg::Required { label },
+        },
+        Problem::NotText => Msg::Required { label },
+        Problem::TooLong { max, len } => Msg::TooLong {
+            label,
+            max: *max,
+            len: *len,
+        },
+        Problem::TooShort { min, len } => Msg::TooShort {
+            label,
+            min: *min,
+            len: *len,
+        },
+        Problem::Pattern => match field.map(|f| &f.kind) {
+            Some(FieldKind::Text {
+                pattern: Some(p), ..
+            }) => return p.message.get(lang).to_string(),
+            _ => Msg::Required { label },
+        },
+        Problem::InvalidEmail => Msg::InvalidEmail,
+        Problem::InvalidPhone => Msg::InvalidPhone,
+        Problem::InvalidNationalId => Msg::InvalidNationalId,
+        Problem::SyntheticNationalId => Msg::SyntheticNationalId,
+        Problem::InvalidOrgNumber => Msg::InvalidOrgNumber,
+        Problem::InvalidPostcode => Msg::InvalidPostcode,
+        Problem::InvalidDate => Msg::InvalidDate { label },
+        Problem::DateTooEarly { min } => {
+            return t(
+                lang,
+                Msg::DateTooEarly {
+                    label,
+                    min: &min.display_nb(),
+                },
+            );
+        }
+        Problem::DateTooLate { max } => {
+            return t(
+                lang,
+                Msg::DateTooLate {
+                    label,
+                    max: &max.display_nb(),
+                },
+            );
+        }
+        Problem::InvalidNumber => Msg::InvalidNumber { label },
+        Problem::TooManyDecimals { max } => Msg::TooManyDecimals { label, max: *max },
+        Problem::NumberTooSmall { min } => {
+            return t(
+                lang,
+                Msg::NumberTooSmall {
+                    label,
+                    min: &number_text(*min),
+                },
+            );
+        }
+        Problem::NumberTooLarge { max } => {
+            return t(
+                lang,
+                Msg::NumberTooLarge {
+                    label,
+                    max: &number_text(*max),
+                },
+            );
+        }
+        Problem::NotAfter { other } => {
+            let other = form
+                .field(other)
+                .map(|f| f.label.get(lang).to_string())
+                .unwrap_or_else(|| answer_label(form, other, lang));
+            return t(
+                lang,
+                Msg::NotAfter {
+                    label,
+                    other: &other,
+                },
+            );
+        }
+        Problem::InvalidChoice => Msg::ChooseRequired { label },
+        Problem::TooFewChoices { min } => Msg::TooFewChoices { label, min: *min },
+        Problem::TooManyChoices { max } => Msg::TooManyChoices { label, max: *max },
+        Problem::ConsentRequired => Msg::ConsentRequired { label },
+        Problem::FileTooLarge { max } => Msg::FileTooLarge {
+            label,
+            max_mb: max.div_ceil(1_000_000),
+        },
+        Problem::TooManyFiles { max } => Msg::TooManyFiles { label, max: *max },
+        Problem::FileType => {
+            let types = match field.map(|f| &f.kind) {
+                Some(FieldKind::Attachment { accept, .. }) => accept
+                    .iter()
+                    .map(|t| t.name().to_uppercase())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => String::new(),
+            };
+            return t(
+                lang,
+                Msg::FileType {
+                    label,
+                    types: &types,
+                },
+            );
+        }
+        Problem::EmptyFile => Msg::EmptyFile { label },
+        Problem::TooFewItems { min } => Msg::TooFewItems { label, min: *min },
+        Problem::TooManyItems { max } => Msg::TooManyItems { label, max: *max },
+        Problem::Repeated | Problem::Unknown => Msg::UnknownFields,
+    };
+    t(lang, msg)
+}
+
+/// `1234.5` as Norwegians write it: `1234,5`.
+fn number_text(n: f64) -> String {
+    let text = if n.fract() == 0.0 {
+        format!("{n:.0}")
+    } else {
+        n.to_string()
+    };
+    text.replace('.', ",")
+}
+
+/// The error summary: every problem, each linking to its answer's input.
+fn error_summary(lang: Lang, form: &Form, errors: &[FieldError], notice: Option<&str>) -> Markup {
+    let mut items: Vec<(Option<String>, String)> = Vec::new();
+    for error in errors {
         let text = problem_text(lang, form, error);
-        let target = form.field(&error.field).map(|f| field_dom_id(&f.id));
-        if !summary.iter().any(|(_, t)| *t == text) {
-            summary.push((target, text));
+        let target = form
+            .field_at(&error.field)
+            .map(|_| field_dom_id(&error.field));
+        if !items.iter().any(|(_, t)| *t == text) {
+            items.push((target, text));
         }
     }
-    let has_errors = !summary.is_empty() || state.notice.is_some();
+    html! {
+        div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
+            h2 id="error-summary-title" { (t(lang, Msg::ErrorSummaryTitle)) }
+            @if let Some(notice) = notice { p { (notice) } }
+            @if !items.is_empty() {
+                ul {
+                    @for (target, text) in &items {
+                        li {
+                            @if let Some(target) = target {
+                                a href={ "#" (target) } { (text) }
+                            } @else { (text) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Hidden inputs carrying every answer not on the page shown, so that a form in several
+/// steps needs no server-side draft: nothing is stored before the citizen sends.
+fn carried(raw: &RawAnswers, keep: impl Fn(&str) -> bool) -> Markup {
+    html! {
+        @for (name, value) in &raw.0 {
+            @if keep(name) {
+                @match value {
+                    RawValue::Text(text) => { input type="hidden" name=(name) value=(text); }
+                    RawValue::File(file) => { input type="hidden" name={ (CARRY_PREFIX) (name) } value=(encode_carried_file(file)); }
+                    RawValue::Json(text) => { input type="hidden" name=(name) value=(text); }
+                    RawValue::NotText => {}
+                }
+            }
+        }
+    }
+}
+
+/// Hidden inputs that carry an uploaded file between pages are named `_file.NAME`.
+pub const CARRY_PREFIX: &str = "_file.";
+
+/// `base64(name):base64(content)`.
+pub fn encode_carried_file(file: &RawFile) -> String {
+    format!(
+        "{}:{}",
+        STANDARD.encode(file.name.as_bytes()),
+        STANDARD.encode(&file.bytes)
+    )
+}
+
+pub fn decode_carried_file(text: &str) -> Option<RawFile> {
+    let (name, data) = text.split_once(':')?;
+    Some(RawFile {
+        name: String::from_utf8(STANDARD.decode(name).ok()?).ok()?,
+        bytes: STANDARD.decode(data).ok()?,
+    })
+}
+
+fn form_action(form: &Form, lang: Lang) -> String {
+    format!("/skjema/{}?lang={}", form.id, lang.tag())
+}
+
+fn has_attachments(form: &Form) -> bool {
+    form.fields()
+        .any(|f| matches!(f.kind, FieldKind::Attachment { .. }))
+}
+
+/// The `<form>` element with the CSRF token, carried answers and `content`.
+fn form_element(view: &FormView<'_>, keep: impl Fn(&str) -> bool, content: Markup) -> Markup {
+    let enctype = if has_attachments(view.form) {
+        "multipart/form-data"
+    } else {
+        "application/x-www-form-urlencoded"
+    };
+    html! {
+        form method="post" action=(form_action(view.form, view.lang)) novalidate accept-charset="utf-8" enctype=(enctype) {
+            input type="hidden" name="_csrf" value=(view.csrf);
+            @for (group, count) in view.item_counts {
+                input type="hidden" name={ "_items." (group) } value=(count);
+            }
+            (carried(view.raw, keep))
+            (content)
+        }
+    }
+}
+
+/// A page of the form.
+pub fn form_page(view: &FormView<'_>) -> Markup {
+    let form = view.form;
+    let lang = view.lang;
+    let path = format!("/skjema/{}", form.id);
+    let title = form.title.get(lang);
+    let page = &form.pages[view.page.min(form.pages.len() - 1)];
+    let page_title = page.title.as_ref().map(|t| t.get(lang));
+    let has_errors = !view.errors.is_empty() || view.notice.is_some();
+    let shown = &view.checked.shown_pages;
+    let step = shown
+        .iter()
+        .position(|p| *p == view.page)
+        .map_or(1, |i| i + 1);
+    let on_page = |name: &str| {
+        let top = name.split('.').next().unwrap_or_default();
+        page.fields.iter().any(|f| f.id == top)
+    };
+    let is_first = shown.first().is_none_or(|p| *p >= view.page);
+    let multi = form.is_multi_page();
     let main = html! {
-        @if has_errors {
-            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
-                h2 id="error-summary-title" { (t(lang, Msg::ErrorSummaryTitle)) }
-                @if let Some(notice) = &state.notice { p { (notice) } }
-                @if !summary.is_empty() {
-                    ul {
-                        @for (target, text) in &summary {
-                            li {
-                                @if let Some(target) = target {
-                                    a href={ "#" (target) } { (text) }
-                                } @else { (text) }
+        @if has_errors { (error_summary(lang, form, view.errors, view.notice.as_deref())) }
+        @if multi {
+            p class="step" { (t(lang, Msg::Step { n: step, of: shown.len().max(step) })) }
+            h1 { span class="caption" { (title) } (page_title.unwrap_or(title)) }
+        } @else {
+            h1 { (title) }
+        }
+        @if let Some(description) = form.description.as_ref().filter(|_| is_first) {
+            p class="lead" { (description.get(lang)) }
+        }
+        @if let Some(notice) = login_notice(form, lang) { p class="notice" { (notice) } }
+        (form_element(view, |name| !on_page(name), html! {
+            input type="hidden" name="_page" value=(view.page);
+            @for field in &page.fields {
+                (field_markup(view, field, field.id.as_str(), None))
+            }
+            div class="actions" {
+                @if multi {
+                    button type="submit" class="button" name="_action" value="next" { (t(lang, Msg::Continue)) }
+                    @if !is_first {
+                        button type="submit" class="button button--secondary" name="_action" value="back" { (t(lang, Msg::Back)) }
+                    }
+                } @else {
+                    button type="submit" class="button" name="_action" value="send" { (t(lang, Msg::Send)) }
+                }
+            }
+        }))
+        p class="print-link" { a href={ (path) "/utskrift?lang=" (lang.tag()) } { (t(lang, Msg::PrintVersion)) } }
+    };
+    let full_title = match page_title {
+        Some(p) if multi => format!("{p} – {title}"),
+        _ => title.to_string(),
+    };
+    layout(lang, &full_title, has_errors, &path, main)
+}
+
+/// For a form that needs login: say so, since login is not offered on this server yet.
+fn login_notice(form: &Form, lang: Lang) -> Option<String> {
+    form.auth
+        .requires_login()
+        .then(|| t(lang, Msg::LoginRequired))
+}
+
+/// Whether the field is shown now: its condition holds on the answers so far, or it
+/// reads an answer on the same page (then it is shown with a note, as pages work
+/// without JavaScript).
+fn shown_now(view: &FormView<'_>, field: &Field, page_fields: &[Field]) -> (bool, bool) {
+    let Some(condition) = &field.show_if else {
+        return (true, false);
+    };
+    if view.print {
+        return (true, true);
+    }
+    let same_page = condition
+        .fields()
+        .iter()
+        .any(|f| page_fields.iter().any(|p| p.id == *f));
+    if same_page {
+        (true, true)
+    } else {
+        (view.checked.answers.holds(condition), false)
+    }
+}
+
+/// A note for a field whose condition reads answers on its own page.
+fn condition_note(form: &Form, condition: &Condition, lang: Lang) -> String {
+    if let Condition::Equals { field, value } = condition
+        && let Some(other) = form.field(field)
+    {
+        let answer = other
+            .kind
+            .options()
+            .iter()
+            .find(|o| o.value == *value)
+            .map(|o| o.label.get(lang).to_string())
+            .unwrap_or_else(|| value.clone());
+        return t(
+            lang,
+            Msg::OnlyIf {
+                label: other.label.get(lang),
+                answer: &answer,
+            },
+        );
+    }
+    t(lang, Msg::OnlyIfApplies)
+}
+
+fn field_markup(
+    view: &FormView<'_>,
+    field: &Field,
+    name: &str,
+    item_fields: Option<&[Field]>,
+) -> Markup {
+    let form = view.form;
+    let lang = view.lang;
+    let page_fields = item_fields.unwrap_or_else(|| {
+        form.page_of(name)
+            .map(|p| form.pages[p].fields.as_slice())
+            .unwrap_or_default()
+    });
+    let (shown, conditional) = shown_now(view, field, page_fields);
+    if !shown {
+        return html! {};
+    }
+    let note = conditional
+        .then(|| {
+            field
+                .show_if
+                .as_ref()
+                .map(|c| condition_note(form, c, lang))
+        })
+        .flatten();
+    let id = field_dom_id(name);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let error = view
+        .errors
+        .iter()
+        .find(|e| e.field == name)
+        .map(|e| problem_text(lang, form, e));
+    let value = view.raw.text(name).unwrap_or_default();
+    let required = field.required || field.required_if.is_some();
+    let extra_hint = match &field.kind {
+        FieldKind::Textarea { max_length, .. } => {
+            Some(t(lang, Msg::CharactersMax { max: *max_length }))
+        }
+        FieldKind::Date { .. } => Some(t(lang, Msg::DateHint)),
+        FieldKind::NationalId => Some(t(lang, Msg::NationalIdHint)),
+        FieldKind::OrgNumber => Some(t(lang, Msg::OrgNumberHint)),
+        FieldKind::Attachment {
+            accept,
+            max_bytes,
+            max_files,
+        } => Some(t(
+            lang,
+            Msg::FileHint {
+                types: &accept
+                    .iter()
+                    .map(|t| t.name().to_uppercase())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                max_mb: max_bytes.div_ceil(1_000_000),
+                max_files: *max_files,
+            },
+        )),
+        _ => None,
+    };
+    let has_hint = field.hint.is_some() || extra_hint.is_some() || note.is_some();
+    let mut described: Vec<String> = Vec::new();
+    if has_hint {
+        described.push(hint_id.clone());
+    }
+    if error.is_some() {
+        described.push(error_id.clone());
+    }
+    let described_by = (!described.is_empty()).then(|| described.join(" "));
+    let invalid = error.as_ref().map(|_| "true");
+    let class = if error.is_some() {
+        "field field--error"
+    } else {
+        "field"
+    };
+    let label_text = html! {
+        (field.label.get(lang))
+        @if !required && !matches!(field.kind, FieldKind::Consent) { " " span class="optional" { (t(lang, Msg::Optional)) } }
+    };
+    let hint = html! {
+        @if has_hint {
+            p class="hint" id=(hint_id) {
+                @if let Some(note) = &note { (note) " " }
+                @if let Some(hint) = &field.hint { (hint.get(lang)) " " }
+                @if let Some(extra) = &extra_hint { (extra) }
+            }
+        }
+    };
+    let error_markup = html! {
+        @if let Some(error) = &error {
+            p class="error-message" id=(error_id) {
+                span class="visually-hidden" { (t(lang, Msg::ErrorTitlePrefix)) ": " }
+                (error)
+            }
+        }
+    };
+    let text_input = |input_type: &str, inputmode: Option<&str>, class_name: &str| {
+        html! {
+            input id=(id) name=(name) type=(input_type) value=(value) class=(class_name)
+                inputmode=[inputmode]
+                autocomplete=[field.autocomplete.as_deref()]
+                spellcheck=[matches!(field.kind, FieldKind::Email | FieldKind::NationalId | FieldKind::OrgNumber | FieldKind::Phone { .. }).then_some("false")]
+                aria-describedby=[described_by.as_deref()]
+                aria-required=[required.then_some("true")]
+                aria-invalid=[invalid];
+        }
+    };
+    match &field.kind {
+        FieldKind::Info { text } => html! {
+            div class="info" {
+                @if !field.label.nb.is_empty() { h2 { (field.label.get(lang)) } }
+                @for paragraph in text.get(lang).split("\n\n") { p { (paragraph) } }
+            }
+        },
+        FieldKind::Choice {
+            options,
+            display: ChoiceDisplay::Select,
+        } => html! {
+            div class=(class) {
+                label for=(id) { (label_text) }
+                (hint) (error_markup)
+                select id=(id) name=(name)
+                    aria-describedby=[described_by.as_deref()]
+                    aria-required=[required.then_some("true")]
+                    aria-invalid=[invalid] {
+                    option value="" { (t(lang, Msg::ChooseOne)) }
+                    @for option in options {
+                        option value=(option.value) selected[value == option.value] { (option.label.get(lang)) }
+                    }
+                }
+            }
+        },
+        FieldKind::Choice { options, .. } | FieldKind::MultiChoice { options, .. } => {
+            let multi = matches!(field.kind, FieldKind::MultiChoice { .. });
+            let chosen: Vec<&str> = view.raw.texts(name).collect();
+            html! {
+                div class=(class) {
+                    fieldset aria-describedby=[described_by.as_deref()] {
+                        legend { (label_text) }
+                        (hint) (error_markup)
+                        div class=(if multi { "checkboxes" } else { "radios" }) {
+                            @for (i, option) in options.iter().enumerate() {
+                                @let option_id = if i == 0 { id.clone() } else { format!("{id}-{i}") };
+                                div class="choice" {
+                                    input id=(option_id) name=(name) type=(if multi { "checkbox" } else { "radio" })
+                                        value=(option.value) checked[chosen.contains(&option.value.as_str())]
+                                        aria-invalid=[invalid];
+                                    label for=(option_id) { (option.label.get(lang)) }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        h1 { (title) }
-        @if let Some(description) = &form.description {
-            p class="lead" { (description.get(lang)) }
-        }
-        form method="post" action={ (path) "?lang=" (lang.tag()) } novalidate accept-charset="utf-8" {
-            input type="hidden" name="_csrf" value=(csrf);
-            @for field in &form.fields {
-                (field_markup(form, field, lang, &state))
+        FieldKind::Consent => html! {
+            div class=(class) {
+                (hint) (error_markup)
+                div class="choice" {
+                    input id=(id) name=(name) type="checkbox" value="true"
+                        checked[!value.is_empty()]
+                        aria-describedby=[described_by.as_deref()]
+                        aria-required="true"
+                        aria-invalid=[invalid];
+                    label for=(id) { (field.label.get(lang)) }
+                }
             }
-            button type="submit" class="button" { (t(lang, Msg::Send)) }
+        },
+        FieldKind::Textarea { .. } => html! {
+            div class=(class) {
+                label for=(id) { (label_text) }
+                (hint) (error_markup)
+                textarea id=(id) name=(name) rows="8"
+                    aria-describedby=[described_by.as_deref()]
+                    aria-required=[required.then_some("true")]
+                    aria-invalid=[invalid] { (value) }
+            }
+        },
+        FieldKind::Attachment {
+            accept, max_files, ..
+        } => {
+            let files: Vec<&RawFile> = view.raw.files(name).collect();
+            let accept_attr = accept
+                .iter()
+                .map(|t| t.mime())
+                .collect::<Vec<_>>()
+                .join(",");
+            html! {
+                div class=(class) {
+                    label for=(id) { (label_text) }
+                    (hint) (error_markup)
+                    @if !files.is_empty() {
+                        p class="uploaded" {
+                            (t(lang, Msg::FilesKept)) " "
+                            @for (i, file) in files.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                strong { (safe_file_name(&file.name)) }
+                            }
+                        }
+                    }
+                    input id=(id) name=(name) type="file" accept=(accept_attr) multiple[*max_files > 1]
+                        aria-describedby=[described_by.as_deref()]
+                        aria-required=[required.then_some("true")]
+                        aria-invalid=[invalid];
+                }
+            }
         }
-    };
-    layout(lang, title, has_errors, &path, main)
+        FieldKind::Group {
+            fields,
+            min_items,
+            max_items,
+            item_label,
+        } => {
+            let count = view
+                .item_counts
+                .get(&field.id)
+                .copied()
+                .unwrap_or(1)
+                .clamp((*min_items).max(1), *max_items);
+            html! {
+                div class=(class) id=(id) {
+                    h2 { (field.label.get(lang)) }
+                    (hint) (error_markup)
+                    @for n in 0..count {
+                        fieldset class="group-item" {
+                            legend { (item_label.get(lang)) " " (n + 1) }
+                            @for sub in fields {
+                                (field_markup(view, sub, &format!("{}.{n}.{}", field.id, sub.id), Some(fields)))
+                            }
+                            @if count > (*min_items).max(1) {
+                                button type="submit" class="button button--secondary" name="_action" value={ "remove:" (field.id) ":" (n) } {
+                                    (t(lang, Msg::RemoveItem { item: &format!("{} {}", item_label.get(lang), n + 1) }))
+                                }
+                            }
+                        }
+                    }
+                    @if count < *max_items {
+                        button type="submit" class="button button--secondary" name="_action" value={ "add:" (field.id) } {
+                            (t(lang, Msg::AddItem { item: &item_label.get(lang).to_lowercase() }))
+                        }
+                    }
+                }
+            }
+        }
+        FieldKind::Date { min, max } => {
+            let today = view.today;
+            html! {
+                div class=(class) {
+                    label for=(id) { (label_text) }
+                    (hint) (error_markup)
+                    input id=(id) name=(name) type="date" value=(value) class="input--date"
+                        min=[min.map(|b| b.resolve(today).to_string())]
+                        max=[max.map(|b| b.resolve(today).to_string())]
+                        autocomplete=[field.autocomplete.as_deref()]
+                        aria-describedby=[described_by.as_deref()]
+                        aria-required=[required.then_some("true")]
+                        aria-invalid=[invalid];
+                }
+            }
+        }
+        FieldKind::Number { unit, decimals, .. } => html! {
+            div class=(class) {
+                label for=(id) { (label_text) }
+                (hint) (error_markup)
+                div class="with-unit" {
+                    (text_input("text", Some(if *decimals == 0 { "numeric" } else { "decimal" }), "input--short"))
+                    @if let Some(unit) = unit { span class="unit" { (unit.get(lang)) } }
+                }
+            }
+        },
+        FieldKind::Text { .. }
+        | FieldKind::Email
+        | FieldKind::Phone { .. }
+        | FieldKind::NationalId
+        | FieldKind::OrgNumber
+        | FieldKind::Postcode => {
+            let (input_type, inputmode, class_name) = match &field.kind {
+                FieldKind::Email => ("email", None, "input--wide"),
+                FieldKind::Phone { .. } => ("tel", None, "input--medium"),
+                FieldKind::NationalId | FieldKind::OrgNumber => {
+                    ("text", Some("numeric"), "input--medium")
+                }
+                FieldKind::Postcode => ("text", Some("numeric"), "input--short"),
+                _ => ("text", None, "input--wide"),
+            };
+            html! {
+                div class=(class) {
+                    label for=(id) { (label_text) }
+                    (hint) (error_markup)
+                    (text_input(input_type, inputmode, class_name))
+                }
+            }
+        }
+    }
 }
 
-fn field_markup(form: &Form, field: &Field, lang: Lang, state: &FormState<'_>) -> Markup {
-    let id = field_dom_id(&field.id);
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let error = state
-        .errors
-        .iter()
-        .find(|e| e.field == field.id)
-        .map(|e| problem_text(lang, form, e));
-    let value = state
-        .values
-        .and_then(|v| v.text(&field.id))
-        .unwrap_or_default();
-    let length_hint = (field.kind == FieldKind::Textarea).then(|| {
-        t(
-            lang,
-            Msg::CharactersMax {
-                max: field.max_length,
-            },
-        )
-    });
-    let has_hint = field.hint.is_some() || length_hint.is_some();
-    let mut described_by = Vec::new();
-    if has_hint {
-        described_by.push(hint_id.clone());
-    }
-    if error.is_some() {
-        described_by.push(error_id.clone());
-    }
-    let described_by = (!described_by.is_empty()).then(|| described_by.join(" "));
-    let (input_type, autocomplete) = match field.kind {
-        FieldKind::Email => ("email", Some("email")),
-        FieldKind::Text | FieldKind::Textarea => ("text", None),
+/// "Se over før du sender": every answer by page, each with a button to change it.
+pub fn summary_page(view: &FormView<'_>) -> Markup {
+    let form = view.form;
+    let lang = view.lang;
+    let path = format!("/skjema/{}", form.id);
+    let title = t(lang, Msg::SummaryTitle);
+    let readable = form.readable(&view.checked.answers, lang);
+    let has_errors = view.notice.is_some();
+    let main = html! {
+        @if has_errors { (error_summary(lang, form, &[], view.notice.as_deref())) }
+        h1 { span class="caption" { (form.title.get(lang)) } (title) }
+        @if let Some(notice) = login_notice(form, lang) { p class="notice" { (notice) } }
+        (form_element(view, |_| true, html! {
+            input type="hidden" name="_page" value="summary";
+            @for page_index in &view.checked.shown_pages {
+                @let page = &form.pages[*page_index];
+                @let rows: Vec<_> = readable.iter().filter(|r| form.page_of(&r.field) == Some(*page_index)).collect();
+                h2 { (page.title.as_ref().map(|t| t.get(lang)).unwrap_or_default()) }
+                @if rows.is_empty() {
+                    p { (t(lang, Msg::NothingAnswered)) }
+                } @else {
+                    dl class="summary" {
+                        @for row in &rows {
+                            div class="summary-row" {
+                                dt { (row.label) }
+                                dd { @for line in row.value.lines() { (line) br; } }
+                            }
+                        }
+                    }
+                }
+                button type="submit" class="button button--secondary" name="_action" value={ "goto:" (page_index) } {
+                    (t(lang, Msg::Change)) span class="visually-hidden" { " " (page.title.as_ref().map(|t| t.get(lang)).unwrap_or_default()) }
+                }
+            }
+            h2 { (t(lang, Msg::SendNow)) }
+            p { (t(lang, Msg::SendNowLead)) }
+            div class="actions" {
+                button type="submit" class="button" name="_action" value="send" { (t(lang, Msg::Send)) }
+            }
+        }))
     };
-    html! {
-        div class=(if error.is_some() { "field field--error" } else { "field" }) {
-            label for=(id) {
-                (field.label.get(lang))
-                @if !field.required { " " span class="optional" { (t(lang, Msg::Optional)) } }
-            }
-            @if has_hint {
-                p class="hint" id=(hint_id) {
-                    @if let Some(hint) = &field.hint { (hint.get(lang)) " " }
-                    @if let Some(length) = &length_hint { (length) }
-                }
-            }
-            @if let Some(error) = &error {
-                p class="error-message" id=(error_id) {
-                    span class="visually-hidden" { (t(lang, Msg::ErrorTitlePrefix)) ": " }
-                    (error)
-                }
-            }
-            @match field.kind {
-                FieldKind::Textarea => {
-                    textarea id=(id) name=(field.id) rows="8"
-                        aria-describedby=[described_by.as_deref()]
-                        aria-required=[field.required.then_some("true")]
-                        aria-invalid=[error.as_ref().map(|_| "true")] { (value) }
-                }
-                FieldKind::Text | FieldKind::Email => {
-                    input id=(id) name=(field.id) type=(input_type) value=(value)
-                        autocomplete=[autocomplete]
-                        spellcheck=[(field.kind == FieldKind::Email).then_some("false")]
-                        aria-describedby=[described_by.as_deref()]
-                        aria-required=[field.required.then_some("true")]
-                        aria-invalid=[error.as_ref().map(|_| "true")];
+    layout(
+        lang,
+        &format!("{title} – {}", form.title.get(lang)),
+        has_errors,
+        &path,
+        main,
+    )
+}
+
+/// Every page and field of a form on one sheet, for those who send on paper.
+pub fn print_page(form: &Form, lang: Lang, today: Date) -> Markup {
+    let path = format!("/skjema/{}/utskrift", form.id);
+    let title = form.title.get(lang);
+    let raw = RawAnswers::default();
+    let checked = Checked {
+        shown_pages: (0..form.pages.len()).collect(),
+        ..Checked::default()
+    };
+    let mut counts = BTreeMap::new();
+    for field in form.fields() {
+        if let FieldKind::Group {
+            min_items,
+            max_items,
+            ..
+        } = &field.kind
+        {
+            counts.insert(field.id.clone(), (*min_items).max(2).min(*max_items));
+        }
+    }
+    let view = FormView {
+        form,
+        lang,
+        csrf: "",
+        raw: &raw,
+        checked: &checked,
+        page: 0,
+        errors: &[],
+        notice: None,
+        item_counts: &counts,
+        today,
+        print: true,
+    };
+    let main = html! {
+        h1 { (title) }
+        @if let Some(description) = &form.description { p class="lead" { (description.get(lang)) } }
+        p class="print-instructions" { (t(lang, Msg::PrintInstructions)) }
+        div class="print-form" {
+            @for page in &form.pages {
+                @if let Some(page_title) = &page.title { h2 { (page_title.get(lang)) } }
+                @for field in &page.fields {
+                    (field_markup(&view, field, &field.id, None))
                 }
             }
         }
-    }
+    };
+    layout(
+        lang,
+        &format!("{title} ({})", t(lang, Msg::PrintVersion)),
+        false,
+        &path,
+        main,
+    )
 }
 
 pub fn receipt_page(form: &Form, lang: Lang, reference: &str, received: Timestamp) -> Markup {
@@ -227,6 +873,7 @@ pub fn receipt_page(form: &Form, lang: Lang, reference: &str, received: Timestam
             }
         }
         p { (t(lang, Msg::ReceiptLead)) }
+        @if let Some(receipt) = &form.receipt { p { (receipt.get(lang)) } }
         p { (t(lang, Msg::ReceiptKeep)) }
         dl {
             dt { (t(lang, Msg::ReceiptReceived)) }
@@ -258,6 +905,7 @@ pub fn index_page<'a>(lang: Lang, forms: impl Iterator<Item = &'a Form>) -> Mark
             @for form in forms {
                 li {
                     a href={ "/skjema/" (form.id) "?lang=" (lang.tag()) } { (form.title.get(lang)) }
+                    @if form.auth.requires_login() { " " span class="tag" { "(" (t(lang, Msg::NeedsLogin)) ")" } }
                     @if let Some(description) = &form.description {
                         p { (description.get(lang)) }
                     }
