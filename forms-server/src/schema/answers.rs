@@ -407,7 +407,9 @@ impl Form {
                     }
                     continue;
                 }
-                known.insert(field.id.clone());
+                if field.is_answerable() {
+                    known.insert(field.id.clone());
+                }
                 if !shown || !field.is_answerable() {
                     continue;
                 }
@@ -919,5 +921,630 @@ fn readable_value(field: &Field, value: &Value, lang: Lang) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         (_, Value::Group(items)) => format!("{}", items.len()),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::schema::Catalog;
+
+    /// A small deterministic random source (xorshift64*), for property tests.
+    pub(crate) struct Rng(pub u64);
+
+    impl Rng {
+        pub(crate) fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        pub(crate) fn below(&mut self, n: usize) -> usize {
+            if n == 0 {
+                0
+            } else {
+                (self.next() % n as u64) as usize
+            }
+        }
+    }
+
+    const FORM: &str = "id: alle
+title: { nb: Alle, nn: Alle, en: All }
+auth: optional
+route:
+  queue: servicetorget
+  rules:
+    - when: { field: valg, equals: b }
+      queue: personvern
+    - when: { field: flere, equals: z }
+      queue: kommunikasjon
+retention: { months: 1 }
+pages:
+  - id: en
+    title: { nb: En, nn: Ein, en: One }
+    fields:
+      - id: tekst
+        type: text
+        pattern: '[A-Z]{2}[0-9]{3}'
+        pattern_message: { nb: To bokstaver og tre sifre, nn: To bokstavar og tre siffer, en: 'Two letters, three digits' }
+        label: { nb: Kode, nn: Kode, en: Code }
+      - id: lang
+        type: textarea
+        min_length: 5
+        max_length: 20
+        label: { nb: Lang, nn: Lang, en: Long }
+      - id: epost
+        type: email
+        label: { nb: E-post, nn: E-post, en: E-mail }
+      - id: tlf
+        type: phone
+        international: false
+        label: { nb: Telefon, nn: Telefon, en: Phone }
+      - id: fnr
+        type: national_id
+        label: { nb: Fnr, nn: Fnr, en: Id }
+      - id: orgnr
+        type: org_number
+        label: { nb: Orgnr, nn: Orgnr, en: Org }
+      - id: postnr
+        type: postcode
+        label: { nb: Postnr, nn: Postnr, en: Postcode }
+      - id: fra
+        type: date
+        min: -1y
+        max: +1y
+        label: { nb: Fra, nn: Frå, en: From }
+      - id: til
+        type: date
+        after: fra
+        label: { nb: Til, nn: Til, en: To }
+      - id: tall
+        type: number
+        min: 1
+        max: 10
+        decimals: 1
+        label: { nb: Tall, nn: Tal, en: Number }
+      - id: valg
+        type: choice
+        label: { nb: Valg, nn: Val, en: Choice }
+        options:
+          - { value: a, label: { nb: A, nn: A, en: A } }
+          - { value: b, label: { nb: B, nn: B, en: B } }
+      - id: flere
+        type: multi_choice
+        max_selected: 2
+        label: { nb: Flere, nn: Fleire, en: Several }
+        options:
+          - { value: x, label: { nb: X, nn: X, en: X } }
+          - { value: y, label: { nb: Y, nn: Y, en: Y } }
+          - { value: z, label: { nb: Z, nn: Z, en: Z } }
+      - id: ok
+        type: consent
+        show_if: { field: valg, equals: a }
+        label: { nb: Jeg godtar, nn: Eg godtek, en: I agree }
+      - id: fil
+        type: attachment
+        accept: [png, pdf]
+        max_size_kb: 1
+        max_files: 2
+        label: { nb: Fil, nn: Fil, en: File }
+      - id: barn
+        type: group
+        max_items: 2
+        label: { nb: Barn, nn: Born, en: Children }
+        item_label: { nb: Barn, nn: Barn, en: Child }
+        fields:
+          - id: navn
+            type: text
+            required: true
+            label: { nb: Navn, nn: Namn, en: Name }
+          - id: alder
+            type: number
+            label: { nb: Alder, nn: Alder, en: Age }
+          - id: merknad
+            type: text
+            show_if: { field: alder, answered: true }
+            required_if: { field: valg, equals: b }
+            label: { nb: Merknad, nn: Merknad, en: Note }
+      - id: info
+        type: info
+        text: { nb: Les dette, nn: Les dette, en: Read this }
+  - id: to
+    title: { nb: To, nn: To, en: Two }
+    show_if: { field: valg, equals: b }
+    fields:
+      - id: hvorfor
+        type: textarea
+        required: true
+        label: { nb: Hvorfor, nn: Kvifor, en: Why }
+";
+
+    fn form() -> std::sync::Arc<Form> {
+        let catalog: Catalog = crate::schema::files::tests::load(&[("alle.yaml", FORM)])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        catalog.form("alle").unwrap().clone()
+    }
+
+    fn ctx() -> Context {
+        Context {
+            today: Date::parse("2026-11-23").unwrap(),
+            allow_synthetic_ids: false,
+        }
+    }
+
+    fn raw(pairs: &[(&str, &str)]) -> RawAnswers {
+        RawAnswers(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), RawValue::Text(v.to_string())))
+                .collect(),
+        )
+    }
+
+    fn problems(form: &Form, raw: &RawAnswers) -> Vec<(String, Problem)> {
+        match form.validate(raw, &ctx()) {
+            Ok(_) => vec![],
+            Err(errors) => errors.into_iter().map(|e| (e.field, e.problem)).collect(),
+        }
+    }
+
+    #[test]
+    fn every_field_type_with_valid_and_invalid_values() {
+        let form = form();
+        let d = |s: &str| Date::parse(s).unwrap();
+        let long = "x".repeat(21);
+        // (field, value, expected problem or None, normalised value)
+        let cases: Vec<(&str, &str, Option<Problem>, &str)> = vec![
+            ("tekst", "AB123", None, "AB123"),
+            ("tekst", "ab123", Some(Problem::Pattern), ""),
+            ("tekst", "AB1234", Some(Problem::Pattern), ""),
+            ("lang", "hei du", None, "hei du"),
+            (
+                "lang",
+                "hei",
+                Some(Problem::TooShort { min: 5, len: 3 }),
+                "",
+            ),
+            (
+                "lang",
+                &long,
+                Some(Problem::TooLong { max: 20, len: 21 }),
+                "",
+            ),
+            ("epost", " kari@example.no ", None, "kari@example.no"),
+            ("epost", "kari@", Some(Problem::InvalidEmail), ""),
+            ("tlf", "912 34 567", None, "+4791234567"),
+            ("tlf", "+46 70 123 45 67", Some(Problem::InvalidPhone), ""),
+            ("fnr", "01010750160", None, "01010750160"),
+            ("fnr", "41018036736", None, "41018036736"),
+            ("fnr", "01010750161", Some(Problem::InvalidNationalId), ""),
+            ("fnr", "01810712345", Some(Problem::InvalidNationalId), ""),
+            ("orgnr", "974 760 673", None, "974760673"),
+            ("orgnr", "974760674", Some(Problem::InvalidOrgNumber), ""),
+            ("postnr", "0150", None, "0150"),
+            ("postnr", "150", Some(Problem::InvalidPostcode), ""),
+            ("fra", "17.05.2026", None, "2026-05-17"),
+            ("fra", "2026-02-30", Some(Problem::InvalidDate), ""),
+            (
+                "fra",
+                "2025-11-22",
+                Some(Problem::DateTooEarly {
+                    min: d("2025-11-23"),
+                }),
+                "",
+            ),
+            (
+                "fra",
+                "2027-11-24",
+                Some(Problem::DateTooLate {
+                    max: d("2027-11-23"),
+                }),
+                "",
+            ),
+            ("tall", "2,5", None, "2.5"),
+            (
+                "tall",
+                "2,55",
+                Some(Problem::TooManyDecimals { max: 1 }),
+                "",
+            ),
+            ("tall", "0", Some(Problem::NumberTooSmall { min: 1.0 }), ""),
+            (
+                "tall",
+                "11",
+                Some(Problem::NumberTooLarge { max: 10.0 }),
+                "",
+            ),
+            ("tall", "ti", Some(Problem::InvalidNumber), ""),
+            ("valg", "a", None, "a"),
+            ("valg", "c", Some(Problem::InvalidChoice), ""),
+        ];
+        for (field, value, expected, normal) in cases {
+            let mut pairs = vec![(field, value)];
+            if field == "valg" && value == "a" {
+                pairs.push(("ok", "true"));
+            }
+            let result = form.validate(&raw(&pairs), &ctx());
+            match expected {
+                None => {
+                    let answers = result.unwrap_or_else(|e| panic!("{field}={value}: {e:?}"));
+                    assert_eq!(answers.text(field), Some(normal), "{field}={value}");
+                }
+                Some(problem) => {
+                    let errors = result.expect_err(&format!("{field}={value}"));
+                    assert_eq!(
+                        errors,
+                        vec![FieldError {
+                            field: field.into(),
+                            problem
+                        }],
+                        "{field}={value}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn synthetic_identity_numbers_only_where_configuration_allows() {
+        let form = form();
+        let synthetic = raw(&[("fnr", "01810750045")]);
+        // 01810750045: 1 January 2007 with month + 80 (a Tenor test person).
+        let strict = form.validate(&synthetic, &ctx());
+        let allowed = form.validate(
+            &synthetic,
+            &Context {
+                allow_synthetic_ids: true,
+                ..ctx()
+            },
+        );
+        match (strict, allowed) {
+            (Err(errors), Ok(_)) => assert_eq!(errors[0].problem, Problem::SyntheticNationalId),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dates_after_other_dates() {
+        let form = form();
+        assert!(
+            form.validate(
+                &raw(&[("fra", "2026-11-01"), ("til", "2026-11-02")]),
+                &ctx()
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            problems(&form, &raw(&[("fra", "2026-11-01"), ("til", "2026-11-01")])),
+            vec![(
+                "til".to_string(),
+                Problem::NotAfter {
+                    other: "fra".into()
+                }
+            )]
+        );
+        // With no start date there is nothing to compare with.
+        assert!(
+            form.validate(&raw(&[("til", "2020-01-01")]), &ctx())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn multiple_choice_keeps_the_schema_order_and_counts() {
+        let form = form();
+        let answers = form
+            .validate(&raw(&[("flere", "y"), ("flere", "x")]), &ctx())
+            .unwrap();
+        assert_eq!(
+            answers.get("flere"),
+            Some(&Value::List(vec!["x".into(), "y".into()]))
+        );
+        assert_eq!(
+            problems(
+                &form,
+                &raw(&[("flere", "x"), ("flere", "y"), ("flere", "z")])
+            ),
+            vec![("flere".to_string(), Problem::TooManyChoices { max: 2 })]
+        );
+        assert_eq!(
+            problems(&form, &raw(&[("flere", "w")])),
+            vec![("flere".to_string(), Problem::InvalidChoice)]
+        );
+        assert_eq!(
+            problems(&form, &raw(&[("tekst", "AB123"), ("tekst", "AB124")])),
+            vec![("tekst".to_string(), Problem::Repeated)]
+        );
+    }
+
+    fn file(name: &str, bytes: &[u8]) -> (String, RawValue) {
+        (
+            "fil".into(),
+            RawValue::File(RawFile {
+                name: name.into(),
+                bytes: bytes.to_vec(),
+            }),
+        )
+    }
+
+    #[test]
+    fn attachments_are_judged_by_their_content_not_their_name() {
+        let form = form();
+        let png = b"\x89PNG\r\n\x1a\n rest of a small picture".to_vec();
+        let pdf = b"%PDF-1.7 a small document".to_vec();
+        // A PNG named .jpg is a PNG; accepted, and recorded as image/png.
+        let answers = form
+            .validate(&RawAnswers(vec![file("bilde.jpg", &png)]), &ctx())
+            .unwrap();
+        match answers.get("fil") {
+            Some(Value::Files(files)) => {
+                assert_eq!(files[0].mime, "image/png");
+                assert_eq!(files[0].name, "bilde.jpg");
+                assert_eq!(files[0].data, png);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A program named .png is refused.
+        let exe = b"MZ\x90\0\x03 not a picture at all".to_vec();
+        assert_eq!(
+            problems(&form, &RawAnswers(vec![file("bilde.png", &exe)])),
+            vec![("fil".to_string(), Problem::FileType)]
+        );
+        // A JPEG (not accepted here) named .pdf is refused.
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
+        assert_eq!(
+            problems(&form, &RawAnswers(vec![file("skjema.pdf", &jpeg)])),
+            vec![("fil".to_string(), Problem::FileType)]
+        );
+        assert_eq!(
+            problems(
+                &form,
+                &RawAnswers(vec![
+                    file("a.pdf", &pdf),
+                    file("b.pdf", &pdf),
+                    file("c.pdf", &pdf)
+                ])
+            ),
+            vec![("fil".to_string(), Problem::TooManyFiles { max: 2 })]
+        );
+        let mut big = pdf.clone();
+        big.resize(1001, b' ');
+        assert_eq!(
+            problems(&form, &RawAnswers(vec![file("stor.pdf", &big)])),
+            vec![("fil".to_string(), Problem::FileTooLarge { max: 1000 })]
+        );
+        assert_eq!(
+            problems(&form, &RawAnswers(vec![file("tom.pdf", b"")])),
+            vec![("fil".to_string(), Problem::EmptyFile)]
+        );
+        assert_eq!(
+            problems(&form, &raw(&[("fil", "not a file")])),
+            vec![("fil".to_string(), Problem::NotText)]
+        );
+    }
+
+    #[test]
+    fn repeating_groups() {
+        let form = form();
+        let answers = form
+            .validate(
+                &raw(&[
+                    ("barn.0.navn", "Ada"),
+                    ("barn.1.navn", "Ole"),
+                    ("barn.1.alder", "4"),
+                    ("barn.1.merknad", "allergi"),
+                ]),
+                &ctx(),
+            )
+            .unwrap();
+        match answers.get("barn") {
+            Some(Value::Group(items)) => {
+                assert_eq!(items.len(), 2);
+                assert_eq!(items[1].get("alder"), Some(&Value::Text("4".into())));
+                assert_eq!(
+                    items[1].get("merknad"),
+                    Some(&Value::Text("allergi".into()))
+                );
+                // Item 0 has no age, so its note was not shown.
+                assert_eq!(items[0].get("merknad"), None);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A wholly empty item is dropped; a half-filled one is checked.
+        assert!(
+            form.validate(&raw(&[("barn.0.navn", ""), ("barn.0.alder", "")]), &ctx())
+                .is_ok()
+        );
+        assert_eq!(
+            problems(&form, &raw(&[("barn.0.alder", "3")])),
+            vec![("barn.0.navn".to_string(), Problem::Required)]
+        );
+        assert_eq!(
+            problems(
+                &form,
+                &raw(&[
+                    ("barn.0.navn", "A"),
+                    ("barn.1.navn", "B"),
+                    ("barn.2.navn", "C")
+                ])
+            ),
+            vec![("barn".to_string(), Problem::TooManyItems { max: 2 })]
+        );
+        assert_eq!(
+            problems(&form, &raw(&[("barn.0.fornavn", "A")])),
+            vec![("barn.0.fornavn".to_string(), Problem::Unknown)]
+        );
+        // Conditions inside an item may read answers outside the group.
+        assert_eq!(
+            problems(
+                &form,
+                &raw(&[
+                    ("valg", "b"),
+                    ("hvorfor", "fordi"),
+                    ("barn.0.navn", "A"),
+                    ("barn.0.alder", "2")
+                ])
+            ),
+            vec![("barn.0.merknad".to_string(), Problem::Required)]
+        );
+    }
+
+    #[test]
+    fn hidden_answers_are_dropped_and_conditional_requirements_hold() {
+        let form = form();
+        // `ok` shows only when valg = a; sent with valg = b it is dropped silently.
+        let answers = form
+            .validate(
+                &raw(&[("valg", "b"), ("ok", "true"), ("hvorfor", "fordi")]),
+                &ctx(),
+            )
+            .unwrap();
+        assert_eq!(answers.get("ok"), None);
+        // Shown, the consent must be ticked.
+        assert_eq!(
+            problems(&form, &raw(&[("valg", "a")])),
+            vec![("ok".to_string(), Problem::Required)]
+        );
+        assert_eq!(
+            problems(&form, &raw(&[("valg", "a"), ("ok", "")])),
+            vec![("ok".to_string(), Problem::ConsentRequired)]
+        );
+        // Page two shows only when valg = b; its required field is then required, and
+        // its answers are dropped otherwise.
+        assert_eq!(
+            problems(&form, &raw(&[("valg", "b")])),
+            vec![("hvorfor".to_string(), Problem::Required)]
+        );
+        let answers = form
+            .validate(
+                &raw(&[("valg", "a"), ("ok", "true"), ("hvorfor", "skjult")]),
+                &ctx(),
+            )
+            .unwrap();
+        assert_eq!(answers.get("hvorfor"), None);
+        let checked = form.check(&raw(&[("valg", "a")]), &ctx());
+        assert_eq!(checked.shown_pages, vec![0]);
+        let checked = form.check(&raw(&[("valg", "b")]), &ctx());
+        assert_eq!(checked.shown_pages, vec![0, 1]);
+        // An information text takes no answer.
+        assert_eq!(
+            problems(&form, &raw(&[("info", "x")])),
+            vec![("info".to_string(), Problem::Unknown)]
+        );
+    }
+
+    #[test]
+    fn routing_picks_the_first_rule_that_holds() {
+        let form = form();
+        let route = |pairs: &[(&str, &str)]| {
+            let answers = form.validate(&raw(pairs), &ctx()).unwrap();
+            form.queue_for(&answers).to_string()
+        };
+        assert_eq!(route(&[]), "servicetorget");
+        assert_eq!(route(&[("valg", "b"), ("hvorfor", "x")]), "personvern");
+        assert_eq!(route(&[("flere", "z")]), "kommunikasjon");
+        // Both rules hold: the first wins.
+        assert_eq!(
+            route(&[("valg", "b"), ("hvorfor", "x"), ("flere", "z")]),
+            "personvern"
+        );
+    }
+
+    #[test]
+    fn readable_answers_use_labels_in_the_citizens_language() {
+        let form = form();
+        let answers = form
+            .validate(
+                &raw(&[
+                    ("valg", "a"),
+                    ("ok", "true"),
+                    ("fra", "2026-05-17"),
+                    ("tall", "2.5"),
+                    ("barn.0.navn", "Ada"),
+                ]),
+                &ctx(),
+            )
+            .unwrap();
+        let readable = form.readable(&answers, Lang::Nn);
+        let find = |field: &str| readable.iter().find(|r| r.field == field).unwrap();
+        assert_eq!(find("fra").value, "17.05.2026");
+        assert_eq!(find("fra").label, "Frå");
+        assert_eq!(find("tall").value, "2,5");
+        assert_eq!(find("ok").value, "Ja");
+        assert_eq!(find("barn.0.navn").label, "Barn 1 – Namn");
+    }
+
+    /// Answer decoding never panics: random names and values (texts, files, JSON
+    /// scalars, group names with odd indexes) against every shipped form and this one.
+    #[test]
+    fn validation_survives_random_answers() {
+        let mut forms = vec![form()];
+        let shipped = Catalog::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../form-schemas"),
+        )
+        .unwrap();
+        forms.extend(shipped.forms().cloned());
+        let mut names: Vec<String> = Vec::new();
+        for form in &forms {
+            for field in form.fields() {
+                names.push(field.id.clone());
+                if let FieldKind::Group { fields, .. } = &field.kind {
+                    for sub in fields {
+                        names.push(format!("{}.0.{}", field.id, sub.id));
+                        names.push(format!("{}.999.{}", field.id, sub.id));
+                        names.push(format!("{}.99999999999999999999.{}", field.id, sub.id));
+                    }
+                }
+            }
+        }
+        names.extend(["", ".", "a..b", "barn.x.navn", "_csrf"].map(String::from));
+        let values = [
+            "",
+            " ",
+            "ja",
+            "true",
+            "2026-02-29",
+            "31.12.9999",
+            "0001-01-01",
+            "-0",
+            "1e309",
+            "١٢٣",
+            "01010750160",
+            "+",
+            "\u{0}",
+            "ø",
+            "a\r\nb",
+            "999999999999999999999999",
+            "NaN",
+            "inf",
+        ];
+        let mut rng = Rng(42);
+        for round in 0..20_000 {
+            let form = &forms[round % forms.len()];
+            let mut answers = RawAnswers::default();
+            for _ in 0..rng.below(12) {
+                let name = names[rng.below(names.len())].clone();
+                let value = match rng.below(6) {
+                    0 => RawValue::File(RawFile {
+                        name: values[rng.below(values.len())].into(),
+                        bytes: (0..rng.below(40)).map(|_| rng.next() as u8).collect(),
+                    }),
+                    1 => RawValue::Json(values[rng.below(values.len())].into()),
+                    2 => RawValue::NotText,
+                    _ => {
+                        let mut text = values[rng.below(values.len())].to_string();
+                        if rng.below(4) == 0 {
+                            text = text.repeat(rng.below(500));
+                        }
+                        RawValue::Text(text)
+                    }
+                };
+                answers.0.push((name, value));
+            }
+            let checked = form.check(&answers, &ctx());
+            let _ = form.readable(&checked.answers, Lang::En);
+            let _ = form.queue_for(&checked.answers);
+        }
     }
 }

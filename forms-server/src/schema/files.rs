@@ -417,7 +417,6 @@ struct PageFile {
     title: Option<Spanned<TextFile>>,
     #[schemars(with = "Option<ConditionFile>")]
     show_if: Option<Spanned<ConditionFile>>,
-    #[validate(nested)]
     fields: Vec<FieldFile>,
 }
 
@@ -572,10 +571,20 @@ fn with_suggestion(message: &str) -> String {
     let Some((given, expected)) = rest.split_once('`') else {
         return message.to_string();
     };
-    let candidates: Vec<&str> = expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
+    if given.contains(' ') {
+        return format!(
+            "{message}; a comma inside {{ … }} ends a value, so put a text with commas in \
+             quotes ('…')"
+        );
+    }
+    // serde writes the expected names with or without backticks.
+    let list = expected
+        .split_once("expected one of ")
+        .map(|(_, list)| list)
+        .unwrap_or_default();
+    let candidates: Vec<&str> = list
+        .split(", ")
+        .map(|c| c.trim_matches('`'))
         .filter(|c| !c.is_empty())
         .collect();
     match closest(given, candidates.iter().copied()) {
@@ -794,6 +803,32 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// Runs the validator crate's rules of a part that serde-saphyr could not reach
+    /// (inside a located list), reporting each at `loc`.
+    fn rules(&mut self, part: &impl Validate, loc: Location, what: &str) {
+        let Err(errors) = part.validate() else {
+            return;
+        };
+        let mut found: Vec<(String, String)> = errors
+            .field_errors()
+            .into_iter()
+            .flat_map(|(name, list)| {
+                list.iter().map(move |e| {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| e.code.to_string());
+                    (name.to_string(), message)
+                })
+            })
+            .collect();
+        found.sort();
+        for (name, message) in found {
+            self.error(loc, format!("{what}: '{name}' {message}"));
+        }
+    }
+
     fn error(&mut self, loc: Location, message: impl Into<String>) {
         self.errors.push(SchemaError {
             file: self.path.to_path_buf(),
@@ -946,6 +981,11 @@ impl Checker<'_> {
         let mut pages = Vec::new();
         let mut prefills = Vec::new();
         for page in pages_file {
+            self.rules(
+                &page,
+                page.id.referenced,
+                &format!("page '{}'", page.id.value),
+            );
             if !page_ids.insert(page.id.value.clone()) {
                 self.error(
                     page.id.referenced,
@@ -1205,6 +1245,7 @@ impl Checker<'_> {
         let kind = file.kind.value;
         let id = file.id.value.clone();
         let type_loc = file.kind.referenced;
+        self.rules(&file, file.id.referenced, &format!("field '{id}'"));
 
         // Options that do not belong to this type.
         let present: [(&str, bool, &[KindFile]); 19] = [
@@ -1839,3 +1880,241 @@ const AUTOCOMPLETE_TOKENS: &[&str] = &[
     "language",
     "off",
 ];
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    fn repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// Loads `files` from a fresh folder, with the shipped queues.yaml unless given.
+    pub(crate) fn load(files: &[(&str, &str)]) -> Result<Catalog, Vec<SchemaError>> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir =
+            std::env::temp_dir().join(format!("forms-schema-test-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        if !files.iter().any(|(name, _)| *name == QUEUES_FILE) {
+            std::fs::copy(
+                repo().join("form-schemas").join(QUEUES_FILE),
+                dir.join(QUEUES_FILE),
+            )
+            .unwrap();
+        }
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let result = load_dir(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        result
+    }
+
+    #[test]
+    fn the_shipped_forms_pass_and_route_to_their_own_queues() {
+        let catalog = Catalog::load_dir(&repo().join("form-schemas")).unwrap();
+        let ids: Vec<&str> = catalog.forms().map(|f| f.id.as_str()).collect();
+        for id in [
+            "kontakt",
+            "barnehage",
+            "feilmelding",
+            "innsyn",
+            "retting",
+            "nyhetsbrev",
+            "kontaktregister",
+        ] {
+            assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        }
+        for form in catalog.forms() {
+            assert_eq!(form.schema_sha256.len(), 64);
+            for queue in form.queues() {
+                assert!(
+                    !catalog
+                        .queue(queue.as_str())
+                        .unwrap()
+                        .recipients()
+                        .is_empty(),
+                    "{queue}"
+                );
+            }
+        }
+        let barnehage = catalog.form("barnehage").unwrap();
+        assert_eq!(barnehage.auth, Auth::High);
+        assert!(barnehage.sensitive && barnehage.is_multi_page());
+    }
+
+    /// Every file in tests/schemas/broken starts with `# expect LINE: FRAGMENT`; loading
+    /// it must give an error at that line whose message holds the fragment.
+    #[test]
+    fn each_broken_schema_gets_its_error_at_its_line() {
+        let dir = repo().join("tests/schemas/broken");
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        assert!(paths.len() >= 30, "only {} broken schemas", paths.len());
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let header = text.lines().next().unwrap();
+            let (line, fragment) = header
+                .strip_prefix("# expect ")
+                .and_then(|rest| rest.split_once(": "))
+                .unwrap_or_else(|| {
+                    panic!("{}: no '# expect LINE: FRAGMENT' header", path.display())
+                });
+            let line: u64 = line.parse().unwrap();
+            let errors = load(&[("broken.yaml", &text)]).expect_err(&path.display().to_string());
+            assert!(
+                errors.iter().any(|e| e.line == line
+                    && e.message.contains(fragment)
+                    && e.file.ends_with("broken.yaml")),
+                "{}: expected line {line} with {fragment:?}, got:\n{}",
+                path.display(),
+                errors
+                    .iter()
+                    .map(|e| format!("  {e}\n"))
+                    .collect::<String>()
+            );
+            for error in &errors {
+                assert!(!error.message.starts_with("error:"), "{error}");
+            }
+        }
+    }
+
+    #[test]
+    fn broken_queue_keys_are_reported_at_their_line() {
+        let queues = "queues:
+  - id: servicetorget
+    name: { nb: Servicetorget }
+    caseworkers:
+      - name: Kari
+        recipients: [age1xl3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]
+";
+        let form = std::fs::read_to_string(repo().join("form-schemas/kontakt.yaml")).unwrap();
+        let errors = load(&[(QUEUES_FILE, queues), ("kontakt.yaml", &form)]).unwrap_err();
+        assert_eq!(errors[0].line, 6, "{}", errors[0]);
+        assert!(
+            errors[0].message.contains("caseworker 'Kari'"),
+            "{}",
+            errors[0]
+        );
+        let no_members =
+            "queues:\n  - id: servicetorget\n    name: { nb: S }\n    caseworkers: []\n";
+        let errors = load(&[(QUEUES_FILE, no_members), ("kontakt.yaml", &form)]).unwrap_err();
+        assert!(
+            errors[0].message.contains("at least one caseworker"),
+            "{}",
+            errors[0]
+        );
+    }
+
+    #[test]
+    fn date_bounds() {
+        let today = Date::parse("2026-11-23").unwrap();
+        let cases = [
+            ("today", "2026-11-23"),
+            ("+30d", "2026-12-23"),
+            ("-18y", "2008-11-23"),
+            ("+3m", "2027-02-23"),
+            ("2026-01-31", "2026-01-31"),
+        ];
+        for (bound, expected) in cases {
+            assert_eq!(
+                parse_date_bound(bound).unwrap().resolve(today).to_string(),
+                expected,
+                "{bound}"
+            );
+        }
+        for bad in ["yesterday", "+d", "+5w", "18y", "+99999y", ""] {
+            assert!(parse_date_bound(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn suggestions_pick_the_nearest_name() {
+        assert_eq!(
+            closest("emial", ["email", "text"].into_iter()),
+            Some("email")
+        );
+        assert_eq!(closest("x", ["email", "text"].into_iter()), None);
+        assert_eq!(
+            with_suggestion("unknown variant `txet`, expected one of `text`, `textarea`"),
+            "unknown variant `txet`, expected one of `text`, `textarea`; did you mean 'text'?"
+        );
+    }
+
+    /// The loader never panics, whatever the file holds: mutations of the shipped forms
+    /// (bytes flipped, lines dropped or repeated, truncation) are loaded thousands of
+    /// times, and each either loads or reports located errors.
+    #[test]
+    fn the_loader_survives_mutated_files() {
+        let mut seeds = Vec::new();
+        for entry in std::fs::read_dir(repo().join("form-schemas")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") && !path.ends_with(QUEUES_FILE) {
+                seeds.push(std::fs::read(&path).unwrap());
+            }
+        }
+        let queues =
+            std::fs::read_to_string(repo().join("form-schemas").join(QUEUES_FILE)).unwrap();
+        let dir = std::env::temp_dir().join(format!("forms-fuzz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(QUEUES_FILE), queues).unwrap();
+        let mut rng = crate::schema::answers::tests::Rng(0x5eed_f00d);
+        let alphabet: &[u8] = b" :-{}[],'\"#\n\t&*!|>%@`?abcxyz019";
+        for round in 0..3000 {
+            let mut bytes = seeds[round % seeds.len()].clone();
+            for _ in 0..1 + rng.below(6) {
+                let len = bytes.len().max(1);
+                match rng.below(5) {
+                    0 => {
+                        let i = rng.below(len);
+                        if i < bytes.len() {
+                            bytes[i] = alphabet[rng.below(alphabet.len())];
+                        }
+                    }
+                    1 => bytes.truncate(rng.below(len)),
+                    2 => {
+                        let i = rng.below(len).min(bytes.len());
+                        bytes.insert(i, alphabet[rng.below(alphabet.len())]);
+                    }
+                    3 => {
+                        // Drop a line.
+                        let text = String::from_utf8_lossy(&bytes).to_string();
+                        let lines: Vec<&str> = text.lines().collect();
+                        let skip = rng.below(lines.len().max(1));
+                        bytes = lines
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| *i != skip)
+                            .map(|(_, l)| *l)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                            .into_bytes();
+                    }
+                    _ => {
+                        // Repeat a line.
+                        let text = String::from_utf8_lossy(&bytes).to_string();
+                        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+                        if !lines.is_empty() {
+                            let i = rng.below(lines.len());
+                            let line = lines[i].clone();
+                            lines.insert(i, line);
+                        }
+                        bytes = lines.join("\n").into_bytes();
+                    }
+                }
+            }
+            let path = dir.join("mutant.yaml");
+            std::fs::write(&path, &bytes).unwrap();
+            if let Err(errors) = load_dir(&dir) {
+                assert!(!errors.is_empty());
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
