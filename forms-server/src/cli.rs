@@ -50,6 +50,11 @@ enum Command {
     },
     /// Check form schemas: every mistake with file, line and column.
     Check { dir: PathBuf },
+    /// Write the JSON Schemas of the schema files (for editors) into a folder.
+    JsonSchema {
+        #[arg(long, default_value = "form-schemas")]
+        out: PathBuf,
+    },
     /// Make a caseworker's age identity and print its public key.
     Keygen {
         /// Where to write the identity (created with mode 0600; never overwritten).
@@ -203,6 +208,17 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 app.serve().await;
                 Ok::<_, String>(())
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::JsonSchema { out } => {
+            crate::schema::json_schema::write(&out)
+                .map_err(|e| format!("cannot write into {}: {e}", out.display()))?;
+            println!(
+                "wrote {} and {} in {}",
+                crate::schema::json_schema::FORM_SCHEMA_FILE,
+                crate::schema::json_schema::QUEUES_SCHEMA_FILE,
+                out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { dir } => match Catalog::load_dir(&dir) {

@@ -37,3 +37,56 @@ pub fn write(dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join(FORM_SCHEMA_FILE), form_schema())?;
     std::fs::write(dir.join(QUEUES_SCHEMA_FILE), queues_schema())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../form-schemas")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_default()
+    }
+
+    /// The copies form designers' editors read are the loader's own: regenerate with
+    /// `forms json-schema` when this fails.
+    #[test]
+    fn the_shipped_json_schemas_match_the_loader() {
+        assert_eq!(
+            shipped(FORM_SCHEMA_FILE),
+            form_schema(),
+            "run: forms json-schema"
+        );
+        assert_eq!(
+            shipped(QUEUES_SCHEMA_FILE),
+            queues_schema(),
+            "run: forms json-schema"
+        );
+    }
+
+    #[test]
+    fn the_form_schema_names_every_field_type_and_option() {
+        let schema: serde_json::Value = serde_json::from_str(&form_schema()).unwrap();
+        let text = schema.to_string();
+        for word in [
+            "national_id",
+            "org_number",
+            "multi_choice",
+            "attachment",
+            "group",
+            "info",
+            "show_if",
+            "required_if",
+            "item_label",
+            "pattern_message",
+            "max_size_kb",
+            "idporten.pid",
+            "krr.mobile",
+            "rules",
+            "additionalProperties",
+        ] {
+            assert!(text.contains(word), "{word}");
+        }
+    }
+}

@@ -436,6 +436,22 @@ impl Queue {
     }
 }
 
+/// What changes when a schema file in `dir` changes: each YAML file's name, size and
+/// modification time.
+pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut paths = files::form_paths(dir).unwrap_or_default();
+    paths.push(dir.join(files::QUEUES_FILE));
+    paths
+        .into_iter()
+        .map(|p| {
+            let meta = std::fs::metadata(&p).ok();
+            let size = meta.as_ref().map_or(0, |m| m.len());
+            let modified = meta.and_then(|m| m.modified().ok());
+            (p, size, modified)
+        })
+        .collect()
+}
+
 /// Every form and queue, checked as a whole.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {

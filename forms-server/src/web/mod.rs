@@ -163,12 +163,71 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         max_upload_bytes: config.limits.max_upload_bytes,
         allow_synthetic_ids: config.allow_synthetic_ids,
     });
+    spawn_schema_reload(
+        state.clone(),
+        config.schemas.clone(),
+        options.dev_recipients,
+    );
     Ok(App {
         listener,
         tls,
         router: router(state.clone()),
         state,
     })
+}
+
+/// How often the schema folder is looked at for changes.
+const SCHEMA_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Takes in changed schema files while the server runs, on SIGHUP or when a file in the
+/// folder changes, but only if the whole folder passes the check; a broken edit leaves
+/// the last good forms serving and logs what is wrong.
+fn spawn_schema_reload(
+    state: Arc<AppState>,
+    dir: std::path::PathBuf,
+    dev_recipients: Option<BTreeMap<String, Recipient>>,
+) {
+    tokio::spawn(async move {
+        let mut hangup =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        let mut seen = crate::schema::fingerprint(&dir);
+        loop {
+            let signalled = match hangup.as_mut() {
+                Some(signal) => tokio::select! {
+                    _ = signal.recv() => true,
+                    _ = tokio::time::sleep(SCHEMA_POLL) => false,
+                },
+                None => {
+                    tokio::time::sleep(SCHEMA_POLL).await;
+                    false
+                }
+            };
+            let now = crate::schema::fingerprint(&dir);
+            if !signalled && now == seen {
+                continue;
+            }
+            seen = now;
+            match Catalog::load_dir(&dir) {
+                Ok(mut catalog) => {
+                    if let Some(keys) = &dev_recipients {
+                        catalog.replace_recipients_for_dev(keys);
+                    }
+                    let forms = catalog.forms().count();
+                    state.replace_catalog(catalog);
+                    tracing::info!(forms, "form schemas reloaded");
+                }
+                Err(errors) => {
+                    for error in &errors {
+                        tracing::warn!(error = %error, "schema error");
+                    }
+                    tracing::warn!(
+                        errors = errors.len(),
+                        "form schemas not reloaded: the last good version keeps serving"
+                    );
+                }
+            }
+        }
+    });
 }
 
 impl App {
