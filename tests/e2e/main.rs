@@ -6,6 +6,7 @@ mod bad_input;
 mod canary;
 mod cli;
 mod durability;
+mod forms;
 mod store;
 mod submit;
 mod support;

@@ -233,7 +233,14 @@ impl Server {
 
         let mut queues = Vec::new();
         let mut queue_yaml = String::from("queues:\n");
-        for id in ["servicetorget", "byggesak"] {
+        // Every shipped queue, and one more for a second form, each with a test key.
+        let shipped = forms_server::schema::Catalog::load_dir(Path::new(REPO_SCHEMAS)).unwrap();
+        let mut ids: Vec<&'static str> = shipped
+            .queues()
+            .map(|q| &*Box::leak(q.id.as_str().to_string().into_boxed_str()))
+            .collect();
+        ids.push("byggesak");
+        for id in ids {
             let identity = Identity::generate();
             let identity_path = keys.join(format!("{id}.identity"));
             std::fs::write(&identity_path, identity.to_identity_file("test").as_bytes()).unwrap();
@@ -248,11 +255,13 @@ impl Server {
             });
         }
         std::fs::write(schemas.join("queues.yaml"), queue_yaml).unwrap();
-        std::fs::copy(
-            Path::new(REPO_SCHEMAS).join("kontakt.yaml"),
-            schemas.join("kontakt.yaml"),
-        )
-        .unwrap();
+        for entry in std::fs::read_dir(REPO_SCHEMAS).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".yaml") && name != "queues.yaml" {
+                std::fs::copy(&path, schemas.join(&name)).unwrap();
+            }
+        }
         std::fs::write(schemas.join("byggesak-sporsmal.yaml"), OTHER_FORM).unwrap();
 
         let certified = rcgen::generate_simple_self_signed(vec![
@@ -341,6 +350,11 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown, no flushing; what was committed must survive.
+    /// The folder of form schemas the server reads.
+    pub fn schemas(&self) -> PathBuf {
+        self.dir.path().join("schemas")
+    }
+
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().unwrap();

@@ -1,0 +1,243 @@
+//! The schema language through the real server: attachments judged by their content
+//! and sealed with the answers, routing rules, forms in several steps, the print view,
+//! forms that need login, and schema files changed while the server runs.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::json;
+
+use crate::support::{Backend, Server, TempDir, form_session};
+
+const BOUNDARY: &str = "----forms-test-boundary";
+
+/// A multipart/form-data body as a browser sends it.
+fn multipart(texts: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in texts {
+        body.extend(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file_name, bytes) in files {
+        body.extend(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attachment_is_judged_by_its_content_and_sealed_with_the_answers() {
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let url = format!("{}/skjema/feilmelding", server.url);
+    let (cookie, token) = form_session(&client, &url).await;
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("enctype=\"multipart/form-data\""));
+    assert!(page.contains("type=\"file\""));
+
+    let texts = [
+        ("_csrf", token.as_str()),
+        ("hva", "vann"),
+        ("sted", "Storgata 1"),
+        ("beskrivelse", "Vann fosser opp av kummen"),
+    ];
+    let post = |body: Vec<u8>| {
+        client
+            .post(&url)
+            .header("cookie", &cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+    };
+    // A PDF whose name says JPEG: refused by its content, with the citizen's text kept.
+    let pdf = b"%PDF-1.7 pretending to be a photo".to_vec();
+    let response = post(multipart(&texts, &[("bilde", "kum.jpg", &pdf)]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Vi ser på innholdet, ikke filnavnet"),
+        "{page}"
+    );
+    assert!(page.contains("href=\"#field-bilde\""));
+    assert!(page.contains("Vann fosser opp av kummen"));
+
+    // A PNG named .jpg is a PNG: accepted.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR a tiny picture".to_vec();
+    let response = post(multipart(&texts, &[("bilde", "kum.jpg", &png)]))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Referansenummer"), "{page}");
+
+    // Routed by the rule for water to drift-vann; the file is inside the sealed payload.
+    let (token_file, _) = server.add_caseworker("drift-vann");
+    let inbox = TempDir::new("inbox");
+    let report = server.pull(&token_file, "drift-vann", inbox.path());
+    assert!(report.starts_with("1 new submission(s)"), "{report}");
+    let json_path = std::fs::read_dir(inbox.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap();
+    let payload: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
+    let file = &payload["answers"]["bilde"][0];
+    assert_eq!(file["type"], "image/png");
+    assert_eq!(file["name"], "kum.jpg");
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(file["data"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(data, png);
+    assert_eq!(payload["queue"], "drift-vann");
+    assert_eq!(payload["form"]["schema_sha256"].as_str().unwrap().len(), 64);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn steps_print_view_and_forms_that_need_login() {
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let url = format!("{}/skjema/barnehage", server.url);
+    let (cookie, token) = form_session(&client, &url).await;
+    let post = |pairs: Vec<(&'static str, String)>| {
+        let mut form: Vec<(&str, String)> = vec![("_csrf", token.clone())];
+        form.extend(pairs);
+        client
+            .post(&url)
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+    };
+    // Step 1 left empty: the error summary links to each missing answer.
+    let response = post(vec![("_page", "0".into()), ("_action", "next".into())])
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Det er et problem"));
+    assert!(page.contains("href=\"#field-fnr\""));
+    assert!(page.contains("Steg 1 av 3"));
+    // Step 1 answered: step 2, with the answers carried along.
+    let step1 = vec![
+        ("_page", "0".to_string()),
+        ("fnr", "01010750160".into()),
+        ("navn", "Kari Nordmann".into()),
+        ("epost", "kari@example.no".into()),
+    ];
+    let mut next = step1.clone();
+    next.push(("_action", "next".into()));
+    let page = post(next).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Steg 2 av 3"), "{page}");
+    assert!(page.contains("name=\"navn\" value=\"Kari Nordmann\""));
+    // Adding a child shows a second set of fields.
+    let mut add = step1.clone();
+    add[0] = ("_page", "1".into());
+    add.push(("_action", "add:barn".into()));
+    let page = post(add).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Barn 2"), "{page}");
+    assert!(page.contains("name=\"barn.1.navn\""));
+
+    // The print view holds every field, the conditional ones with their condition.
+    let page = client
+        .get(format!("{url}/utskrift"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for text in [
+        "Om deg",
+        "Barnets navn",
+        "Beskriv behovene",
+        "Svar bare hvis",
+        "Barn 2",
+        "Ønsket oppholdstid",
+    ] {
+        assert!(page.contains(text), "{text}");
+    }
+
+    // Without login, a form that needs it takes nothing.
+    let (status, body) = server
+        .submit_json(&client, "barnehage", json!({"answers": {"navn": "Kari"}}))
+        .await;
+    assert_eq!(status, 401, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_schema_is_taken_in_only_when_it_passes() {
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let (status, _) = server
+        .submit_json(
+            &client,
+            "kontakt",
+            json!({"answers": {"message": "før endringen"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    let path = server.schemas().join("kontakt.yaml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        original.replace("nb: Din henvendelse", "nb: Ditt spørsmål"),
+    )
+    .unwrap();
+    let url = format!("{}/skjema/kontakt", server.url);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+        if page.contains("Ditt spørsmål") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the changed schema was not taken in"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A broken edit: logged, and the last good version keeps serving.
+    std::fs::write(&path, original.replace("type: textarea", "type: txet")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server.log().contains("form schemas not reloaded") {
+        assert!(
+            Instant::now() < deadline,
+            "the broken schema was not reported"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(server.log().contains("did you mean 'text'"));
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Ditt spørsmål"));
+
+    // The submission made before the change still reads with the labels it was sent with.
+    std::fs::write(&path, &original).unwrap();
+    let (token_file, _) = server.add_caseworker("servicetorget");
+    let inbox = TempDir::new("inbox");
+    server.pull(&token_file, "servicetorget", inbox.path());
+    let text_path = std::fs::read_dir(inbox.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "txt"))
+        .unwrap();
+    let text = std::fs::read_to_string(text_path).unwrap();
+    assert!(text.contains("Din henvendelse:\n  før endringen"), "{text}");
+}
