@@ -670,6 +670,18 @@ fn check_field(
     }
 }
 
+/// A text's length in characters within `min..=max`.
+fn check_length(text: &str, min: usize, max: usize) -> Result<(), Problem> {
+    let len = text.chars().count();
+    if len > max {
+        Err(Problem::TooLong { max, len })
+    } else if len < min {
+        Err(Problem::TooShort { min, len })
+    } else {
+        Ok(())
+    }
+}
+
 /// Checks a field that takes one text value, which is not empty.
 fn check_single(
     field: &Field,
@@ -683,19 +695,7 @@ fn check_single(
             max_length,
             pattern,
         } => {
-            let len = text.chars().count();
-            if len > *max_length {
-                return Err(Problem::TooLong {
-                    max: *max_length,
-                    len,
-                });
-            }
-            if len < *min_length {
-                return Err(Problem::TooShort {
-                    min: *min_length,
-                    len,
-                });
-            }
+            check_length(&text, *min_length, *max_length)?;
             if pattern.as_ref().is_some_and(|p| !p.regex.is_match(&text)) {
                 return Err(Problem::Pattern);
             }
@@ -705,19 +705,7 @@ fn check_single(
             min_length,
             max_length,
         } => {
-            let len = text.chars().count();
-            if len > *max_length {
-                return Err(Problem::TooLong {
-                    max: *max_length,
-                    len,
-                });
-            }
-            if len < *min_length {
-                return Err(Problem::TooShort {
-                    min: *min_length,
-                    len,
-                });
-            }
+            check_length(&text, *min_length, *max_length)?;
             text
         }
         FieldKind::Email => {
