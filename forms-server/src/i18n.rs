@@ -6,8 +6,20 @@
 
 use std::fmt;
 
-/// A language the citizen's pages are offered in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// A language the citizen's pages are offered in; in schema files, `nb`, `nn`, `en`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Lang {
     #[default]
     Nb,

@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
-use crate::schema::answers::{
-    Answers, Attachment, Context, FieldError, RawAnswers, Readable, Value,
-};
+use crate::schema::answers::{Answers, Context, FieldError, RawAnswers, Readable, Value};
 use crate::schema::{Catalog, Form, QueueId};
 use crate::store::{AuditEntry, NewSubmission, Op, Store, StoreError, actions};
 
@@ -102,28 +100,6 @@ impl Payload {
         }
         out
     }
-
-    /// The attached files in answer order, each with the answer it belongs to.
-    pub fn attachments(&self) -> Vec<(String, &Attachment)> {
-        fn collect<'a>(path: String, value: &'a Value, out: &mut Vec<(String, &'a Attachment)>) {
-            match value {
-                Value::Files(files) => out.extend(files.iter().map(|f| (path.clone(), f))),
-                Value::Group(items) => {
-                    for (n, item) in items.iter().enumerate() {
-                        for (sub, v) in item {
-                            collect(format!("{path}.{n}.{sub}"), v, out);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let mut out = Vec::new();
-        for (field, value) in &self.answers {
-            collect(field.clone(), value, &mut out);
-        }
-        out
-    }
 }
 
 #[derive(Debug)]
@@ -172,10 +148,7 @@ pub async fn accept(
         tracing::info!(form = %form.id, "submission refused: the form needs login");
         return Err(SubmitError::LoginRequired);
     }
-    let ctx = Context {
-        today: now.day(),
-        allow_synthetic_ids,
-    };
+    let ctx = Context::at(now, allow_synthetic_ids);
     let answers = form.validate(raw, &ctx).map_err(|errors| {
         tracing::info!(form = %form.id, problems = errors.len(), "submission refused: invalid answers");
         SubmitError::Invalid(errors)

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::json;
 
-use crate::support::{Backend, Server, TempDir, form_session};
+use crate::support::{Backend, Server, TempDir, file_with_extension, form_session, get_text};
 
 const BOUNDARY: &str = "----forms-test-boundary";
 
@@ -42,7 +42,7 @@ async fn an_attachment_is_judged_by_its_content_and_sealed_with_the_answers() {
     let client = server.client();
     let url = format!("{}/skjema/feilmelding", server.url);
     let (cookie, token) = form_session(&client, &url).await;
-    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    let page = get_text(&client, &url).await;
     assert!(page.contains("enctype=\"multipart/form-data\""));
     assert!(page.contains("type=\"file\""));
 
@@ -91,11 +91,7 @@ async fn an_attachment_is_judged_by_its_content_and_sealed_with_the_answers() {
     let inbox = TempDir::new("inbox");
     let report = server.pull(&token_file, "drift-vann", inbox.path());
     assert!(report.starts_with("1 new submission(s)"), "{report}");
-    let json_path = std::fs::read_dir(inbox.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "json"))
-        .unwrap();
+    let json_path = file_with_extension(inbox.path(), "json");
     let payload: serde_json::Value =
         serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
     let file = &payload["answers"]["bilde"][0];
@@ -154,14 +150,7 @@ async fn steps_print_view_and_forms_that_need_login() {
     assert!(page.contains("name=\"barn.1.navn\""));
 
     // The print view holds every field, the conditional ones with their condition.
-    let page = client
-        .get(format!("{url}/utskrift"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get_text(&client, &format!("{url}/utskrift")).await;
     for text in [
         "Om deg",
         "Barnets navn",
@@ -203,7 +192,7 @@ async fn a_changed_schema_is_taken_in_only_when_it_passes() {
     let url = format!("{}/skjema/kontakt", server.url);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+        let page = get_text(&client, &url).await;
         if page.contains("Ditt spørsmål") {
             break;
         }
@@ -225,7 +214,7 @@ async fn a_changed_schema_is_taken_in_only_when_it_passes() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(server.log().contains("did you mean 'text'"));
-    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    let page = get_text(&client, &url).await;
     assert!(page.contains("Ditt spørsmål"));
 
     // The submission made before the change still reads with the labels it was sent with.
@@ -233,11 +222,7 @@ async fn a_changed_schema_is_taken_in_only_when_it_passes() {
     let (token_file, _) = server.add_caseworker("servicetorget");
     let inbox = TempDir::new("inbox");
     server.pull(&token_file, "servicetorget", inbox.path());
-    let text_path = std::fs::read_dir(inbox.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "txt"))
-        .unwrap();
+    let text_path = file_with_extension(inbox.path(), "txt");
     let text = std::fs::read_to_string(text_path).unwrap();
     assert!(text.contains("Din henvendelse:\n  før endringen"), "{text}");
 }

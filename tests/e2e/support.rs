@@ -190,7 +190,7 @@ pub enum Backend {
 
 /// A queue of the test catalog and its caseworker's key.
 pub struct TestQueue {
-    pub id: &'static str,
+    pub id: String,
     pub identity: Identity,
     pub identity_path: PathBuf,
 }
@@ -235,11 +235,8 @@ impl Server {
         let mut queue_yaml = String::from("queues:\n");
         // Every shipped queue, and one more for a second form, each with a test key.
         let shipped = forms_server::schema::Catalog::load_dir(Path::new(REPO_SCHEMAS)).unwrap();
-        let mut ids: Vec<&'static str> = shipped
-            .queues()
-            .map(|q| &*Box::leak(q.id.as_str().to_string().into_boxed_str()))
-            .collect();
-        ids.push("byggesak");
+        let mut ids: Vec<String> = shipped.queues().map(|q| q.id.to_string()).collect();
+        ids.push("byggesak".into());
         for id in ids {
             let identity = Identity::generate();
             let identity_path = keys.join(format!("{id}.identity"));
@@ -492,6 +489,20 @@ pub fn canary(label: &str) -> String {
 }
 
 /// The HTML form's CSRF cookie and token, from a GET of the form page.
+/// The body of a GET as text.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// The first file in `dir` with this extension (what `forms caseworker pull` wrote).
+pub fn file_with_extension(dir: &Path, extension: &str) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == extension))
+        .unwrap_or_else(|| panic!("no .{extension} file in {}", dir.display()))
+}
+
 pub async fn form_session(client: &reqwest::Client, url: &str) -> (String, String) {
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);

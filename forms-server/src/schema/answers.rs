@@ -281,6 +281,16 @@ pub struct Context {
     pub allow_synthetic_ids: bool,
 }
 
+impl Context {
+    /// The context of answers given at `now`.
+    pub fn at(now: crate::clock::Timestamp, allow_synthetic_ids: bool) -> Context {
+        Context {
+            today: now.day(),
+            allow_synthetic_ids,
+        }
+    }
+}
+
 /// Line breaks as the browser sends them (CRLF) count as one character, as they do in
 /// the browser's own `maxlength`.
 fn normalise(text: &str) -> String {
@@ -294,7 +304,12 @@ struct Scope<'a> {
     top: &'a BTreeMap<String, Value>,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
+    /// The top-level answers alone.
+    fn top(top: &'a BTreeMap<String, Value>) -> Self {
+        Scope { item: None, top }
+    }
+
     fn get(&self, field: &str) -> Option<&Value> {
         self.item
             .and_then(|item| item.get(field))
@@ -338,11 +353,7 @@ pub struct Checked {
 impl Answers {
     /// Whether `condition` holds for these answers.
     pub fn holds(&self, condition: &Condition) -> bool {
-        Scope {
-            item: None,
-            top: &self.0,
-        }
-        .holds(condition)
+        Scope::top(&self.0).holds(condition)
     }
 }
 
@@ -365,28 +376,13 @@ impl Form {
         let mut known: BTreeSet<String> = BTreeSet::new();
         let mut shown_pages = Vec::new();
         for (page_index, page) in self.pages.iter().enumerate() {
-            let page_shown = Scope {
-                item: None,
-                top: &answers,
-            }
-            .shown(page.show_if.as_ref());
+            let page_shown = Scope::top(&answers).shown(page.show_if.as_ref());
             if page_shown {
                 shown_pages.push(page_index);
             }
             for field in &page.fields {
-                let shown = page_shown
-                    && Scope {
-                        item: None,
-                        top: &answers,
-                    }
-                    .shown(field.show_if.as_ref());
-                if let FieldKind::Group {
-                    fields,
-                    min_items,
-                    max_items,
-                    ..
-                } = &field.kind
-                {
+                let shown = page_shown && Scope::top(&answers).shown(field.show_if.as_ref());
+                if let FieldKind::Group { fields, .. } = &field.kind {
                     let items = raw.group_items(&field.id);
                     for n in &items {
                         for sub in fields {
@@ -396,9 +392,7 @@ impl Form {
                     if !shown {
                         continue;
                     }
-                    match self.check_group(
-                        field, fields, *min_items, *max_items, &items, raw, ctx, &answers,
-                    ) {
+                    match check_group(field, &items, raw, ctx, &answers) {
                         Ok(Some(value)) => {
                             answers.insert(field.id.clone(), value);
                         }
@@ -413,17 +407,7 @@ impl Form {
                 if !shown || !field.is_answerable() {
                     continue;
                 }
-                let scope = Scope {
-                    item: None,
-                    top: &answers,
-                };
-                let given: Vec<&RawValue> = raw
-                    .0
-                    .iter()
-                    .filter(|(k, _)| *k == field.id)
-                    .map(|(_, v)| v)
-                    .collect();
-                match check_field(field, &given, &scope, ctx) {
+                match check_field(field, &field.id, raw, &Scope::top(&answers), ctx) {
                     Ok(Some(value)) => {
                         answers.insert(field.id.clone(), value);
                     }
@@ -451,119 +435,127 @@ impl Form {
             shown_pages,
         }
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn check_group(
-        &self,
-        group: &Field,
-        fields: &[Field],
-        min_items: usize,
-        max_items: usize,
-        items: &[usize],
-        raw: &RawAnswers,
-        ctx: &Context,
-        top: &BTreeMap<String, Value>,
-    ) -> Result<Option<Value>, Vec<FieldError>> {
-        let name = |n: usize, sub: &str| format!("{}.{n}.{sub}", group.id);
-        let blank = |n: usize| {
-            fields.iter().all(|sub| {
-                raw.0.iter().all(|(k, v)| {
-                    *k != name(n, &sub.id) || matches!(v, RawValue::Text(t) if t.trim().is_empty())
-                })
+/// Checks the items of a repeating group that were sent (`items`: their numbers).
+fn check_group(
+    group: &Field,
+    items: &[usize],
+    raw: &RawAnswers,
+    ctx: &Context,
+    top: &BTreeMap<String, Value>,
+) -> Result<Option<Value>, Vec<FieldError>> {
+    let FieldKind::Group {
+        fields,
+        min_items,
+        max_items,
+        ..
+    } = &group.kind
+    else {
+        return Ok(None);
+    };
+    let (min_items, max_items) = (*min_items, *max_items);
+    let name = |n: usize, sub: &str| format!("{}.{n}.{sub}", group.id);
+    let blank = |n: usize| {
+        fields.iter().all(|sub| {
+            raw.0.iter().all(|(k, v)| {
+                *k != name(n, &sub.id) || matches!(v, RawValue::Text(t) if t.trim().is_empty())
             })
-        };
-        // Items left wholly empty are dropped, unless that leaves too few: then blank
-        // ones are checked too, so the citizen sees which answers are missing.
-        let required = group.required
-            || group
-                .required_if
-                .as_ref()
-                .is_some_and(|c| Scope { item: None, top }.holds(c));
-        let needed = if required {
-            min_items.max(1)
-        } else {
-            min_items
-        };
-        let mut checked: Vec<usize> = items.iter().copied().filter(|n| !blank(*n)).collect();
-        for n in items {
-            if checked.len() >= needed {
-                break;
-            }
-            if !checked.contains(n) {
-                checked.push(*n);
-            }
+        })
+    };
+    // Items left wholly empty are dropped, unless that leaves too few: then blank
+    // ones are checked too, so the citizen sees which answers are missing.
+    let required = group.required
+        || group
+            .required_if
+            .as_ref()
+            .is_some_and(|c| Scope::top(top).holds(c));
+    let needed = if required {
+        min_items.max(1)
+    } else {
+        min_items
+    };
+    let mut checked: Vec<usize> = items.iter().copied().filter(|n| !blank(*n)).collect();
+    for n in items {
+        if checked.len() >= needed {
+            break;
         }
-        checked.sort_unstable();
-        let mut errors = Vec::new();
-        if checked.len() > max_items {
-            errors.push(FieldError {
-                field: group.id.clone(),
-                problem: Problem::TooManyItems { max: max_items },
-            });
+        if !checked.contains(n) {
+            checked.push(*n);
         }
-        if checked.len() < needed {
-            errors.push(FieldError {
-                field: group.id.clone(),
-                problem: if checked.is_empty() && min_items <= 1 {
-                    Problem::Required
-                } else {
-                    Problem::TooFewItems { min: needed }
-                },
-            });
-        }
-        if checked.is_empty() {
-            return if errors.is_empty() {
-                Ok(None)
+    }
+    checked.sort_unstable();
+    let mut errors = Vec::new();
+    if checked.len() > max_items {
+        errors.push(FieldError {
+            field: group.id.clone(),
+            problem: Problem::TooManyItems { max: max_items },
+        });
+    }
+    if checked.len() < needed {
+        errors.push(FieldError {
+            field: group.id.clone(),
+            problem: if checked.is_empty() && min_items <= 1 {
+                Problem::Required
             } else {
-                Err(errors)
-            };
-        }
-        let mut values = Vec::new();
-        for n in checked {
-            let mut item: BTreeMap<String, Value> = BTreeMap::new();
-            for sub in fields {
-                let scope = Scope {
-                    item: Some(&item),
-                    top,
-                };
-                if !scope.shown(sub.show_if.as_ref()) || !sub.is_answerable() {
-                    continue;
-                }
-                let key = name(n, &sub.id);
-                let given: Vec<&RawValue> = raw
-                    .0
-                    .iter()
-                    .filter(|(k, _)| *k == key)
-                    .map(|(_, v)| v)
-                    .collect();
-                match check_field(sub, &given, &scope, ctx) {
-                    Ok(Some(value)) => {
-                        item.insert(sub.id.clone(), value);
-                    }
-                    Ok(None) => {}
-                    Err(problem) => errors.push(FieldError {
-                        field: key,
-                        problem,
-                    }),
-                }
-            }
-            values.push(item);
-        }
-        if errors.is_empty() {
-            Ok(Some(Value::Group(values)))
+                Problem::TooFewItems { min: needed }
+            },
+        });
+    }
+    if checked.is_empty() {
+        return if errors.is_empty() {
+            Ok(None)
         } else {
             Err(errors)
+        };
+    }
+    let mut values = Vec::new();
+    for n in checked {
+        let mut item: BTreeMap<String, Value> = BTreeMap::new();
+        for sub in fields {
+            let scope = Scope {
+                item: Some(&item),
+                top,
+            };
+            if !scope.shown(sub.show_if.as_ref()) || !sub.is_answerable() {
+                continue;
+            }
+            let key = name(n, &sub.id);
+            match check_field(sub, &key, raw, &scope, ctx) {
+                Ok(Some(value)) => {
+                    item.insert(sub.id.clone(), value);
+                }
+                Ok(None) => {}
+                Err(problem) => errors.push(FieldError {
+                    field: key,
+                    problem,
+                }),
+            }
         }
+        values.push(item);
+    }
+    if errors.is_empty() {
+        Ok(Some(Value::Group(values)))
+    } else {
+        Err(errors)
     }
 }
 
-/// Checks one field's values: `Ok(None)` when an optional field is left empty.
+/// Checks the values sent under `name` for `field`: `Ok(None)` when an optional field
+/// is left empty.
 fn check_field(
     field: &Field,
-    given: &[&RawValue],
+    name: &str,
+    raw: &RawAnswers,
     scope: &Scope<'_>,
     ctx: &Context,
 ) -> Result<Option<Value>, Problem> {
+    let given: Vec<&RawValue> = raw
+        .0
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .collect();
     let required = field.required || field.required_if.as_ref().is_some_and(|c| scope.holds(c));
     let missing = |required: bool| {
         if required {
@@ -648,7 +640,7 @@ fn check_field(
             Ok(Some(Value::Files(out)))
         }
         _ => {
-            let text = match given {
+            let text = match given.as_slice() {
                 [] => return missing(required || matches!(field.kind, FieldKind::Consent)),
                 [RawValue::Text(text)] => normalise(text),
                 [RawValue::Json(text)]

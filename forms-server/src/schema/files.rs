@@ -103,37 +103,6 @@ impl TextFile {
     }
 }
 
-#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-enum LangFile {
-    Nb,
-    Nn,
-    En,
-}
-
-/// The login the form needs: ID-porten's levels.
-#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-enum AuthFile {
-    /// Open to anyone.
-    None,
-    /// Anyone; a logged-in citizen gets prefilled answers.
-    Optional,
-    /// MinID and better (level substantial).
-    Substantial,
-    /// BankID, Buypass, Commfides (level high). Required for sensitive forms.
-    High,
-}
-
-#[derive(Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-enum GuardFile {
-    /// Free text is not read by the content guard.
-    Off,
-    /// Free text with identity numbers, health details and the like is refused.
-    Refuse,
-}
-
 /// The field types of the language.
 #[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq, Debug)]
 #[serde(rename_all = "snake_case")]
@@ -175,36 +144,6 @@ impl KindFile {
             KindFile::Info => "info",
         }
     }
-}
-
-#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
-enum PrefillFile {
-    /// The logged-in citizen's identity number (field type national_id).
-    #[serde(rename = "idporten.pid")]
-    IdportenPid,
-    /// E-mail address from the contact register (field type email).
-    #[serde(rename = "krr.email")]
-    KrrEmail,
-    /// Mobile number from the contact register (field type phone).
-    #[serde(rename = "krr.mobile")]
-    KrrMobile,
-}
-
-#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-enum DisplayFile {
-    Radio,
-    Select,
-}
-
-#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-enum FileTypeFile {
-    Pdf,
-    Jpeg,
-    Png,
-    Heic,
-    Webp,
 }
 
 /// A YAML scalar read as text: `5`, `2.5`, `true` and `ja` all become strings.
@@ -342,8 +281,8 @@ pub(super) struct FieldFile {
     /// date, number: the answer must be later or larger than this earlier field's.
     #[schemars(with = "Option<String>")]
     after: Option<Spanned<String>>,
-    #[schemars(with = "Option<PrefillFile>")]
-    prefill: Option<Spanned<PrefillFile>>,
+    #[schemars(with = "Option<Prefill>")]
+    prefill: Option<Spanned<Prefill>>,
     /// An HTML autocomplete token, such as `name` or `street-address`.
     #[schemars(with = "Option<String>")]
     autocomplete: Option<Spanned<String>>,
@@ -377,14 +316,14 @@ pub(super) struct FieldFile {
     #[schemars(with = "Option<Vec<OptionFile>>")]
     options: Option<Spanned<Vec<OptionFile>>>,
     /// choice: radio buttons (default) or a drop-down list.
-    display: Option<DisplayFile>,
+    display: Option<ChoiceDisplay>,
     /// multi_choice.
     min_selected: Option<usize>,
     /// multi_choice.
     max_selected: Option<usize>,
     /// attachment: the file types accepted, read from the content.
-    #[schemars(with = "Option<Vec<FileTypeFile>>")]
-    accept: Option<Spanned<Vec<FileTypeFile>>>,
+    #[schemars(with = "Option<Vec<FileType>>")]
+    accept: Option<Spanned<Vec<FileType>>>,
     /// attachment: the largest file in kilobytes.
     #[validate(range(min = 1, max = 20000, message = "must be between 1 and 20000 kB"))]
     max_size_kb: Option<u32>,
@@ -433,11 +372,11 @@ pub(super) struct FormFile {
     #[schemars(with = "Option<TextFile>")]
     description: Option<Spanned<TextFile>>,
     /// The languages the form is offered in; every text must have each (default all).
-    #[schemars(with = "Option<Vec<LangFile>>")]
-    languages: Option<Spanned<Vec<LangFile>>>,
-    #[schemars(with = "AuthFile")]
-    auth: Spanned<AuthFile>,
-    content_guard: Option<GuardFile>,
+    #[schemars(with = "Option<Vec<Lang>>")]
+    languages: Option<Spanned<Vec<Lang>>>,
+    #[schemars(with = "Auth")]
+    auth: Spanned<Auth>,
+    content_guard: Option<GuardPolicy>,
     /// Whether special-category data (health, beliefs and the like) may be asked for;
     /// such forms need login at level high.
     #[schemars(with = "Option<bool>")]
@@ -604,6 +543,18 @@ pub(super) fn closest<'a>(
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// "did you mean 'x'?" when a candidate is near `given`, else what `otherwise` says.
+fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    otherwise: impl FnOnce() -> String,
+) -> String {
+    match closest(given, candidates) {
+        Some(best) => format!("did you mean '{best}'?"),
+        None => otherwise(),
+    }
 }
 
 /// Levenshtein distance over characters, with transpositions counted as one edit.
@@ -774,6 +725,7 @@ fn load_form(path: &Path, queues: &BTreeMap<String, Queue>) -> Result<Form, Vec<
         path,
         errors: Vec::new(),
         languages: Vec::new(),
+        auth: Auth::None,
         queues,
     };
     let form = checker.form(file, schema_sha256);
@@ -799,6 +751,8 @@ struct Checker<'a> {
     path: &'a Path,
     errors: Vec<SchemaError>,
     languages: Vec<Lang>,
+    /// The form's login level, for checking prefills.
+    auth: Auth,
     queues: &'a BTreeMap<String, Queue>,
 }
 
@@ -877,10 +831,9 @@ impl Checker<'_> {
             Ok(q) if self.queues.contains_key(q.as_str()) || self.queues.is_empty() => Some(q),
             Ok(q) => {
                 let known: Vec<&str> = self.queues.keys().map(String::as_str).collect();
-                let hint = match closest(q.as_str(), known.iter().copied()) {
-                    Some(best) => format!("did you mean '{best}'?"),
-                    None => format!("declare it there or use one of: {}", known.join(", ")),
-                };
+                let hint = did_you_mean(q.as_str(), known.iter().copied(), || {
+                    format!("declare it there or use one of: {}", known.join(", "))
+                });
                 self.error(
                     queue.referenced,
                     format!("{what} '{q}' is not declared in {QUEUES_FILE}; {hint}"),
@@ -899,14 +852,9 @@ impl Checker<'_> {
             None => Lang::ALL.to_vec(),
             Some(list) => {
                 let mut langs: Vec<Lang> = Vec::new();
-                for l in &list.value {
-                    let lang = match l {
-                        LangFile::Nb => Lang::Nb,
-                        LangFile::Nn => Lang::Nn,
-                        LangFile::En => Lang::En,
-                    };
-                    if !langs.contains(&lang) {
-                        langs.push(lang);
+                for lang in &list.value {
+                    if !langs.contains(lang) {
+                        langs.push(*lang);
                     }
                 }
                 if !langs.contains(&Lang::Nb) {
@@ -928,12 +876,8 @@ impl Checker<'_> {
         let title = self.text(file.title, "title");
         let description = self.opt_text(file.description, "description");
         let receipt = self.opt_text(file.receipt, "receipt");
-        let auth = match file.auth.value {
-            AuthFile::None => Auth::None,
-            AuthFile::Optional => Auth::Optional,
-            AuthFile::Substantial => Auth::Substantial,
-            AuthFile::High => Auth::High,
-        };
+        let auth = file.auth.value;
+        self.auth = auth;
         let sensitive = file.sensitive.as_ref().is_some_and(|s| s.value);
         if let Some(s) = &file.sensitive
             && s.value
@@ -979,7 +923,6 @@ impl Checker<'_> {
         let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
         let mut page_ids = BTreeSet::new();
         let mut pages = Vec::new();
-        let mut prefills = Vec::new();
         for page in pages_file {
             self.rules(
                 &page,
@@ -1005,11 +948,6 @@ impl Checker<'_> {
             }
             let mut fields = Vec::new();
             for field in page.fields {
-                if let Some((loc, prefill)) =
-                    field.prefill.as_ref().map(|p| (p.referenced, p.value))
-                {
-                    prefills.push((loc, prefill, field.kind.value));
-                }
                 if let Some(f) = self.field(field, &mut seen, None) {
                     fields.push(f);
                 }
@@ -1026,9 +964,6 @@ impl Checker<'_> {
                 file.id.referenced,
                 "every page of a form in several steps needs a 'title'",
             );
-        }
-        for (loc, prefill, kind) in prefills {
-            self.prefill(loc, prefill, kind, auth);
         }
 
         // Routing: queues declared, rule conditions over fields of the form.
@@ -1048,10 +983,7 @@ impl Checker<'_> {
             description,
             languages: self.languages.clone(),
             auth,
-            content_guard: match file.content_guard {
-                None | Some(GuardFile::Off) => GuardPolicy::Off,
-                Some(GuardFile::Refuse) => GuardPolicy::Refuse,
-            },
+            content_guard: file.content_guard.unwrap_or_default(),
             sensitive,
             routing: Routing {
                 default: default?,
@@ -1066,11 +998,11 @@ impl Checker<'_> {
         Some(form)
     }
 
-    fn prefill(&mut self, loc: Location, prefill: PrefillFile, kind: KindFile, auth: Auth) {
+    fn prefill(&mut self, loc: Location, prefill: Prefill, kind: KindFile) {
         let (name, fits) = match prefill {
-            PrefillFile::IdportenPid => ("idporten.pid", KindFile::NationalId),
-            PrefillFile::KrrEmail => ("krr.email", KindFile::Email),
-            PrefillFile::KrrMobile => ("krr.mobile", KindFile::Phone),
+            Prefill::IdportenPid => ("idporten.pid", KindFile::NationalId),
+            Prefill::KrrEmail => ("krr.email", KindFile::Email),
+            Prefill::KrrMobile => ("krr.mobile", KindFile::Phone),
         };
         if kind != fits {
             self.error(
@@ -1082,7 +1014,7 @@ impl Checker<'_> {
                 ),
             );
         }
-        if auth == Auth::None {
+        if self.auth == Auth::None {
             self.error(
                 loc,
                 format!(
@@ -1122,21 +1054,19 @@ impl Checker<'_> {
             );
             return fallback;
         }
-        if let Some(list) = c.all {
+        let group = match (c.all, c.any) {
+            (Some(list), _) => Some(("all", list, Condition::All as fn(_) -> _)),
+            (_, Some(list)) => Some(("any", list, Condition::Any as fn(_) -> _)),
+            _ => None,
+        };
+        if let Some((word, list, make)) = group {
             if c.field.is_some() {
-                self.error(loc, "'all' takes a list of conditions, not 'field'");
+                self.error(
+                    loc,
+                    format!("'{word}' takes a list of conditions, not 'field'"),
+                );
             }
-            return Condition::All(
-                list.into_iter()
-                    .map(|x| self.condition(x, seen, item))
-                    .collect(),
-            );
-        }
-        if let Some(list) = c.any {
-            if c.field.is_some() {
-                self.error(loc, "'any' takes a list of conditions, not 'field'");
-            }
-            return Condition::Any(
+            return make(
                 list.into_iter()
                     .map(|x| self.condition(x, seen, item))
                     .collect(),
@@ -1161,11 +1091,13 @@ impl Checker<'_> {
                 _ => true,
             };
             if !ok {
-                let hint = match closest(v, target.options.iter().map(String::as_str)) {
-                    Some(best) => format!("did you mean '{best}'?"),
-                    None if target.kind == KindFile::Consent => "use true or false".into(),
-                    None => format!("use one of: {}", target.options.join(", ")),
-                };
+                let hint = did_you_mean(v, target.options.iter().map(String::as_str), || {
+                    if target.kind == KindFile::Consent {
+                        "use true or false".into()
+                    } else {
+                        format!("use one of: {}", target.options.join(", "))
+                    }
+                });
                 this.error(
                     value.referenced,
                     format!("'{v}' is not an option of field '{field_id}'; {hint}"),
@@ -1223,10 +1155,9 @@ impl Checker<'_> {
             .flat_map(|i| i.keys())
             .chain(seen.keys())
             .map(String::as_str);
-        let hint = match closest(id, known) {
-            Some(best) => format!("did you mean '{best}'?"),
-            None => "a condition can only read fields that come before it".into(),
-        };
+        let hint = did_you_mean(id, known, || {
+            "a condition can only read fields that come before it".into()
+        });
         self.error(
             field.referenced,
             format!(
@@ -1238,7 +1169,7 @@ impl Checker<'_> {
 
     fn field(
         &mut self,
-        file: FieldFile,
+        mut file: FieldFile,
         seen: &mut BTreeMap<String, Seen>,
         group: Option<&BTreeMap<String, Seen>>,
     ) -> Option<Field> {
@@ -1248,7 +1179,7 @@ impl Checker<'_> {
         self.rules(&file, file.id.referenced, &format!("field '{id}'"));
 
         // Options that do not belong to this type.
-        let present: [(&str, bool, &[KindFile]); 19] = [
+        let present: [(&str, bool, &[KindFile]); 22] = [
             (
                 "min_length",
                 file.min_length.is_some(),
@@ -1315,6 +1246,9 @@ impl Checker<'_> {
                 &[KindFile::Attachment],
             ),
             ("fields", file.fields.is_some(), &[KindFile::Group]),
+            ("min_items", file.min_items.is_some(), &[KindFile::Group]),
+            ("max_items", file.max_items.is_some(), &[KindFile::Group]),
+            ("item_label", file.item_label.is_some(), &[KindFile::Group]),
             ("text", file.text.is_some(), &[KindFile::Info]),
         ];
         for (name, is_present, kinds) in present {
@@ -1327,21 +1261,6 @@ impl Checker<'_> {
                          or use type {}",
                         kind.name(),
                         types.join(" or ")
-                    ),
-                );
-            }
-        }
-        for (name, is_present) in [
-            ("min_items", file.min_items.is_some()),
-            ("max_items", file.max_items.is_some()),
-            ("item_label", file.item_label.is_some()),
-        ] {
-            if is_present && kind != KindFile::Group {
-                self.error(
-                    type_loc,
-                    format!(
-                        "field '{id}' is of type '{}', which has no '{name}'; only a group has",
-                        kind.name()
                     ),
                 );
             }
@@ -1360,7 +1279,7 @@ impl Checker<'_> {
             );
         }
 
-        let label = match (file.label, kind) {
+        let label = match (file.label.take(), kind) {
             (Some(label), _) => Some(self.text(label, &format!("field '{id}': label"))),
             (None, KindFile::Info) => None,
             (None, _) => {
@@ -1371,9 +1290,15 @@ impl Checker<'_> {
                 None
             }
         };
-        let hint = self.opt_text(file.hint, &format!("field '{id}': hint"));
-        let show_if = file.show_if.map(|c| self.condition(c, seen, group));
-        let required_if = file.required_if.map(|c| self.condition(c, seen, group));
+        let hint = self.opt_text(file.hint.take(), &format!("field '{id}': hint"));
+        if let Some(prefill) = &file.prefill {
+            self.prefill(prefill.referenced, prefill.value, kind);
+        }
+        let show_if = file.show_if.take().map(|c| self.condition(c, seen, group));
+        let required_if = file
+            .required_if
+            .take()
+            .map(|c| self.condition(c, seen, group));
         if file.required && required_if.is_some() {
             self.error(
                 file.id.referenced,
@@ -1403,12 +1328,9 @@ impl Checker<'_> {
         };
         let autocomplete = match &file.autocomplete {
             Some(token) if !AUTOCOMPLETE_TOKENS.contains(&token.value.as_str()) => {
-                let hint = match closest(&token.value, AUTOCOMPLETE_TOKENS.iter().copied()) {
-                    Some(best) => format!("did you mean '{best}'?"),
-                    None => {
-                        "use an HTML autocomplete token such as 'name' or 'street-address'".into()
-                    }
-                };
+                let hint = did_you_mean(&token.value, AUTOCOMPLETE_TOKENS.iter().copied(), || {
+                    "use an HTML autocomplete token such as 'name' or 'street-address'".into()
+                });
                 self.error(
                     token.referenced,
                     format!("'{}' is not an autocomplete token; {hint}", token.value),
@@ -1419,36 +1341,7 @@ impl Checker<'_> {
             None => default_autocomplete(kind).map(str::to_string),
         };
 
-        let field_kind = self.kind(
-            &file.id,
-            type_loc,
-            kind,
-            FieldOptions {
-                min_length: file.min_length,
-                max_length: file.max_length,
-                pattern: file.pattern,
-                pattern_message: file.pattern_message,
-                international: file.international,
-                min: file.min,
-                max: file.max,
-                decimals: file.decimals,
-                unit: file.unit,
-                options: file.options,
-                display: file.display,
-                min_selected: file.min_selected,
-                max_selected: file.max_selected,
-                accept: file.accept,
-                max_size_kb: file.max_size_kb,
-                max_files: file.max_files,
-                fields: file.fields,
-                min_items: file.min_items,
-                max_items: file.max_items,
-                item_label: file.item_label,
-                text: file.text,
-            },
-            seen,
-            group.is_some(),
-        );
+        let field_kind = self.kind(type_loc, kind, &mut file, seen, group.is_some());
 
         let options = field_kind
             .as_ref()
@@ -1469,11 +1362,7 @@ impl Checker<'_> {
             required_if,
             show_if,
             after,
-            prefill: file.prefill.map(|p| match p.value {
-                PrefillFile::IdportenPid => Prefill::IdportenPid,
-                PrefillFile::KrrEmail => Prefill::KrrEmail,
-                PrefillFile::KrrMobile => Prefill::KrrMobile,
-            }),
+            prefill: file.prefill.map(|p| p.value),
             autocomplete,
         })
     }
@@ -1481,17 +1370,17 @@ impl Checker<'_> {
     #[allow(clippy::too_many_lines)]
     fn kind(
         &mut self,
-        id: &Spanned<String>,
         type_loc: Location,
         kind: KindFile,
-        o: FieldOptions,
+        o: &mut FieldFile,
         seen: &BTreeMap<String, Seen>,
         in_group: bool,
     ) -> Option<FieldKind> {
-        let name = &id.value;
+        let name = &o.id.value.clone();
+        let (min_length, max_length) = (o.min_length, o.max_length);
         let lengths = |this: &mut Self, default_max: usize| {
-            let min = o.min_length.unwrap_or(0);
-            let max = o.max_length.unwrap_or(default_max);
+            let min = min_length.unwrap_or(0);
+            let max = max_length.unwrap_or(default_max);
             if min > max {
                 this.error(
                     type_loc,
@@ -1503,7 +1392,7 @@ impl Checker<'_> {
         Some(match kind {
             KindFile::Text => {
                 let (min_length, max_length) = lengths(self, 200);
-                let pattern = match (o.pattern, o.pattern_message) {
+                let pattern = match (o.pattern.take(), o.pattern_message.take()) {
                     (Some(p), Some(message)) => {
                         let message =
                             self.text(message, &format!("field '{name}': pattern_message"));
@@ -1570,8 +1459,8 @@ impl Checker<'_> {
                     }
                     parsed
                 };
-                let min = bound(self, o.min);
-                let max = bound(self, o.max);
+                let min = bound(self, o.min.take());
+                let max = bound(self, o.max.take());
                 if let (Some(DateBound::Fixed(a)), Some(DateBound::Fixed(b))) = (min, max)
                     && a > b
                 {
@@ -1594,8 +1483,8 @@ impl Checker<'_> {
                     }
                     parsed
                 };
-                let min = bound(self, o.min);
-                let max = bound(self, o.max);
+                let min = bound(self, o.min.take());
+                let max = bound(self, o.max.take());
                 if let (Some(a), Some(b)) = (min, max)
                     && a > b
                 {
@@ -1608,11 +1497,11 @@ impl Checker<'_> {
                     min,
                     max,
                     decimals: o.decimals.unwrap_or(0),
-                    unit: o.unit.map(TextFile::into_text),
+                    unit: o.unit.take().map(TextFile::into_text),
                 }
             }
             KindFile::Choice | KindFile::MultiChoice => {
-                let Some(list) = o.options else {
+                let Some(list) = o.options.take() else {
                     self.error(
                         type_loc,
                         format!("field '{name}' of type '{}' needs 'options'", kind.name()),
@@ -1648,10 +1537,7 @@ impl Checker<'_> {
                 if kind == KindFile::Choice {
                     FieldKind::Choice {
                         options,
-                        display: match o.display {
-                            Some(DisplayFile::Select) => ChoiceDisplay::Select,
-                            _ => ChoiceDisplay::Radio,
-                        },
+                        display: o.display.unwrap_or(ChoiceDisplay::Radio),
                     }
                 } else {
                     let min_selected = o.min_selected.unwrap_or(0);
@@ -1678,7 +1564,7 @@ impl Checker<'_> {
             }
             KindFile::Consent => FieldKind::Consent,
             KindFile::Attachment => {
-                let accept: Vec<FileType> = match o.accept {
+                let accept: Vec<FileType> = match o.accept.take() {
                     Some(list) if list.value.is_empty() => {
                         self.error(
                             list.referenced,
@@ -1686,17 +1572,7 @@ impl Checker<'_> {
                         );
                         Vec::new()
                     }
-                    Some(list) => list
-                        .value
-                        .iter()
-                        .map(|t| match t {
-                            FileTypeFile::Pdf => FileType::Pdf,
-                            FileTypeFile::Jpeg => FileType::Jpeg,
-                            FileTypeFile::Png => FileType::Png,
-                            FileTypeFile::Heic => FileType::Heic,
-                            FileTypeFile::Webp => FileType::Webp,
-                        })
-                        .collect(),
+                    Some(list) => list.value,
                     None => {
                         self.error(
                             type_loc,
@@ -1719,7 +1595,7 @@ impl Checker<'_> {
                 if in_group {
                     return None;
                 }
-                let item_label = match o.item_label {
+                let item_label = match o.item_label.take() {
                     Some(l) => self.text(l, &format!("field '{name}': item_label")),
                     None => {
                         self.error(
@@ -1729,7 +1605,7 @@ impl Checker<'_> {
                         return None;
                     }
                 };
-                let Some(sub_files) = o.fields.filter(|f| !f.value.is_empty()) else {
+                let Some(sub_files) = o.fields.take().filter(|f| !f.value.is_empty()) else {
                     self.error(
                         type_loc,
                         format!("group '{name}' needs 'fields': the fields of one item"),
@@ -1760,7 +1636,7 @@ impl Checker<'_> {
                     item_label,
                 }
             }
-            KindFile::Info => match o.text {
+            KindFile::Info => match o.text.take() {
                 Some(text) => FieldKind::Info {
                     text: self.text(text, &format!("field '{name}': text")),
                 },
@@ -1771,31 +1647,6 @@ impl Checker<'_> {
             },
         })
     }
-}
-
-/// The options of a field, handed from the file to the kind's constructor.
-struct FieldOptions {
-    min_length: Option<usize>,
-    max_length: Option<usize>,
-    pattern: Option<Spanned<String>>,
-    pattern_message: Option<Spanned<TextFile>>,
-    international: Option<bool>,
-    min: Option<Spanned<Scalar>>,
-    max: Option<Spanned<Scalar>>,
-    decimals: Option<u32>,
-    unit: Option<TextFile>,
-    options: Option<Spanned<Vec<OptionFile>>>,
-    display: Option<DisplayFile>,
-    min_selected: Option<usize>,
-    max_selected: Option<usize>,
-    accept: Option<Spanned<Vec<FileTypeFile>>>,
-    max_size_kb: Option<u32>,
-    max_files: Option<usize>,
-    fields: Option<Spanned<Vec<FieldFile>>>,
-    min_items: Option<usize>,
-    max_items: Option<usize>,
-    item_label: Option<Spanned<TextFile>>,
-    text: Option<Spanned<TextFile>>,
 }
 
 /// `today`, `+30d`, `-18y`, `+6m`, or an ISO date.

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use forms_crypto::seal::Recipient;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::Date;
 use crate::i18n::Lang;
@@ -97,11 +99,18 @@ impl Text {
 }
 
 /// The login a form needs (ID-porten's levels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Auth {
+    /// Open to anyone.
     None,
+    /// Anyone; a logged-in citizen gets prefilled answers.
     Optional,
+    /// MinID and better (level substantial).
     Substantial,
+    /// BankID, Buypass, Commfides (level high). Required for sensitive forms.
     High,
 }
 
@@ -113,18 +122,27 @@ impl Auth {
 }
 
 /// Whether the content guard reads the form's free text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum GuardPolicy {
+    /// Free text is not read by the content guard.
     #[default]
     Off,
+    /// Free text with identity numbers, health details and the like is refused.
     Refuse,
 }
 
 /// Where a field's value may come from after login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum Prefill {
+    /// The logged-in citizen's identity number (field type national_id).
+    #[serde(rename = "idporten.pid")]
     IdportenPid,
+    /// E-mail address from the contact register (field type email).
+    #[serde(rename = "krr.email")]
     KrrEmail,
+    /// Mobile number from the contact register (field type phone).
+    #[serde(rename = "krr.mobile")]
     KrrMobile,
 }
 
@@ -149,7 +167,8 @@ impl DateBound {
 }
 
 /// How a single choice is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum ChoiceDisplay {
     Radio,
     Select,
@@ -225,37 +244,11 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
-    /// The name used in schema files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            FieldKind::Text { .. } => "text",
-            FieldKind::Textarea { .. } => "textarea",
-            FieldKind::Email => "email",
-            FieldKind::Phone { .. } => "phone",
-            FieldKind::NationalId => "national_id",
-            FieldKind::OrgNumber => "org_number",
-            FieldKind::Postcode => "postcode",
-            FieldKind::Date { .. } => "date",
-            FieldKind::Number { .. } => "number",
-            FieldKind::Choice { .. } => "choice",
-            FieldKind::MultiChoice { .. } => "multi_choice",
-            FieldKind::Consent => "consent",
-            FieldKind::Attachment { .. } => "attachment",
-            FieldKind::Group { .. } => "group",
-            FieldKind::Info { .. } => "info",
-        }
-    }
-
     pub fn options(&self) -> &[ChoiceOption] {
         match self {
             FieldKind::Choice { options, .. } | FieldKind::MultiChoice { options, .. } => options,
             _ => &[],
         }
-    }
-
-    /// Whether the citizen types free text into it (what the content guard reads).
-    pub fn is_free_text(&self) -> bool {
-        matches!(self, FieldKind::Text { .. } | FieldKind::Textarea { .. })
     }
 }
 
@@ -383,6 +376,12 @@ impl Form {
         self.pages
             .iter()
             .position(|p| p.fields.iter().any(|f| f.id == top))
+    }
+
+    /// Whether the form takes files (posted as multipart, with a larger body limit).
+    pub fn has_attachments(&self) -> bool {
+        self.fields()
+            .any(|f| matches!(f.kind, FieldKind::Attachment { .. }))
     }
 
     /// Whether the citizen pages through the form and sees a summary before sending.

@@ -186,7 +186,20 @@ pub fn decimal(text: &str, max_decimals: u32) -> Result<(String, f64), NumberErr
 }
 
 /// File types a form may accept; the type is read from the content, never the name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum FileType {
     Pdf,
     Jpeg,

@@ -8,10 +8,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::FromRequest;
-
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use maud::Markup;
@@ -20,7 +18,8 @@ use super::AppState;
 use super::error::{ApiError, BodyError, read_body};
 use super::pages::{self, FormView};
 use crate::i18n::{Lang, Msg, t};
-use crate::schema::answers::{FieldError, RawAnswers, RawFile, RawValue};
+use crate::schema::answers::{Checked, Context, FieldError, RawAnswers, RawFile, RawValue};
+use crate::schema::{Catalog, Form};
 use crate::submission::{self, SubmitError};
 
 const CSRF_COOKIE: &str = "__Host-csrf";
@@ -142,38 +141,127 @@ pub async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
     html(StatusCode::NOT_FOUND, page, None)
 }
 
+/// The form a request names, with the catalog it came from and the language to answer
+/// in; `None` if there is no such form.
+fn find_form(
+    app: &AppState,
+    form_id: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Option<(Arc<Catalog>, Arc<Form>, Lang)> {
+    let catalog = app.catalog();
+    let form = catalog.form(form_id)?.clone();
+    let lang = form.lang_or_default(request_lang(uri, headers));
+    Some((catalog, form, lang))
+}
+
+/// What to show of a form after a request: a page (`None`: the summary), the problems
+/// on it, a notice about the whole form, and the status.
+struct Screen {
+    page: Option<usize>,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    status: StatusCode,
+}
+
+impl Screen {
+    fn page(page: Option<usize>) -> Screen {
+        Screen {
+            page,
+            errors: Vec::new(),
+            notice: None,
+            status: StatusCode::OK,
+        }
+    }
+
+    fn notice(page: Option<usize>, notice: String, status: StatusCode) -> Screen {
+        Screen {
+            notice: Some(notice),
+            status,
+            ..Screen::page(page)
+        }
+    }
+
+    /// The page of the first problem, showing the problems that belong on it and those
+    /// that belong to no page (unknown names).
+    fn first_problem(form: &Form, errors: &[FieldError], fallback: usize) -> Screen {
+        let first = errors
+            .iter()
+            .filter_map(|e| form.page_of(&e.field))
+            .min()
+            .unwrap_or(fallback);
+        Screen::problems(form, errors, first)
+    }
+
+    /// Page `page` with its problems, if it has any.
+    fn problems(form: &Form, errors: &[FieldError], page: usize) -> Screen {
+        Screen {
+            errors: errors
+                .iter()
+                .filter(|e| form.page_of(&e.field).is_none_or(|p| p == page))
+                .cloned()
+                .collect(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            ..Screen::page(Some(page))
+        }
+    }
+}
+
+/// Renders `screen` of `form` for the answers in `post`.
+#[allow(clippy::too_many_arguments)]
+fn render(
+    form: &Form,
+    lang: Lang,
+    ctx: &Context,
+    csrf: &str,
+    post: &Post,
+    checked: &Checked,
+    screen: Screen,
+    set_cookie: bool,
+) -> Response {
+    let view = FormView {
+        form,
+        lang,
+        csrf,
+        raw: &post.raw,
+        checked,
+        page: screen.page.unwrap_or(0),
+        errors: &screen.errors,
+        notice: screen.notice,
+        item_counts: &post.item_counts,
+        today: ctx.today,
+        print: false,
+    };
+    let markup = match screen.page {
+        Some(_) => pages::form_page(&view),
+        None => pages::summary_page(&view),
+    };
+    html(screen.status, markup, set_cookie.then_some(csrf))
+}
+
 pub async fn show_form(
     State(app): State<Arc<AppState>>,
     Path(form_id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(form) = app.catalog().form(&form_id).cloned() else {
+    let Some((_, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
         return not_found(uri, headers).await;
     };
-    let lang = form.lang_or_default(request_lang(&uri, &headers));
     let (csrf, set) = csrf_token(&headers);
-    let raw = RawAnswers::default();
+    let post = Post::default();
     let ctx = app.context();
-    let checked = form.check(&raw, &ctx);
+    let checked = form.check(&post.raw, &ctx);
     let first = checked.shown_pages.first().copied().unwrap_or(0);
-    let view = FormView {
-        form: &form,
+    render(
+        &form,
         lang,
-        csrf: &csrf,
-        raw: &raw,
-        checked: &checked,
-        page: first,
-        errors: &[],
-        notice: None,
-        item_counts: &BTreeMap::new(),
-        today: ctx.today,
-        print: false,
-    };
-    html(
-        StatusCode::OK,
-        pages::form_page(&view),
-        set.then_some(csrf.as_str()),
+        &ctx,
+        &csrf,
+        &post,
+        &checked,
+        Screen::page(Some(first)),
+        set,
     )
 }
 
@@ -183,10 +271,9 @@ pub async fn print_form(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let Some(form) = app.catalog().form(&form_id).cloned() else {
+    let Some((_, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
         return not_found(uri, headers).await;
     };
-    let lang = form.lang_or_default(request_lang(&uri, &headers));
     let page = pages::print_page(&form, lang, app.context().today);
     html(StatusCode::OK, page, None)
 }
@@ -194,9 +281,15 @@ pub async fn print_form(
 /// What a button on a form page asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Action {
+    Send,
+    Step(Step),
+}
+
+/// Moving about a form in several steps, or changing a repeating group's items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
     Next,
     Back,
-    Send,
     Goto(usize),
     Add(String),
     Remove(String, usize),
@@ -204,21 +297,22 @@ enum Action {
 
 impl Action {
     fn parse(text: &str) -> Option<Action> {
-        match text {
-            "next" => Some(Action::Next),
-            "back" => Some(Action::Back),
-            "send" => Some(Action::Send),
+        let step = match text {
+            "send" => return Some(Action::Send),
+            "next" => Step::Next,
+            "back" => Step::Back,
             _ => {
                 if let Some(page) = text.strip_prefix("goto:") {
-                    return page.parse().ok().map(Action::Goto);
+                    Step::Goto(page.parse().ok()?)
+                } else if let Some(group) = text.strip_prefix("add:") {
+                    Step::Add(group.to_string())
+                } else {
+                    let (group, n) = text.strip_prefix("remove:")?.rsplit_once(':')?;
+                    Step::Remove(group.to_string(), n.parse().ok()?)
                 }
-                if let Some(group) = text.strip_prefix("add:") {
-                    return Some(Action::Add(group.to_string()));
-                }
-                let (group, n) = text.strip_prefix("remove:")?.rsplit_once(':')?;
-                Some(Action::Remove(group.to_string(), n.parse().ok()?))
             }
-        }
+        };
+        Some(Action::Step(step))
     }
 }
 
@@ -358,10 +452,9 @@ pub async fn submit_form(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(form) = app.catalog().form(&form_id).cloned() else {
+    let Some((catalog, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
         return not_found(uri, headers).await;
     };
-    let lang = form.lang_or_default(request_lang(&uri, &headers));
     let back = format!("/skjema/{}", form.id);
     let message = |status: StatusCode, title: Msg<'_>, body: Msg<'_>| {
         let page = pages::message_page(lang, &t(lang, title), &t(lang, body), Some(&back), &back);
@@ -407,7 +500,7 @@ pub async fn submit_form(
     };
     let action = match post.action.as_deref() {
         Some(a) => Action::parse(a),
-        None if form.is_multi_page() && page_sent.is_some() => Some(Action::Next),
+        None if form.is_multi_page() && page_sent.is_some() => Some(Action::Step(Step::Next)),
         None => Some(Action::Send),
     };
     let Some(action) = action else {
@@ -417,203 +510,57 @@ pub async fn submit_form(
             Msg::BadEncodingBody,
         );
     };
-    let render = |post: &Post,
-                  csrf: &str,
-                  page: Option<usize>,
-                  errors: &[FieldError],
-                  notice: Option<String>,
-                  status: StatusCode,
-                  set_cookie: bool| {
-        let checked = form.check(&post.raw, &ctx);
-        let view = FormView {
-            form: &form,
-            lang,
-            csrf,
-            raw: &post.raw,
-            checked: &checked,
-            page: page.unwrap_or(0),
-            errors,
-            notice,
-            item_counts: &post.item_counts,
-            today: ctx.today,
-            print: false,
-        };
-        let markup = match page {
-            Some(_) => pages::form_page(&view),
-            None => pages::summary_page(&view),
-        };
-        html(status, markup, set_cookie.then_some(csrf))
+    let show = |csrf: &str, post: &Post, checked: &Checked, screen: Screen| {
+        render(&form, lang, &ctx, csrf, post, checked, screen, false)
+    };
+    // The page the citizen was on; from the summary, the last page shown.
+    let current = |checked: &Checked| {
+        page_sent.unwrap_or_else(|| checked.shown_pages.last().copied().unwrap_or(0))
     };
 
     if !csrf_ok {
         tracing::info!(form = %form.id, "form post without a valid CSRF token");
         let fresh = submission::random_id().unwrap_or_default();
-        let page = page_sent.or(Some(0));
-        return render(
-            &post,
-            &fresh,
-            page,
-            &[],
-            Some(t(lang, Msg::ExpiredBody)),
+        let checked = form.check(&post.raw, &ctx);
+        let screen = Screen::notice(
+            page_sent.or(Some(0)),
+            t(lang, Msg::ExpiredBody),
             StatusCode::FORBIDDEN,
-            true,
         );
+        return render(&form, lang, &ctx, &fresh, &post, &checked, screen, true);
     }
     let csrf = cookie_token.unwrap_or_default();
-    let checked = form.check(&post.raw, &ctx);
-    let shown = &checked.shown_pages;
-    // Problems on one page, and those that belong to no page (unknown names).
-    let errors_on = |page: usize| -> Vec<FieldError> {
-        checked
-            .errors
-            .iter()
-            .filter(|e| form.page_of(&e.field).is_none_or(|p| p == page))
-            .cloned()
-            .collect()
-    };
-    let current = page_sent.unwrap_or_else(|| shown.last().copied().unwrap_or(0));
-    match action {
-        Action::Add(group) => {
-            let count = post.item_counts.get(&group).copied().unwrap_or(1);
-            post.item_counts.insert(group, count + 1);
-            render(
-                &post,
-                &csrf,
-                Some(current),
-                &[],
-                None,
-                StatusCode::OK,
-                false,
-            )
-        }
-        Action::Remove(group, n) => {
-            post.remove_item(&group, n);
-            render(
-                &post,
-                &csrf,
-                Some(current),
-                &[],
-                None,
-                StatusCode::OK,
-                false,
-            )
-        }
-        Action::Back => {
-            let previous = shown
-                .iter()
-                .rev()
-                .find(|p| **p < current)
-                .copied()
-                .unwrap_or(current);
-            render(
-                &post,
-                &csrf,
-                Some(previous),
-                &[],
-                None,
-                StatusCode::OK,
-                false,
-            )
-        }
-        Action::Goto(page) if shown.contains(&page) => {
-            render(&post, &csrf, Some(page), &[], None, StatusCode::OK, false)
-        }
-        Action::Goto(_) => render(
-            &post,
-            &csrf,
-            Some(current),
-            &[],
-            None,
-            StatusCode::OK,
-            false,
-        ),
-        Action::Next => {
-            let errors = errors_on(current);
-            if !errors.is_empty() {
-                return render(
-                    &post,
-                    &csrf,
-                    Some(current),
-                    &errors,
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    false,
-                );
-            }
-            match shown.iter().find(|p| **p > current) {
-                Some(next) => render(&post, &csrf, Some(*next), &[], None, StatusCode::OK, false),
-                None if checked.errors.is_empty() => {
-                    render(&post, &csrf, None, &[], None, StatusCode::OK, false)
-                }
-                None => {
-                    // A problem on an earlier page (a tampered post): show that page.
-                    let first = checked
-                        .errors
-                        .iter()
-                        .filter_map(|e| form.page_of(&e.field))
-                        .min()
-                        .unwrap_or(0);
-                    let errors = errors_on(first);
-                    render(
-                        &post,
-                        &csrf,
-                        Some(first),
-                        &errors,
-                        None,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        false,
-                    )
-                }
-            }
-        }
+
+    let step = match action {
+        Action::Step(step) => step,
         Action::Send => {
             let now = app.clock.now();
-            match submission::accept(
-                &app.catalog(),
+            let result = submission::accept(
+                &catalog,
                 &app.store,
                 &form,
                 &post.raw,
                 now,
                 app.allow_synthetic_ids,
             )
-            .await
-            {
+            .await;
+            let screen = match result {
                 Ok(receipt) => {
                     // A new token: reloading the receipt cannot send the same answers twice.
                     let fresh = submission::random_id().unwrap_or_default();
                     let page =
                         pages::receipt_page(&form, lang, &receipt.reference, receipt.received_at);
-                    html(StatusCode::OK, page, Some(&fresh))
+                    return html(StatusCode::OK, page, Some(&fresh));
                 }
                 Err(SubmitError::Invalid(errors)) => {
-                    let first = errors
-                        .iter()
-                        .filter_map(|e| form.page_of(&e.field))
-                        .min()
-                        .unwrap_or(current);
-                    let on_page: Vec<FieldError> = errors
-                        .iter()
-                        .filter(|e| form.page_of(&e.field).is_none_or(|p| p == first))
-                        .cloned()
-                        .collect();
-                    render(
-                        &post,
-                        &csrf,
-                        Some(first),
-                        &on_page,
-                        None,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        false,
-                    )
+                    let checked = form.check(&post.raw, &ctx);
+                    let screen = Screen::first_problem(&form, &errors, current(&checked));
+                    return show(&csrf, &post, &checked, screen);
                 }
-                Err(SubmitError::LoginRequired) => render(
-                    &post,
-                    &csrf,
+                Err(SubmitError::LoginRequired) => Screen::notice(
                     page_sent,
-                    &[],
-                    Some(t(lang, Msg::LoginRequired)),
+                    t(lang, Msg::LoginRequired),
                     StatusCode::UNAUTHORIZED,
-                    false,
                 ),
                 Err(err) => {
                     tracing::error!(form = %form.id, error = %err, "submission failed");
@@ -622,19 +569,45 @@ pub async fn submit_form(
                         t(lang, Msg::ServerErrorTitle),
                         t(lang, Msg::ServerErrorBody)
                     );
-                    render(
-                        &post,
-                        &csrf,
-                        page_sent,
-                        &[],
-                        Some(notice),
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        false,
-                    )
+                    Screen::notice(page_sent, notice, StatusCode::SERVICE_UNAVAILABLE)
                 }
+            };
+            let checked = form.check(&post.raw, &ctx);
+            return show(&csrf, &post, &checked, screen);
+        }
+    };
+
+    match &step {
+        Step::Add(group) => {
+            let count = post.item_counts.get(group).copied().unwrap_or(1);
+            post.item_counts.insert(group.clone(), count + 1);
+        }
+        Step::Remove(group, n) => post.remove_item(group, *n),
+        Step::Next | Step::Back | Step::Goto(_) => {}
+    }
+    let checked = form.check(&post.raw, &ctx);
+    let shown = &checked.shown_pages;
+    let current = current(&checked);
+    let screen = match step {
+        Step::Add(_) | Step::Remove(..) => Screen::page(Some(current)),
+        Step::Back => {
+            let previous = shown.iter().rev().find(|p| **p < current);
+            Screen::page(Some(previous.copied().unwrap_or(current)))
+        }
+        Step::Goto(page) if shown.contains(&page) => Screen::page(Some(page)),
+        Step::Goto(_) => Screen::page(Some(current)),
+        Step::Next => {
+            let on_page = Screen::problems(&form, &checked.errors, current);
+            match shown.iter().find(|p| **p > current) {
+                _ if !on_page.errors.is_empty() => on_page,
+                Some(next) => Screen::page(Some(*next)),
+                None if checked.errors.is_empty() => Screen::page(None),
+                // A problem on an earlier page (a tampered post): show that page.
+                None => Screen::first_problem(&form, &checked.errors, 0),
             }
         }
-    }
+    };
+    show(&csrf, &post, &checked, screen)
 }
 
 #[cfg(test)]

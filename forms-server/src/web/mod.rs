@@ -70,18 +70,12 @@ impl AppState {
 
     /// What validating answers needs now.
     pub fn context(&self) -> Context {
-        Context {
-            today: self.clock.now().day(),
-            allow_synthetic_ids: self.allow_synthetic_ids,
-        }
+        Context::at(self.clock.now(), self.allow_synthetic_ids)
     }
 
     /// The request body limit for posts to `form`.
     pub fn body_limit(&self, form: &Form) -> usize {
-        if form
-            .fields()
-            .any(|f| matches!(f.kind, crate::schema::FieldKind::Attachment { .. }))
-        {
+        if form.has_attachments() {
             self.max_upload_bytes.max(self.max_body_bytes)
         } else {
             self.max_body_bytes
@@ -143,10 +137,8 @@ impl std::error::Error for StartError {}
 
 /// Loads everything the server needs and binds its port; does not serve yet.
 pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartError> {
-    let mut catalog = Catalog::load_dir(&config.schemas).map_err(StartError::Schemas)?;
-    if let Some(keys) = &options.dev_recipients {
-        catalog.replace_recipients_for_dev(keys);
-    }
+    let catalog = load_catalog(&config.schemas, options.dev_recipients.as_ref())
+        .map_err(StartError::Schemas)?;
     let tls = tls::server_config(&config.tls.cert, &config.tls.key).map_err(StartError::Tls)?;
     let url = config
         .database_url()
@@ -174,6 +166,18 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         router: router(state.clone()),
         state,
     })
+}
+
+/// The checked forms and queues of `dir`; under `forms dev`, sealed to the dev keys.
+fn load_catalog(
+    dir: &std::path::Path,
+    dev_recipients: Option<&BTreeMap<String, Recipient>>,
+) -> Result<Catalog, Vec<SchemaError>> {
+    let mut catalog = Catalog::load_dir(dir)?;
+    if let Some(keys) = dev_recipients {
+        catalog.replace_recipients_for_dev(keys);
+    }
+    Ok(catalog)
 }
 
 /// How often the schema folder is looked at for changes.
@@ -207,11 +211,8 @@ fn spawn_schema_reload(
                 continue;
             }
             seen = now;
-            match Catalog::load_dir(&dir) {
-                Ok(mut catalog) => {
-                    if let Some(keys) = &dev_recipients {
-                        catalog.replace_recipients_for_dev(keys);
-                    }
+            match load_catalog(&dir, dev_recipients.as_ref()) {
+                Ok(catalog) => {
                     let forms = catalog.forms().count();
                     state.replace_catalog(catalog);
                     tracing::info!(forms, "form schemas reloaded");

@@ -328,14 +328,9 @@ fn form_action(form: &Form, lang: Lang) -> String {
     format!("/skjema/{}?lang={}", form.id, lang.tag())
 }
 
-fn has_attachments(form: &Form) -> bool {
-    form.fields()
-        .any(|f| matches!(f.kind, FieldKind::Attachment { .. }))
-}
-
 /// The `<form>` element with the CSRF token, carried answers and `content`.
 fn form_element(view: &FormView<'_>, keep: impl Fn(&str) -> bool, content: Markup) -> Markup {
-    let enctype = if has_attachments(view.form) {
+    let enctype = if view.form.has_attachments() {
         "multipart/form-data"
     } else {
         "application/x-www-form-urlencoded"
@@ -567,6 +562,16 @@ fn field_markup(
                 aria-invalid=[invalid];
         }
     };
+    // The usual frame: a label above, then hint, error and the control.
+    let labelled = |control: Markup| {
+        html! {
+            div class=(class) {
+                label for=(id) { (label_text) }
+                (hint) (error_markup)
+                (control)
+            }
+        }
+    };
     match &field.kind {
         FieldKind::Info { text } => html! {
             div class="info" {
@@ -577,21 +582,17 @@ fn field_markup(
         FieldKind::Choice {
             options,
             display: ChoiceDisplay::Select,
-        } => html! {
-            div class=(class) {
-                label for=(id) { (label_text) }
-                (hint) (error_markup)
-                select id=(id) name=(name)
-                    aria-describedby=[described_by.as_deref()]
-                    aria-required=[required.then_some("true")]
-                    aria-invalid=[invalid] {
-                    option value="" { (t(lang, Msg::ChooseOne)) }
-                    @for option in options {
-                        option value=(option.value) selected[value == option.value] { (option.label.get(lang)) }
-                    }
+        } => labelled(html! {
+            select id=(id) name=(name)
+                aria-describedby=[described_by.as_deref()]
+                aria-required=[required.then_some("true")]
+                aria-invalid=[invalid] {
+                option value="" { (t(lang, Msg::ChooseOne)) }
+                @for option in options {
+                    option value=(option.value) selected[value == option.value] { (option.label.get(lang)) }
                 }
             }
-        },
+        }),
         FieldKind::Choice { options, .. } | FieldKind::MultiChoice { options, .. } => {
             let multi = matches!(field.kind, FieldKind::MultiChoice { .. });
             let chosen: Vec<&str> = view.raw.texts(name).collect();
@@ -628,16 +629,12 @@ fn field_markup(
                 }
             }
         },
-        FieldKind::Textarea { .. } => html! {
-            div class=(class) {
-                label for=(id) { (label_text) }
-                (hint) (error_markup)
-                textarea id=(id) name=(name) rows="8"
-                    aria-describedby=[described_by.as_deref()]
-                    aria-required=[required.then_some("true")]
-                    aria-invalid=[invalid] { (value) }
-            }
-        },
+        FieldKind::Textarea { .. } => labelled(html! {
+            textarea id=(id) name=(name) rows="8"
+                aria-describedby=[described_by.as_deref()]
+                aria-required=[required.then_some("true")]
+                aria-invalid=[invalid] { (value) }
+        }),
         FieldKind::Attachment {
             accept, max_files, ..
         } => {
@@ -647,25 +644,21 @@ fn field_markup(
                 .map(|t| t.mime())
                 .collect::<Vec<_>>()
                 .join(",");
-            html! {
-                div class=(class) {
-                    label for=(id) { (label_text) }
-                    (hint) (error_markup)
-                    @if !files.is_empty() {
-                        p class="uploaded" {
-                            (t(lang, Msg::FilesKept)) " "
-                            @for (i, file) in files.iter().enumerate() {
-                                @if i > 0 { ", " }
-                                strong { (safe_file_name(&file.name)) }
-                            }
+            labelled(html! {
+                @if !files.is_empty() {
+                    p class="uploaded" {
+                        (t(lang, Msg::FilesKept)) " "
+                        @for (i, file) in files.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            strong { (safe_file_name(&file.name)) }
                         }
                     }
-                    input id=(id) name=(name) type="file" accept=(accept_attr) multiple[*max_files > 1]
-                        aria-describedby=[described_by.as_deref()]
-                        aria-required=[required.then_some("true")]
-                        aria-invalid=[invalid];
                 }
-            }
+                input id=(id) name=(name) type="file" accept=(accept_attr) multiple[*max_files > 1]
+                    aria-describedby=[described_by.as_deref()]
+                    aria-required=[required.then_some("true")]
+                    aria-invalid=[invalid];
+            })
         }
         FieldKind::Group {
             fields,
@@ -706,30 +699,22 @@ fn field_markup(
         }
         FieldKind::Date { min, max } => {
             let today = view.today;
-            html! {
-                div class=(class) {
-                    label for=(id) { (label_text) }
-                    (hint) (error_markup)
-                    input id=(id) name=(name) type="date" value=(value) class="input--date"
-                        min=[min.map(|b| b.resolve(today).to_string())]
-                        max=[max.map(|b| b.resolve(today).to_string())]
-                        autocomplete=[field.autocomplete.as_deref()]
-                        aria-describedby=[described_by.as_deref()]
-                        aria-required=[required.then_some("true")]
-                        aria-invalid=[invalid];
-                }
-            }
+            labelled(html! {
+                input id=(id) name=(name) type="date" value=(value) class="input--date"
+                    min=[min.map(|b| b.resolve(today).to_string())]
+                    max=[max.map(|b| b.resolve(today).to_string())]
+                    autocomplete=[field.autocomplete.as_deref()]
+                    aria-describedby=[described_by.as_deref()]
+                    aria-required=[required.then_some("true")]
+                    aria-invalid=[invalid];
+            })
         }
-        FieldKind::Number { unit, decimals, .. } => html! {
-            div class=(class) {
-                label for=(id) { (label_text) }
-                (hint) (error_markup)
-                div class="with-unit" {
-                    (text_input("text", Some(if *decimals == 0 { "numeric" } else { "decimal" }), "input--short"))
-                    @if let Some(unit) = unit { span class="unit" { (unit.get(lang)) } }
-                }
+        FieldKind::Number { unit, decimals, .. } => labelled(html! {
+            div class="with-unit" {
+                (text_input("text", Some(if *decimals == 0 { "numeric" } else { "decimal" }), "input--short"))
+                @if let Some(unit) = unit { span class="unit" { (unit.get(lang)) } }
             }
-        },
+        }),
         FieldKind::Text { .. }
         | FieldKind::Email
         | FieldKind::Phone { .. }
@@ -745,13 +730,7 @@ fn field_markup(
                 FieldKind::Postcode => ("text", Some("numeric"), "input--short"),
                 _ => ("text", None, "input--wide"),
             };
-            html! {
-                div class=(class) {
-                    label for=(id) { (label_text) }
-                    (hint) (error_markup)
-                    (text_input(input_type, inputmode, class_name))
-                }
-            }
+            labelled(text_input(input_type, inputmode, class_name))
         }
     }
 }
