@@ -3,7 +3,8 @@
 //! translations, login levels). Every error carries the file, line and column, says
 //! what is wrong and how to fix it.
 //!
-//! The `*File` types are the file format itself; [`super::json_schema`] derives the
+//! The `*File` structs are the file format itself (its leaf enums are the model's own:
+//! `Auth`, `Prefill`, `FileType`, `Lang`, …); [`super::json_schema`] derives the
 //! JSON Schema for editors from them, so the two cannot drift apart.
 
 use std::collections::{BTreeMap, BTreeSet};
