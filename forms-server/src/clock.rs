@@ -45,11 +45,33 @@ impl Timestamp {
         format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
     }
 
-    /// A date and time for Norwegian readers, e.g. `23.11.2026 kl. 13:05 (UTC)`.
+    /// Norwegian civil time as if it were UTC, for showing and for "today": UTC+1, and
+    /// UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday
+    /// of October (the European rule Norway follows).
+    pub fn norwegian(self) -> Timestamp {
+        const HOUR: i64 = 3_600_000;
+        let (year, _, _) = self.date();
+        let summer_from = last_sunday(year, 3) * 86_400_000 + HOUR;
+        let summer_until = last_sunday(year, 10) * 86_400_000 + HOUR;
+        let offset = if (summer_from..summer_until).contains(&self.0) {
+            2
+        } else {
+            1
+        };
+        Timestamp(self.0.saturating_add(offset * HOUR))
+    }
+
+    /// The day in Norway: what "today" means to a citizen and to a date bound.
+    pub fn norwegian_day(self) -> Date {
+        self.norwegian().day()
+    }
+
+    /// A date and time in Norwegian time, e.g. `23.11.2026 kl. 14:05`.
     pub fn display_nb(self) -> String {
-        let (year, month, day) = self.date();
-        let (hour, minute, _) = self.time_of_day();
-        format!("{day:02}.{month:02}.{year} kl. {hour:02}:{minute:02} (UTC)")
+        let local = self.norwegian();
+        let (year, month, day) = local.date();
+        let (hour, minute, _) = local.time_of_day();
+        format!("{day:02}.{month:02}.{year} kl. {hour:02}:{minute:02}")
     }
 }
 
@@ -152,6 +174,13 @@ pub fn days_in_month(year: i32, month: u32) -> u32 {
 }
 
 /// A proleptic Gregorian date to days since the epoch (Howard Hinnant's algorithm).
+/// The last Sunday of a month, as days since the epoch.
+fn last_sunday(year: i64, month: u32) -> i64 {
+    let last = days_from_civil(year, month, days_in_month(year as i32, month));
+    // 1970-01-01 was a Thursday: (days + 4) mod 7 is 0 on Sundays.
+    last - (last + 4).rem_euclid(7)
+}
+
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
@@ -233,7 +262,35 @@ mod tests {
         }
         assert_eq!(
             Timestamp(1_795_438_509_000).display_nb(),
-            "23.11.2026 kl. 12:55 (UTC)"
+            "23.11.2026 kl. 13:55"
+        );
+    }
+
+    #[test]
+    fn norwegian_time_follows_summer_time() {
+        let at = |s: &str| {
+            let d = Date::parse(&s[..10]).unwrap();
+            let h: i64 = s[11..13].parse().unwrap();
+            let m: i64 = s[14..16].parse().unwrap();
+            Timestamp(d.days() * 86_400_000 + (h * 60 + m) * 60_000)
+        };
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        let cases = [
+            ("2026-03-29T00:59", "29.03.2026 kl. 01:59"),
+            ("2026-03-29T01:00", "29.03.2026 kl. 03:00"),
+            ("2026-07-01T12:00", "01.07.2026 kl. 14:00"),
+            ("2026-10-25T00:59", "25.10.2026 kl. 02:59"),
+            ("2026-10-25T01:00", "25.10.2026 kl. 02:00"),
+            ("2026-12-31T23:30", "01.01.2027 kl. 00:30"),
+            ("2024-03-31T01:00", "31.03.2024 kl. 03:00"),
+        ];
+        for (utc, shown) in cases {
+            assert_eq!(at(utc).display_nb(), shown, "{utc}");
+        }
+        // Half past midnight in Norway on New Year's Day is already the new year's day.
+        assert_eq!(
+            at("2026-12-31T23:30").norwegian_day(),
+            Date::parse("2027-01-01").unwrap()
         );
     }
 

@@ -285,7 +285,7 @@ impl Context {
     /// The context of answers given at `now`.
     pub fn at(now: crate::clock::Timestamp, allow_synthetic_ids: bool) -> Context {
         Context {
-            today: now.day(),
+            today: now.norwegian_day(),
             allow_synthetic_ids,
         }
     }
@@ -556,12 +556,15 @@ fn check_field(
         .filter(|(k, _)| k == name)
         .map(|(_, v)| v)
         .collect();
-    let required = field.required || field.required_if.as_ref().is_some_and(|c| scope.holds(c));
+    let required =
+        field.must_answer() || field.required_if.as_ref().is_some_and(|c| scope.holds(c));
     let missing = |required: bool| {
-        if required {
-            Err(Problem::Required)
-        } else {
+        if !required {
             Ok(None)
+        } else if matches!(field.kind, FieldKind::Consent) {
+            Err(Problem::ConsentRequired)
+        } else {
+            Err(Problem::Required)
         }
     };
     match &field.kind {
@@ -587,7 +590,7 @@ fn check_field(
                 }
             }
             if chosen.is_empty() {
-                return missing(required || *min_selected > 0);
+                return missing(required);
             }
             if chosen.len() < *min_selected {
                 return Err(Problem::TooFewChoices { min: *min_selected });
@@ -641,7 +644,7 @@ fn check_field(
         }
         _ => {
             let text = match given.as_slice() {
-                [] => return missing(required || matches!(field.kind, FieldKind::Consent)),
+                [] => return missing(required),
                 [RawValue::Text(text)] => normalise(text),
                 [RawValue::Json(text)]
                     if matches!(field.kind, FieldKind::Number { .. } | FieldKind::Consent) =>
@@ -652,9 +655,6 @@ fn check_field(
                 _ => return Err(Problem::Repeated),
             };
             if text.trim().is_empty() {
-                if matches!(field.kind, FieldKind::Consent) {
-                    return Err(Problem::ConsentRequired);
-                }
                 return missing(required);
             }
             check_single(field, text, scope, ctx).map(Some)
@@ -1371,6 +1371,43 @@ pages:
     }
 
     #[test]
+    fn a_multiple_choice_with_min_selected_must_be_answered() {
+        let catalog = crate::schema::files::tests::load(&[(
+            "tema.yaml",
+            "id: tema
+title: { nb: Tema }
+languages: [nb]
+auth: none
+route: { queue: kommunikasjon }
+retention: { months: 1 }
+fields:
+  - id: tema
+    type: multi_choice
+    min_selected: 2
+    label: { nb: Tema }
+    options:
+      - { value: a, label: { nb: A } }
+      - { value: b, label: { nb: B } }
+",
+        )])
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let form = catalog.form("tema").unwrap();
+        assert!(form.field("tema").unwrap().must_answer());
+        assert_eq!(
+            problems(form, &raw(&[])),
+            vec![("tema".to_string(), Problem::Required)]
+        );
+        assert_eq!(
+            problems(form, &raw(&[("tema", "a")])),
+            vec![("tema".to_string(), Problem::TooFewChoices { min: 2 })]
+        );
+        assert_eq!(
+            problems(form, &raw(&[("tema", "a"), ("tema", "b")])),
+            vec![]
+        );
+    }
+
+    #[test]
     fn hidden_answers_are_dropped_and_conditional_requirements_hold() {
         let form = form();
         // `ok` shows only when valg = a; sent with valg = b it is dropped silently.
@@ -1381,10 +1418,10 @@ pages:
             )
             .unwrap();
         assert_eq!(answers.get("ok"), None);
-        // Shown, the consent must be ticked.
+        // Shown, the consent must be ticked, whether the box sent nothing or an empty value.
         assert_eq!(
             problems(&form, &raw(&[("valg", "a")])),
-            vec![("ok".to_string(), Problem::Required)]
+            vec![("ok".to_string(), Problem::ConsentRequired)]
         );
         assert_eq!(
             problems(&form, &raw(&[("valg", "a"), ("ok", "")])),

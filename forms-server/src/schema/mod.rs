@@ -308,6 +308,17 @@ impl Field {
     pub fn is_answerable(&self) -> bool {
         !matches!(self.kind, FieldKind::Info { .. })
     }
+
+    /// Whether an answer is always needed: `required`, a consent box (it must be ticked),
+    /// or a multiple choice with `min_selected`. `required_if` comes on top of this.
+    pub fn must_answer(&self) -> bool {
+        self.required
+            || match &self.kind {
+                FieldKind::Consent => true,
+                FieldKind::MultiChoice { min_selected, .. } => *min_selected > 0,
+                _ => false,
+            }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -489,7 +489,7 @@ fn field_markup(
         .find(|e| e.field == name)
         .map(|e| problem_text(lang, form, e));
     let value = view.raw.text(name).unwrap_or_default();
-    let required = field.required || field.required_if.is_some();
+    let required = field.must_answer() || field.required_if.is_some();
     let extra_hint = match &field.kind {
         FieldKind::Textarea { max_length, .. } => {
             Some(t(lang, Msg::CharactersMax { max: *max_length }))
@@ -532,7 +532,7 @@ fn field_markup(
     };
     let label_text = html! {
         (field.label.get(lang))
-        @if !required && !matches!(field.kind, FieldKind::Consent) { " " span class="optional" { (t(lang, Msg::Optional)) } }
+        @if !required { " " span class="optional" { (t(lang, Msg::Optional)) } }
     };
     let hint = html! {
         @if has_hint {

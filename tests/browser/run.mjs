@@ -1,0 +1,224 @@
+// Drives Debian's Chromium through forms of a running `forms` server, as a citizen would.
+//
+//   node run.mjs PLAN.json
+//
+// PLAN.json (written by tests/e2e/browser.rs):
+//   { "base": "https://localhost:PORT", "cert": "cert.pem", "out": "DIR",
+//     "forms": [ { "id": "kontakt", "send": true,
+//                  "answers": { "message": "…", "tema": ["a", "b"] },
+//                  "files": { "bilde": ["photo.png"] } } ] }
+//
+// Every form is walked twice. First with JavaScript switched off, which is how the pages
+// must work: open, switch language, send empty to get the error summary, follow its first
+// link, fill in, step through to the summary and the receipt; screenshots are taken here.
+// Then again with JavaScript on, only so that axe-core can run in each of those states.
+// Writes DIR/report.json: per form the reference of each receipt, the states audited,
+// axe-core's WCAG 2.1 A/AA violations, and every check that failed. The Rust test judges it.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const plan = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const axeSource = fs.readFileSync(
+  new URL('./node_modules/axe-core/axe.min.js', import.meta.url),
+  'utf8',
+);
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+fs.mkdirSync(plan.out, { recursive: true });
+
+// Trust exactly the test server's key, as a pinned certificate, not every certificate.
+const pem = fs.readFileSync(plan.cert, 'utf8');
+const spki = crypto
+  .createHash('sha256')
+  .update(new crypto.X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
+  .digest('base64');
+
+const browser = await chromium.launch({
+  executablePath: process.env.FORMS_CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    `--ignore-certificate-errors-spki-list=${spki}`,
+  ],
+});
+
+const report = { forms: {} };
+
+/** One walk through a form; `audit` is called in each state the citizen sees. */
+async function walk(form, page, result, audit, shoot) {
+  const fail = (what) => result.failures.push(what);
+  const url = `${plan.base}/skjema/${form.id}`;
+
+  const response = await page.goto(url);
+  if (response.status() !== 200) fail(`GET ${url} answered ${response.status()}`);
+  if ((await page.getAttribute('html', 'lang')) !== 'nb') fail('the form does not open in bokmål');
+  if ((await page.locator('script, [onclick], [onsubmit], [onchange]').count()) > 0) {
+    fail('the page carries JavaScript');
+  }
+  const title = (await page.locator('h1').first().textContent()).trim();
+  await shoot('skjema');
+  await audit('skjema');
+
+  // The language switch, then back to bokmål.
+  for (const lang of ['en', 'nn', 'nb']) {
+    await page.locator(`nav.language a[hreflang="${lang}"]`).click();
+    if ((await page.getAttribute('html', 'lang')) !== lang) fail(`the switch to ${lang} did not switch`);
+    const current = await page.locator(`nav.language [aria-current="true"]`).getAttribute('lang');
+    if (current !== lang) fail(`the switch does not mark ${lang} as current`);
+    const heading = (await page.locator('h1').first().textContent()).trim();
+    if (lang === 'en') {
+      if (heading === title) fail(`the heading stayed "${title}" in English`);
+      await audit('skjema-en');
+    }
+  }
+
+  // The print view, for those who send on paper.
+  await page.locator('.print-link a').click();
+  if ((await page.locator('h1').count()) !== 1) fail('the print view has no heading');
+  await shoot('utskrift');
+  await audit('utskrift');
+  await page.goto(url);
+
+  if (!form.send) return;
+
+  // Sent empty: the error summary takes focus, and its first link leads to the answer.
+  await primaryButton(page).click();
+  if ((await page.locator('.error-summary').count()) !== 1) {
+    fail('no error summary after sending an empty page');
+  } else {
+    const focused = await page.locator(':focus').getAttribute('class');
+    if (!(focused || '').includes('error-summary')) fail(`focus is on "${focused}", not on the error summary`);
+    if (!(await page.title()).includes(':')) fail('the page title does not say there is an error');
+    await shoot('feil');
+    await audit('feil');
+    const link = page.locator('.error-summary a').first();
+    const target = (await link.getAttribute('href')).replace(/^#/, '');
+    await link.click();
+    const focusedId = await page.locator(':focus').getAttribute('id');
+    if (focusedId !== target) fail(`the summary's first link focused "${focusedId}", not "${target}"`);
+  }
+
+  // Filled in page by page, then sent from the summary.
+  for (let step = 0; step < 12; step++) {
+    for (const [name, value] of Object.entries(form.answers || {})) await answer(page, name, value);
+    for (const [name, files] of Object.entries(form.files || {})) await answer(page, name, { files });
+    await primaryButton(page).click();
+    if ((await page.locator('.error-summary').count()) > 0) {
+      fail(`step ${step + 1} refused: ${(await page.locator('.error-summary').innerText()).replace(/\s+/g, ' ')}`);
+      return;
+    }
+    if ((await page.locator('input[name="_page"][value="summary"]').count()) > 0) {
+      await shoot('oppsummering');
+      await audit('oppsummering');
+      await page.locator('button[name="_action"][value="send"]').click();
+    }
+    const reference = page.locator('.reference strong');
+    if ((await reference.count()) > 0) {
+      result.references.push((await reference.textContent()).trim());
+      await shoot('kvittering');
+      await audit('kvittering');
+      return;
+    }
+  }
+  fail('no receipt after 12 steps');
+}
+
+/** "Continue" on a page of several, otherwise "Send". */
+function primaryButton(page) {
+  return page
+    .locator('button[name="_action"][value="next"], button[name="_action"][value="send"]')
+    .first();
+}
+
+/** Answers one question if it is on this page, the way its control is used. */
+async function answer(page, name, value) {
+  const controls = page.locator(`[name="${name}"]`);
+  if ((await controls.count()) === 0) return;
+  const first = controls.first();
+  // Attributes only: locators work with JavaScript off, evaluate() does not.
+  const type = await first.getAttribute('type');
+  const select = (await page.locator(`select[name="${name}"]`).count()) > 0;
+  if (value && value.files) {
+    await first.setInputFiles(value.files);
+  } else if (select) {
+    await first.selectOption(value);
+  } else if (type === 'radio' || type === 'checkbox') {
+    for (const v of [].concat(value)) {
+      const box = type === 'checkbox' && (await controls.count()) === 1
+        ? first
+        : page.locator(`[name="${name}"][value="${v}"]`);
+      if ((await box.count()) === 0) throw new Error(`"${name}" has no option "${v}"`);
+      await box.check();
+    }
+  } else {
+    await first.fill(value);
+  }
+}
+
+for (const form of plan.forms) {
+  const result = { references: [], audited: [], violations: [], screenshots: [], failures: [] };
+  report.forms[form.id] = result;
+
+  // Without JavaScript: the citizen's walk, with screenshots.
+  const plain = await browser.newContext({ javaScriptEnabled: false, locale: 'nb-NO' });
+  const page = await plain.newPage();
+  page.setDefaultTimeout(15000);
+  const shoot = async (state) => {
+    const file = path.join(plan.out, `${form.id}-${state}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    result.screenshots.push(file);
+  };
+  try {
+    await walk(form, page, result, async () => {}, shoot);
+  } catch (e) {
+    result.failures.push(`without JavaScript: ${e.message.split('\n')[0]}`);
+  }
+  await plain.close();
+
+  // With JavaScript, only to run axe-core in the same states.
+  const scripted = await browser.newContext({ locale: 'nb-NO' });
+  const apage = await scripted.newPage();
+  apage.setDefaultTimeout(15000);
+  const audit = async (state) => {
+    const found = await apage.evaluate(
+      async ([source, tags]) => {
+        if (!window.axe) (0, eval)(source);
+        const run = await window.axe.run(document, { runOnly: { type: 'tag', values: tags } });
+        return run.violations.map((v) => ({
+          rule: v.id,
+          impact: v.impact,
+          help: v.help,
+          nodes: v.nodes.map((n) => n.target.join(' ')),
+        }));
+      },
+      [axeSource, WCAG_TAGS],
+    );
+    result.audited.push(state);
+    for (const v of found) result.violations.push({ state, ...v });
+  };
+  try {
+    await walk(form, apage, result, audit, async () => {});
+  } catch (e) {
+    result.failures.push(`with JavaScript: ${e.message.split('\n')[0]}`);
+  }
+  await scripted.close();
+
+  // A browser that asks for English gets English.
+  const english = await browser.newContext({ javaScriptEnabled: false, locale: 'en-GB' });
+  const epage = await english.newPage();
+  await epage.goto(`${plan.base}/skjema/${form.id}`);
+  if ((await epage.getAttribute('html', 'lang')) !== 'en') {
+    result.failures.push('Accept-Language: en-GB did not give English');
+  }
+  await english.close();
+}
+
+await browser.close();
+fs.writeFileSync(path.join(plan.out, 'report.json'), JSON.stringify(report, null, 2));
