@@ -182,6 +182,7 @@ pub async fn accept(
                 received_at: now,
                 retain_until: now.plus_days(form.retention_days()),
                 sealed,
+                citizen: None,
             }),
             Op::Audit(AuditEntry {
                 at: now,

@@ -1,7 +1,9 @@
 //! The store's contract, the same test on SQLite and on PostgreSQL.
 
 use forms_server::clock::Timestamp;
-use forms_server::store::{AuditEntry, NewSubmission, Op, Status, Store, StoreError, actions};
+use forms_server::store::{
+    AuditEntry, NewSubmission, Op, SessionRow, Status, Store, StoreError, actions,
+};
 
 use crate::support::{Postgres, TempDir};
 
@@ -15,6 +17,7 @@ fn submission(n: usize, reference: &str, queue: &str) -> NewSubmission {
         received_at: Timestamp(1_700_000_000_000 + n as i64),
         retain_until: Timestamp(1_800_000_000_000),
         sealed: vec![n as u8; 64],
+        citizen: (n % 100 == 7).then(|| "citizen-hmac".to_string()),
     }
 }
 
@@ -125,6 +128,66 @@ async fn contract(store: Store) {
             .unwrap()
             .is_none()
     );
+
+    // One citizen's submissions, newest first, found by the HMAC of their number.
+    let mine = store.submissions_of("citizen-hmac").await.unwrap();
+    let ids: Vec<&str> = mine.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["id-0207", "id-0107", "id-0007"]);
+    assert!(
+        store
+            .submissions_of("someone-else")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Sessions: written, updated in place, ended one by one, by sid, and when idle.
+    let session = |id: &str, sid: &str, seen: i64| SessionRow {
+        id_hash: id.into(),
+        sid_hash: Some(sid.into()),
+        created_at: Timestamp(1_000),
+        last_seen: Timestamp(seen),
+        data: vec![1, 2, 3],
+    };
+    store
+        .write(vec![
+            Op::PutSession(session("s1", "sid-a", 1_000)),
+            Op::PutSession(session("s2", "sid-a", 1_000)),
+            Op::PutSession(session("s3", "sid-b", 1_000)),
+            Op::PutSession(session("s4", "sid-c", 5_000)),
+        ])
+        .await
+        .unwrap();
+    let mut updated = session("s3", "sid-b", 9_000);
+    updated.data = vec![9];
+    store
+        .write(vec![Op::PutSession(updated.clone())])
+        .await
+        .unwrap();
+    assert_eq!(store.session("s3").await.unwrap(), Some(updated));
+    store
+        .write(vec![Op::DeleteSessionsBySid {
+            sid_hash: "sid-a".into(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.session("s1").await.unwrap(), None);
+    assert_eq!(store.session("s2").await.unwrap(), None);
+    store
+        .write(vec![Op::DeleteSessionsIdleSince {
+            before: Timestamp(6_000),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.session("s4").await.unwrap(), None);
+    assert!(store.session("s3").await.unwrap().is_some());
+    store
+        .write(vec![Op::DeleteSession {
+            id_hash: "s3".into(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.session("s3").await.unwrap(), None);
     store.close().await;
 }
 

@@ -87,6 +87,8 @@ pub struct NewSubmission {
     pub received_at: Timestamp,
     pub retain_until: Timestamp,
     pub sealed: Vec<u8>,
+    /// The sender after login: the keyed HMAC of their identity number.
+    pub citizen: Option<String>,
 }
 
 /// What a caseworker may see without decrypting.
@@ -133,6 +135,29 @@ pub enum Op {
         queues: Vec<String>,
         created_at: Timestamp,
     },
+    /// Creates or replaces a session row.
+    PutSession(SessionRow),
+    DeleteSession {
+        id_hash: String,
+    },
+    /// Front-channel logout: every session of one ID-porten `sid`.
+    DeleteSessionsBySid {
+        sid_hash: String,
+    },
+    /// Sessions last used before this time.
+    DeleteSessionsIdleSince {
+        before: Timestamp,
+    },
+}
+
+/// A session as stored: hashes, times, and the vault-encrypted data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub sid_hash: Option<String>,
+    pub created_at: Timestamp,
+    pub last_seen: Timestamp,
+    pub data: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -304,6 +329,35 @@ impl Store {
         on_pool!(&self.pool, p => {
             sqlx::query("SELECT 1").execute(p).await?;
             Ok(())
+        })
+    }
+
+    /// A session row by the hash of its id.
+    pub async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+        const SQL: &str = "SELECT id_hash, sid_hash, created_at, last_seen, data FROM sessions WHERE id_hash = $1";
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(id_hash).fetch_optional(p).await?;
+            row.map(|row| -> Result<SessionRow, StoreError> {
+                Ok(SessionRow {
+                    id_hash: row.try_get("id_hash")?,
+                    sid_hash: row.try_get("sid_hash")?,
+                    created_at: Timestamp(row.try_get("created_at")?),
+                    last_seen: Timestamp(row.try_get("last_seen")?),
+                    data: row.try_get("data")?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// The submissions of one citizen (by the HMAC of their identity number), newest
+    /// first.
+    pub async fn submissions_of(&self, citizen: &str) -> Result<Vec<SubmissionMeta>, StoreError> {
+        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at \
+             FROM submissions WHERE citizen = $1 ORDER BY received_at DESC, reference";
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(citizen).fetch_all(p).await?;
+            rows.iter().map(meta_from_row).collect()
         })
     }
 
@@ -499,7 +553,7 @@ fn power_of_two_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
 }
 
 const SUBMISSION_COLUMNS: &str = "submissions (id, reference, form_id, schema_sha256, queue, \
-     status, received_at, retain_until, sealed)";
+     status, received_at, retain_until, sealed, citizen)";
 const AUDIT_COLUMNS: &str = "audit_log (at, actor, action, submission_id, queue)";
 
 /// Applies a batch in one transaction. Submissions and audit entries, the bulk of every
@@ -512,13 +566,13 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
         match op {
             Op::InsertSubmission(s) => submissions.push(s),
             Op::Audit(a) => audits.push(a),
-            Op::SetStatus { .. } | Op::AddCaseworker { .. } => {}
+            _ => {}
         }
     }
     on_pool!(pool, p => {
         let mut tx = p.begin().await?;
         for chunk in power_of_two_chunks(&submissions) {
-            let sql = insert_sql(SUBMISSION_COLUMNS, 9, chunk.len());
+            let sql = insert_sql(SUBMISSION_COLUMNS, 10, chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for s in chunk {
                 query = query
@@ -530,13 +584,47 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(Status::New.as_str())
                     .bind(s.received_at.0)
                     .bind(s.retain_until.0)
-                    .bind(s.sealed.clone());
+                    .bind(s.sealed.clone())
+                    .bind(s.citizen.clone());
             }
             query.execute(&mut *tx).await?;
         }
         for op in ops {
             match op {
                 Op::InsertSubmission(_) | Op::Audit(_) => {}
+                Op::PutSession(row) => {
+                    sqlx::query(
+                        "INSERT INTO sessions (id_hash, sid_hash, created_at, last_seen, data) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id_hash) DO UPDATE SET \
+                         sid_hash = excluded.sid_hash, last_seen = excluded.last_seen, \
+                         data = excluded.data",
+                    )
+                    .bind(&row.id_hash)
+                    .bind(&row.sid_hash)
+                    .bind(row.created_at.0)
+                    .bind(row.last_seen.0)
+                    .bind(&row.data)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Op::DeleteSession { id_hash } => {
+                    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Op::DeleteSessionsBySid { sid_hash } => {
+                    sqlx::query("DELETE FROM sessions WHERE sid_hash = $1")
+                        .bind(sid_hash)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Op::DeleteSessionsIdleSince { before } => {
+                    sqlx::query("DELETE FROM sessions WHERE last_seen < $1")
+                        .bind(before.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 Op::SetStatus { id, status } => {
                     sqlx::query("UPDATE submissions SET status = $1 WHERE id = $2")
                         .bind(status.as_str())
