@@ -82,10 +82,6 @@ fn valid_token_shape(token: &str) -> bool {
     token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The CSRF token for this response, and whether it must be (re)set as a cookie.
 fn csrf_token(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, CSRF_COOKIE).filter(|t| valid_token_shape(t)) {
@@ -490,7 +486,7 @@ pub async fn submit_form(
     let ctx = app.context();
     let cookie_token = cookie(&headers, CSRF_COOKIE).map(str::to_string);
     let csrf_ok = match (&cookie_token, &post.csrf) {
-        (Some(c), Some(s)) => constant_time_eq(s.as_bytes(), c.as_bytes()),
+        (Some(c), Some(s)) => super::constant_time_eq(s.as_bytes(), c.as_bytes()),
         _ => false,
     };
     let page_sent = match post.page.as_deref() {

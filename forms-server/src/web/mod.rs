@@ -287,6 +287,11 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
 
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// Compares secrets in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Request id, security headers and the access log, around every response.
 async fn frame(request: Request, next: Next) -> Response {
     let started = Instant::now();

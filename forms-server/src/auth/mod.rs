@@ -1,0 +1,47 @@
+//! Authentication of citizens: the OpenID Connect client for ID-porten
+//! ([`idporten`]), the sessions that follow a login ([`session`]), and the ID-porten
+//! simulator that stands in for ID-porten and KRR in development and tests
+//! ([`simulator`]).
+//!
+//! Must never: log or store in the clear an identity number, token or contact detail.
+//! Identity numbers live only inside sealed payloads, inside vault-encrypted sessions,
+//! and as a keyed HMAC ([`PidKey`]) for look-ups.
+
+pub mod idporten;
+pub mod session;
+pub mod simulator;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// The key of the HMAC under which identity numbers (and ID-porten `sid`s) are looked
+/// up. 32 random bytes, hex, in a file of its own.
+pub struct PidKey(zeroize::Zeroizing<Vec<u8>>);
+
+impl PidKey {
+    pub fn from_hex(text: &str) -> Result<PidKey, String> {
+        let bytes = forms_crypto::hex::decode(text.trim())
+            .ok_or("the HMAC key file must hold 64 hex digits")?;
+        if bytes.len() != 32 {
+            return Err("the HMAC key file must hold 64 hex digits (32 bytes)".into());
+        }
+        Ok(PidKey(zeroize::Zeroizing::new(bytes)))
+    }
+
+    pub fn generate_hex() -> Result<String, String> {
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(bytes.as_mut()).map_err(|e| e.to_string())?;
+        Ok(forms_crypto::hex::encode(bytes.as_ref()))
+    }
+
+    /// The look-up value of `what` (an identity number or a `sid`) in its `domain`.
+    pub fn mac(&self, domain: &str, what: &str) -> String {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.0) else {
+            return String::new();
+        };
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(what.as_bytes());
+        forms_crypto::hex::encode(&mac.finalize().into_bytes())
+    }
+}
