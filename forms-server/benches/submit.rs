@@ -181,6 +181,7 @@ fn main() {
             format: LogFormat::Json,
         },
         allow_synthetic_ids: false,
+        idporten: None,
     };
     let catalog = Catalog::load_dir(&schemas).unwrap();
 

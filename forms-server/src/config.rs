@@ -33,6 +33,40 @@ pub struct Config {
     /// and development installations; `forms dev` turns it on.
     #[serde(default)]
     pub allow_synthetic_ids: bool,
+    /// Login through ID-porten. Without it, forms that need login cannot be sent.
+    #[serde(default)]
+    pub idporten: Option<IdPortenConfig>,
+}
+
+/// The client's registration at ID-porten (see the README's "Production" section).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdPortenConfig {
+    /// Exactly as the discovery document states it, e.g. `https://test.idporten.no`.
+    pub issuer: String,
+    pub client_id: String,
+    /// `client_secret_basic`: a file holding the secret.
+    pub client_secret_file: Option<PathBuf>,
+    /// `private_key_jwt`: an RSA private key (PKCS#8 PEM) and its registered key id.
+    pub private_key_file: Option<PathBuf>,
+    pub key_id: Option<String>,
+    /// `https://<host>/innlogging/tilbake`, as registered.
+    pub redirect_uri: String,
+    /// `https://<host>/utlogget`, as registered.
+    pub post_logout_redirect_uri: String,
+    /// KRR's person endpoint, e.g. `https://test.kontaktregisteret.no/rest/v1/person`.
+    pub krr_url: String,
+    /// How long prefill waits for KRR before the form opens without it.
+    #[serde(default = "default_krr_timeout_ms")]
+    pub krr_timeout_ms: u64,
+    /// An extra CA certificate to trust for ID-porten and KRR (the simulator's).
+    pub ca_file: Option<PathBuf>,
+    /// 64 hex digits: the key of the HMAC under which identity numbers are looked up.
+    pub hmac_key_file: PathBuf,
+}
+
+fn default_krr_timeout_ms() -> u64 {
+    3000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,6 +165,19 @@ impl Config {
         resolve(&mut self.tls.key);
         if let Some(key_file) = &mut self.vault.key_file {
             resolve(key_file);
+        }
+        if let Some(idporten) = &mut self.idporten {
+            for path in [
+                &mut idporten.client_secret_file,
+                &mut idporten.private_key_file,
+                &mut idporten.ca_file,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                resolve(path);
+            }
+            resolve(&mut idporten.hmac_key_file);
         }
     }
 

@@ -197,6 +197,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
             format: LogFormat::Text,
         },
         allow_synthetic_ids: true,
+        idporten: None,
     };
     config.keyring().map_err(|e| e.to_string())?;
     let app = web::build(

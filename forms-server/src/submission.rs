@@ -134,7 +134,28 @@ impl std::error::Error for SubmitError {}
 /// year, a second try is already rare.
 const REFERENCE_TRIES: usize = 4;
 
-/// Validates, seals and durably stores a submission.
+/// The logged-in sender of a submission.
+pub struct Sender<'a> {
+    pub citizen: &'a crate::auth::session::Citizen,
+    /// The keyed HMAC of their identity number, for "Mine innsendinger".
+    pub key: String,
+}
+
+impl Sender<'_> {
+    /// The value a prefill source offered this citizen, if any.
+    pub fn offered(&self, source: crate::schema::Prefill) -> Option<&str> {
+        use crate::schema::Prefill;
+        let contact = self.citizen.contact.as_ref();
+        match source {
+            Prefill::IdportenPid => Some(self.citizen.login.pid.as_str()),
+            Prefill::KrrEmail => contact.and_then(|c| c.email.as_deref()),
+            Prefill::KrrMobile => contact.and_then(|c| c.mobile.as_deref()),
+        }
+    }
+}
+
+/// Validates, seals and durably stores a submission. A form that needs login takes
+/// nothing without a sender logged in at its level.
 pub async fn accept(
     catalog: &Catalog,
     store: &Store,
@@ -142,9 +163,11 @@ pub async fn accept(
     raw: &RawAnswers,
     now: Timestamp,
     allow_synthetic_ids: bool,
+    sender: Option<&Sender<'_>>,
 ) -> Result<Receipt, SubmitError> {
-    if form.auth.requires_login() {
-        // ID-porten login is not wired in yet: a form that needs it takes nothing.
+    let needed = crate::auth::idporten::Level::for_form(form.auth);
+    let has = sender.map(|s| s.citizen.login.level);
+    if needed.is_some() && (has.is_none() || has < needed) {
         tracing::info!(form = %form.id, "submission refused: the form needs login");
         return Err(SubmitError::LoginRequired);
     }
@@ -165,7 +188,10 @@ pub async fn accept(
     for _ in 0..REFERENCE_TRIES {
         let id = submission_id(now).ok_or(SubmitError::Random)?;
         let reference = new_reference(now).ok_or(SubmitError::Random)?;
-        let payload = build_payload(form, &answers, &queue, &id, &reference, now);
+        let mut payload = build_payload(form, &answers, &queue, &id, &reference, now);
+        if let Some(sender) = sender {
+            sign_payload(&mut payload, form, raw, sender);
+        }
         let plaintext =
             zeroize::Zeroizing::new(serde_json::to_vec(&payload).map_err(|_| SubmitError::Random)?);
         // Inline: about 0.2 ms of CPU. Moving it to the blocking pool was measured
@@ -182,7 +208,7 @@ pub async fn accept(
                 received_at: now,
                 retain_until: now.plus_days(form.retention_days()),
                 sealed,
-                citizen: None,
+                citizen: sender.map(|s| s.key.clone()),
             }),
             Op::Audit(AuditEntry {
                 at: now,
@@ -234,6 +260,33 @@ fn build_payload(
     }
 }
 
+/// Who sent it (`pid`, `acr`, `amr`) and, for each prefilled field, where its value
+/// came from and whether the citizen changed it.
+fn sign_payload(payload: &mut Payload, form: &Form, raw: &RawAnswers, sender: &Sender<'_>) {
+    let login = &sender.citizen.login;
+    payload.auth = Some(serde_json::json!({
+        "pid": login.pid,
+        "acr": login.acr,
+        "amr": login.amr,
+        "level": login.level,
+    }));
+    for field in form.fields() {
+        let Some(source) = field.prefill else {
+            continue;
+        };
+        let offered = sender.offered(source);
+        let sent = raw.text(&field.id).map(str::trim).unwrap_or_default();
+        payload.prefill.insert(
+            field.id.clone(),
+            serde_json::json!({
+                "source": source.name(),
+                "prefilled": offered.is_some(),
+                "changed": offered.is_some_and(|o| o.trim() != sent),
+            }),
+        );
+    }
+}
+
 /// A random 128-bit id in hex.
 pub fn random_id() -> Option<String> {
     let mut bytes = [0u8; 16];
@@ -274,6 +327,62 @@ pub fn new_reference(now: Timestamp) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::idporten::{KrrContact, Level, LoggedIn};
+    use crate::auth::session::Citizen;
+    use crate::schema::answers::RawValue;
+
+    /// The payload says who sent it, and for each prefilled field where the value came
+    /// from and whether the citizen changed it.
+    #[test]
+    fn the_payload_records_the_sender_and_prefill_sources() {
+        let catalog = Catalog::load_dir(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../form-schemas"),
+        )
+        .unwrap();
+        let form = catalog.form("kontaktregister").unwrap();
+        let citizen = Citizen {
+            login: LoggedIn {
+                pid: "17819010188".into(),
+                level: Level::Substantial,
+                acr: "idporten-loa-substantial".into(),
+                amr: vec!["Minid-PIN".into()],
+                sid: None,
+                id_token: String::new(),
+                access_token: None,
+            },
+            contact: Some(KrrContact {
+                email: Some("kari@example.no".into()),
+                mobile: Some("+4791234567".into()),
+            }),
+        };
+        let sender = Sender {
+            citizen: &citizen,
+            key: "k".into(),
+        };
+        let raw = RawAnswers(vec![
+            ("epost".into(), RawValue::Text("kari@example.no".into())),
+            ("telefon".into(), RawValue::Text("+47 400 00 000".into())),
+        ]);
+        let mut payload = build_payload(
+            form,
+            &Answers::default(),
+            form.queues().next().unwrap(),
+            "id",
+            "ref",
+            Timestamp(0),
+        );
+        sign_payload(&mut payload, form, &raw, &sender);
+        let auth = payload.auth.unwrap();
+        assert_eq!(auth["pid"], "17819010188");
+        assert_eq!(auth["acr"], "idporten-loa-substantial");
+        assert_eq!(auth["amr"][0], "Minid-PIN");
+        assert_eq!(payload.prefill["epost"]["source"], "krr.email");
+        assert_eq!(payload.prefill["epost"]["changed"], false);
+        assert_eq!(payload.prefill["telefon"]["source"], "krr.mobile");
+        assert_eq!(payload.prefill["telefon"]["changed"], true);
+        assert!(Level::High > Level::Substantial);
+        assert_eq!(Level::from_acr("Level4"), Some(Level::High));
+    }
 
     #[test]
     fn submission_ids_sort_by_time_and_differ() {

@@ -146,6 +146,17 @@ pub enum Prefill {
     KrrMobile,
 }
 
+impl Prefill {
+    /// The name a schema uses, e.g. `krr.email`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Prefill::IdportenPid => "idporten.pid",
+            Prefill::KrrEmail => "krr.email",
+            Prefill::KrrMobile => "krr.mobile",
+        }
+    }
+}
+
 /// A bound for a date answer: a fixed date, or a distance from the day of answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateBound {

@@ -67,6 +67,7 @@ pub async fn submit(
         &raw,
         now,
         app.allow_synthetic_ids,
+        None,
     )
     .await
     {

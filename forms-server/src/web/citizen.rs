@@ -538,6 +538,7 @@ pub async fn submit_form(
                 &post.raw,
                 now,
                 app.allow_synthetic_ids,
+                None,
             )
             .await;
             let screen = match result {
