@@ -8,6 +8,7 @@ mod canary;
 mod cli;
 mod durability;
 mod forms;
+mod login;
 mod store;
 mod submit;
 mod support;
