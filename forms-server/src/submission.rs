@@ -190,7 +190,7 @@ pub async fn accept(
         let reference = new_reference(now).ok_or(SubmitError::Random)?;
         let mut payload = build_payload(form, &answers, &queue, &id, &reference, now);
         if let Some(sender) = sender {
-            sign_payload(&mut payload, form, raw, sender);
+            add_sender(&mut payload, form, raw, sender);
         }
         let plaintext =
             zeroize::Zeroizing::new(serde_json::to_vec(&payload).map_err(|_| SubmitError::Random)?);
@@ -262,7 +262,7 @@ fn build_payload(
 
 /// Who sent it (`pid`, `acr`, `amr`) and, for each prefilled field, where its value
 /// came from and whether the citizen changed it.
-fn sign_payload(payload: &mut Payload, form: &Form, raw: &RawAnswers, sender: &Sender<'_>) {
+fn add_sender(payload: &mut Payload, form: &Form, raw: &RawAnswers, sender: &Sender<'_>) {
     let login = &sender.citizen.login;
     payload.auth = Some(serde_json::json!({
         "pid": login.pid,
@@ -371,7 +371,7 @@ mod tests {
             "ref",
             Timestamp(0),
         );
-        sign_payload(&mut payload, form, &raw, &sender);
+        add_sender(&mut payload, form, &raw, &sender);
         let auth = payload.auth.unwrap();
         assert_eq!(auth["pid"], "17819010188");
         assert_eq!(auth["acr"], "idporten-loa-substantial");

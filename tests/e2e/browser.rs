@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Backend, Server, TempDir, canary};
+use crate::support::{Backend, Server, TINY_PNG, TempDir, canary};
 
 const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/browser");
 const SCREENSHOTS: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots");
@@ -83,54 +83,6 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
     ]
 }
 
-/// A small real PNG (8×8, red), built here so the test carries no binary file.
-fn png(path: &Path) {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
-        out.extend((data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend(kind);
-        out.extend(data);
-        out.extend(crc32(&out[start..]).to_be_bytes());
-    }
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= b as u32;
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    // Stored (uncompressed) deflate inside a zlib wrapper.
-    let raw: Vec<u8> = (0..8)
-        .flat_map(|_| std::iter::once(0u8).chain([0xC0, 0x30, 0x30].repeat(8)))
-        .collect();
-    let mut zlib = vec![0x78, 0x01, 0x01];
-    zlib.extend((raw.len() as u16).to_le_bytes());
-    zlib.extend((!(raw.len() as u16)).to_le_bytes());
-    zlib.extend(&raw);
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
-        a = (a + byte as u32) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    zlib.extend(((b << 16) | a).to_be_bytes());
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut header = Vec::new();
-    header.extend(8u32.to_be_bytes());
-    header.extend(8u32.to_be_bytes());
-    header.extend([8, 2, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &header);
-    chunk(&mut out, b"IDAT", &zlib);
-    chunk(&mut out, b"IEND", &[]);
-    std::fs::write(path, out).unwrap();
-}
-
 fn chromium() -> PathBuf {
     let path = PathBuf::from(
         std::env::var("FORMS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
@@ -188,7 +140,7 @@ async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe(
     let server = Server::start(Backend::Sqlite);
     let work = TempDir::new("browser");
     let photo = work.path().join("kum.png");
-    png(&photo);
+    std::fs::write(&photo, TINY_PNG).unwrap();
     let marker = canary("browser");
     let walks = walks(&marker, &photo);
 

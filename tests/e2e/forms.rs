@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::json;
 
-use crate::support::{Backend, Server, TempDir, file_with_extension, form_session, get_text};
+use crate::support::{
+    Backend, Server, TINY_PNG, TempDir, file_with_extension, form_session, get_text,
+};
 
 const BOUNDARY: &str = "----forms-test-boundary";
 
@@ -78,7 +80,7 @@ async fn an_attachment_is_judged_by_its_content_and_sealed_with_the_answers() {
     assert!(page.contains("Vann fosser opp av kummen"));
 
     // A PNG named .jpg is a PNG: accepted.
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR a tiny picture".to_vec();
+    let png = TINY_PNG.to_vec();
     let response = post(multipart(&texts, &[("bilde", "kum.jpg", &png)]))
         .await
         .unwrap();

@@ -12,21 +12,17 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use openidconnect::core::{
     CoreGenderClaim, CoreIdTokenVerifier, CoreJsonWebKey, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
-    AdditionalClaims, ClientId, IdToken, IssuerUrl, JsonWebKeySet, Nonce, PkceCodeChallenge,
-    ProviderMetadataWithLogout,
+    AdditionalClaims, ClaimsVerificationError, ClientId, IdToken, IssuerUrl, JsonWebKeySet, Nonce,
+    PkceCodeChallenge, ProviderMetadataWithLogout, SignatureVerificationError,
 };
 use rsa::RsaPrivateKey;
-use rsa::pkcs1v15::SigningKey;
-use rsa::signature::{SignatureEncoding, Signer};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
+use super::{random_token, url_encode};
 use crate::clock::{Clock, Timestamp};
 use crate::schema::Auth;
 
@@ -324,11 +320,10 @@ impl IdPorten {
         let mut request = self.http.post(token_url.clone());
         match &self.settings.auth {
             ClientAuth::Secret(secret) => {
-                let enc = |s: &str| {
-                    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
-                        .to_string()
-                };
-                request = request.basic_auth(enc(&self.settings.client_id), Some(enc(secret)));
+                request = request.basic_auth(
+                    url_encode(&self.settings.client_id),
+                    Some(url_encode(secret)),
+                );
             }
             ClientAuth::PrivateKey { key, kid } => {
                 let assertion = self.client_assertion(key, kid, d.metadata.issuer().as_str())?;
@@ -368,14 +363,16 @@ impl IdPorten {
             .as_str()
             .map(|s| zeroize::Zeroizing::new(s.to_string()));
         let claims = match self.verify(&d, &id_token_text, &pending.nonce) {
-            Err(e) if e.contains("no matching key") || e.contains("No matching key") => {
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
                 // The provider may have rotated its keys: fetch them once more.
                 let fresh = self.refresh(Some(&d)).await?;
                 self.verify(&fresh, &id_token_text, &pending.nonce)
             }
             other => other,
         }
-        .map_err(LoginError::IdToken)?;
+        .map_err(|e| LoginError::IdToken(e.to_string()))?;
         let acr = claims
             .auth_context_ref()
             .map(|a| a.to_string())
@@ -412,10 +409,13 @@ impl IdPorten {
         d: &Discovered,
         id_token: &str,
         nonce: &str,
-    ) -> Result<openidconnect::IdTokenClaims<IdPortenClaims, CoreGenderClaim>, String> {
+    ) -> Result<
+        openidconnect::IdTokenClaims<IdPortenClaims, CoreGenderClaim>,
+        ClaimsVerificationError,
+    > {
         let token: IdPortenIdToken = id_token
             .parse()
-            .map_err(|e| format!("not an ID token: {e}"))?;
+            .map_err(|e| ClaimsVerificationError::Unsupported(format!("not an ID token: {e}")))?;
         let now = self.clock.now().millis() / 1000;
         let verifier = CoreIdTokenVerifier::new_public_client(
             ClientId::new(self.settings.client_id.clone()),
@@ -437,9 +437,7 @@ impl IdPorten {
                 Ok(())
             }
         });
-        token
-            .into_claims(&verifier, &Nonce::new(nonce.to_string()))
-            .map_err(|e| e.to_string())
+        token.into_claims(&verifier, &Nonce::new(nonce.to_string()))
     }
 
     fn client_assertion(
@@ -454,13 +452,7 @@ impl IdPorten {
             "iss": self.settings.client_id, "sub": self.settings.client_id, "aud": audience,
             "iat": now, "exp": now + 60, "jti": random_token(),
         });
-        let input = format!(
-            "{}.{}",
-            B64URL.encode(header.to_string()),
-            B64URL.encode(claims.to_string())
-        );
-        let signature = SigningKey::<Sha256>::new(key.clone()).sign(input.as_bytes());
-        Ok(format!("{input}.{}", B64URL.encode(signature.to_bytes())))
+        Ok(super::rs256_jws(&header, &claims, key))
     }
 
     /// The citizen's e-mail and mobile from KRR, best effort: `None` on any problem or
@@ -530,13 +522,4 @@ impl IdPorten {
 pub struct KrrContact {
     pub email: Option<String>,
     pub mobile: Option<String>,
-}
-
-/// 32 random bytes, base64url.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    if getrandom::fill(&mut bytes).is_err() {
-        std::process::abort();
-    }
-    B64URL.encode(bytes)
 }

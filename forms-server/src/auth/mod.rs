@@ -11,8 +11,48 @@ pub mod idporten;
 pub mod session;
 pub mod simulator;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use hmac::{Hmac, Mac};
+use rsa::RsaPrivateKey;
+use rsa::pkcs1v15::SigningKey;
+use rsa::signature::{SignatureEncoding, Signer};
 use sha2::Sha256;
+
+/// 32 random bytes, base64url: states, nonces, codes, session ids, access tokens.
+pub fn random_token() -> String {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    if forms_crypto::random_bytes(bytes.as_mut()).is_err() {
+        // Without randomness no token is safe; a predictable one would be worse.
+        std::process::abort();
+    }
+    B64URL.encode(&bytes[..])
+}
+
+/// Percent-encodes everything but letters and digits (query values, Basic credentials).
+pub fn url_encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The signing input of a compact JWS: base64url header, a dot, base64url claims.
+pub fn jws_input(header: &serde_json::Value, claims: &serde_json::Value) -> String {
+    format!(
+        "{}.{}",
+        B64URL.encode(header.to_string()),
+        B64URL.encode(claims.to_string())
+    )
+}
+
+/// A compact JWS signed with RS256 (the header must say so).
+pub fn rs256_jws(
+    header: &serde_json::Value,
+    claims: &serde_json::Value,
+    key: &RsaPrivateKey,
+) -> String {
+    let input = jws_input(header, claims);
+    let signature = SigningKey::<Sha256>::new(key.clone()).sign(input.as_bytes());
+    format!("{input}.{}", B64URL.encode(signature.to_bytes()))
+}
 
 /// The key of the HMAC under which identity numbers (and ID-porten `sid`s) are looked
 /// up. 32 random bytes, hex, in a file of its own.
@@ -30,7 +70,7 @@ impl PidKey {
 
     pub fn generate_hex() -> Result<String, String> {
         let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-        getrandom::fill(bytes.as_mut()).map_err(|e| e.to_string())?;
+        forms_crypto::random_bytes(bytes.as_mut()).map_err(|e| e.to_string())?;
         Ok(forms_crypto::hex::encode(bytes.as_ref()))
     }
 

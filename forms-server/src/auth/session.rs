@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::PidKey;
-use super::idporten::{KrrContact, LoggedIn, PendingLogin, random_token};
+use super::idporten::{KrrContact, LoggedIn, PendingLogin};
+use super::random_token;
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
 use crate::store::{Op, SessionRow, Store, StoreError};

@@ -32,15 +32,16 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use maud::{DOCTYPE, Markup, html};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::signature::Verifier;
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::{jws_input, random_token, rs256_jws, url_encode};
 use crate::clock::Clock;
 
 /// How long a code may wait for the token endpoint.
@@ -97,10 +98,8 @@ pub const PEOPLE: &[Person] = &[
 ];
 
 /// Ways the simulator can misbehave, chosen on the authorize page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    #[default]
     None,
     WrongNonce,
     WrongIssuer,
@@ -117,6 +116,7 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Every fault with its name on the page's form and its label: the one table.
     pub const ALL: &[(Fault, &str, &str)] = &[
         (Fault::None, "none", "Ingen (vanlig innlogging)"),
         (Fault::WrongNonce, "wrong_nonce", "Feil nonce i ID-tokenet"),
@@ -148,6 +148,17 @@ impl Fault {
         (Fault::KrrSlow, "krr_slow", "KRR svarer tregt (10 s)"),
         (Fault::KrrDown, "krr_down", "KRR er nede (500)"),
     ];
+
+    /// The fault a form value names; an empty value is no fault.
+    pub fn from_name(name: &str) -> Option<Fault> {
+        if name.is_empty() {
+            return Some(Fault::None);
+        }
+        Fault::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(f, _, _)| *f)
+    }
 }
 
 /// A client registered with the simulator.
@@ -295,17 +306,6 @@ fn jwk(key: &RsaPublicKey, kid: &str) -> Value {
         "n": B64URL.encode(key.n().to_bytes_be()),
         "e": B64URL.encode(key.e().to_bytes_be()),
     })
-}
-
-/// A compact JWS: RS256 with `key`, or as a fault demands.
-fn sign_jwt(header: &Value, claims: &Value, key: &RsaPrivateKey) -> String {
-    let input = format!(
-        "{}.{}",
-        B64URL.encode(header.to_string()),
-        B64URL.encode(claims.to_string())
-    );
-    let signature = SigningKey::<Sha256>::new(key.clone()).sign(input.as_bytes());
-    format!("{input}.{}", B64URL.encode(signature.to_bytes()))
 }
 
 fn page(title: &str, body: Markup) -> Response {
@@ -493,8 +493,9 @@ struct AuthorizeForm {
     /// An index into [`PEOPLE`] (a string: flattened forms carry strings only).
     person: String,
     level: String,
+    /// A name from [`Fault::ALL`].
     #[serde(default)]
-    fault: Fault,
+    fault: String,
 }
 
 async fn authorize(
@@ -513,12 +514,15 @@ async fn authorize(
     else {
         return error_page(StatusCode::BAD_REQUEST, "unknown person");
     };
+    let Some(fault) = Fault::from_name(&form.fault) else {
+        return error_page(StatusCode::BAD_REQUEST, "unknown fault");
+    };
     let (acr, amr) = form
         .level
         .split_once(' ')
         .unwrap_or(("idporten-loa-high", "BankID"));
-    let code = random();
-    let sid = random();
+    let code = random_token();
+    let sid = random_token();
     let redirect_uri = p.redirect_uri.clone().unwrap_or_default();
     let state = p.state.clone().unwrap_or_default();
     if let Ok(mut codes) = sim.codes.lock() {
@@ -534,36 +538,23 @@ async fn authorize(
                 amr: amr.to_string(),
                 locale: p.ui_locales.clone().unwrap_or_else(|| "nb".into()),
                 sid,
-                fault: form.fault,
+                fault,
                 expires_ms: sim.clock.now().millis() + CODE_LIFETIME_MS,
             },
         );
     }
-    let iss = if form.fault == Fault::WrongIssInResponse {
+    let iss = if fault == Fault::WrongIssInResponse {
         "https://evil.example".to_string()
     } else {
         sim.issuer.clone()
     };
     let query = [("code", code.as_str()), ("state", &state), ("iss", &iss)]
         .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
         .collect::<Vec<_>>()
         .join("&");
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{redirect_uri}{separator}{query}")).into_response()
-}
-
-fn encode(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-fn random() -> String {
-    let mut bytes = [0u8; 32];
-    if getrandom::fill(&mut bytes).is_err() {
-        // Without randomness nothing here is safe; a fixed value would be worse.
-        std::process::abort();
-    }
-    B64URL.encode(bytes)
 }
 
 fn token_error(error: &str, description: &str) -> Response {
@@ -706,8 +697,8 @@ async fn token(
         "aud": if code.fault == Fault::WrongAudience { "another-client".to_string() } else { client.client_id.clone() },
         "sub": sub,
         "iat": iat, "exp": exp, "auth_time": iat,
-        "jti": random(),
-        "nonce": if code.fault == Fault::WrongNonce { random() } else { code.nonce.clone() },
+        "jti": random_token(),
+        "nonce": if code.fault == Fault::WrongNonce { random_token() } else { code.nonce.clone() },
         "acr": code.acr,
         "amr": [code.amr],
         "pid": person.pid,
@@ -723,18 +714,13 @@ async fn token(
     }
     let id_token = match code.fault {
         Fault::AlgNone => format!(
-            "{}.{}.",
-            B64URL.encode(json!({"alg": "none", "typ": "JWT"}).to_string()),
-            B64URL.encode(claims.to_string())
+            "{}.",
+            jws_input(&json!({"alg": "none", "typ": "JWT"}), &claims)
         ),
         Fault::Hs256PublicKey => {
             use hmac::{Hmac, Mac};
             let header = json!({"alg": "HS256", "typ": "JWT", "kid": sim.kid});
-            let input = format!(
-                "{}.{}",
-                B64URL.encode(header.to_string()),
-                B64URL.encode(claims.to_string())
-            );
+            let input = jws_input(&header, &claims);
             let public_pem = sim
                 .key
                 .to_public_key()
@@ -746,18 +732,18 @@ async fn token(
             mac.update(input.as_bytes());
             format!("{input}.{}", B64URL.encode(mac.finalize().into_bytes()))
         }
-        Fault::UnknownKid => sign_jwt(
+        Fault::UnknownKid => rs256_jws(
             &json!({"alg": "RS256", "typ": "JWT", "kid": "not-in-any-jwks"}),
             &claims,
             &sim.stray_key,
         ),
-        _ => sign_jwt(
+        _ => rs256_jws(
             &json!({"alg": "RS256", "typ": "JWT", "kid": sim.kid}),
             &claims,
             &sim.key,
         ),
     };
-    let access_token = random();
+    let access_token = random_token();
     if let Ok(mut access) = sim.access.lock() {
         access.insert(
             access_token.clone(),
@@ -808,7 +794,7 @@ async fn end_session(State(sim): State<Arc<Sim>>, Query(p): Query<EndSessionPara
     }
     let state = p
         .state
-        .map(|s| format!("?state={}", encode(&s)))
+        .map(|s| format!("?state={}", url_encode(&s)))
         .unwrap_or_default();
     Redirect::to(&format!("{uri}{state}")).into_response()
 }

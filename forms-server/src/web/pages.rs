@@ -223,11 +223,7 @@ pub fn problem_text(lang: Lang, form: &Form, error: &FieldError) -> String {
         Problem::TooManyFiles { max } => Msg::TooManyFiles { label, max: *max },
         Problem::FileType => {
             let types = match field.map(|f| &f.kind) {
-                Some(FieldKind::Attachment { accept, .. }) => accept
-                    .iter()
-                    .map(|t| t.name().to_uppercase())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                Some(FieldKind::Attachment { accept, .. }) => file_types(accept),
                 _ => String::new(),
             };
             return t(
@@ -247,6 +243,15 @@ pub fn problem_text(lang: Lang, form: &Form, error: &FieldError) -> String {
 }
 
 /// `1234.5` as Norwegians write it: `1234,5`.
+/// The file types an attachment takes, for citizens: `JPEG, PNG, HEIC`.
+fn file_types(accept: &[crate::schema::values::FileType]) -> String {
+    accept
+        .iter()
+        .map(|t| t.name().to_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn number_text(n: f64) -> String {
     let text = if n.fract() == 0.0 {
         format!("{n:.0}")
@@ -504,11 +509,7 @@ fn field_markup(
         } => Some(t(
             lang,
             Msg::FileHint {
-                types: &accept
-                    .iter()
-                    .map(|t| t.name().to_uppercase())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                types: &file_types(accept),
                 max_mb: max_bytes.div_ceil(1_000_000),
                 max_files: *max_files,
             },
