@@ -9,7 +9,13 @@
 //! DIR/forms.db                          SQLite
 //! DIR/keys/<queue>.identity             a development caseworker's age identity
 //! DIR/keys/<queue>.token                that caseworker's API token
+//! DIR/idporten/simulator-key.pem        the ID-porten simulator's signing key
+//! DIR/idporten/client-secret            this server's secret at the simulator
+//! DIR/idporten/hmac.key                 the key of identity-number look-ups
 //! ```
+//!
+//! The ID-porten simulator runs next to the server, on the port after it, with
+//! synthetic test people only; the server logs in against it like against ID-porten.
 //!
 //! Every queue is sealed to its development identity instead of the keys in
 //! `queues.yaml`, so test data never reaches real caseworkers. Binds to loopback only.
@@ -22,9 +28,10 @@ use std::sync::Arc;
 use forms_crypto::seal::{Identity, Recipient};
 use forms_crypto::vault::Keyring;
 
+use crate::auth::simulator::{self, SimClient, SimulatorOptions};
 use crate::caseworker;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Database, Limits, Log, LogFormat, TlsFiles, Vault};
+use crate::config::{Config, Database, IdPortenConfig, Limits, Log, LogFormat, TlsFiles, Vault};
 use crate::files::write_private;
 use crate::schema::Catalog;
 use crate::store::Store;
@@ -43,6 +50,7 @@ pub struct DevPaths {
     pub vault: PathBuf,
     pub database: PathBuf,
     pub keys: PathBuf,
+    pub idporten: PathBuf,
 }
 
 impl DevPaths {
@@ -53,6 +61,7 @@ impl DevPaths {
             vault: dir.join("vault.keys"),
             database: dir.join("forms.db"),
             keys: dir.join("keys"),
+            idporten: dir.join("idporten"),
         }
     }
 
@@ -158,6 +167,69 @@ async fn ensure_tokens(
     Ok(())
 }
 
+/// Writes a random secret (hex) to `path` unless the file is there.
+fn ensure_secret(path: &Path) -> Result<(), String> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    }
+    let secret = crate::auth::PidKey::generate_hex()?;
+    write_private(path, format!("{secret}\n").as_bytes()).map_err(write_err)
+}
+
+/// Starts the ID-porten simulator on the port after the server's and returns the
+/// `[idporten]` configuration that logs in against it.
+async fn start_simulator(
+    paths: &DevPaths,
+    server: SocketAddr,
+    clock: Arc<dyn Clock>,
+) -> Result<(IdPortenConfig, String), String> {
+    let secret_file = paths.idporten.join("client-secret");
+    let hmac_file = paths.idporten.join("hmac.key");
+    ensure_secret(&secret_file)?;
+    ensure_secret(&hmac_file)?;
+    let secret = std::fs::read_to_string(&secret_file).map_err(io_error(&secret_file))?;
+    let base = format!("https://localhost:{}", server.port());
+    let client_id = "forms-dev".to_string();
+    let tls = web::tls::server_config(&paths.cert, &paths.key)?;
+    let port = server
+        .port()
+        .checked_add(1)
+        .ok_or("no port after the server's")?;
+    let sim = simulator::start(SimulatorOptions {
+        listen: SocketAddr::new(server.ip(), port),
+        tls,
+        key_file: paths.idporten.join("simulator-key.pem"),
+        clients: vec![SimClient {
+            client_id: client_id.clone(),
+            secret: Some(secret.trim().to_string()),
+            public_key: None,
+            redirect_uris: vec![format!("{base}/innlogging/tilbake")],
+            post_logout_redirect_uris: vec![format!("{base}/utlogget")],
+            frontchannel_logout_uri: Some(format!("{base}/innlogging/frontkanal")),
+        }],
+        clock,
+    })
+    .await
+    .map_err(|e| format!("the ID-porten simulator: {e}"))?;
+    let config = IdPortenConfig {
+        issuer: sim.issuer.clone(),
+        client_id,
+        client_secret_file: Some(secret_file),
+        private_key_file: None,
+        key_id: None,
+        redirect_uri: format!("{base}/innlogging/tilbake"),
+        post_logout_redirect_uri: format!("{base}/utlogget"),
+        krr_url: format!("{}/kontaktregister/rest/v1/person", sim.issuer),
+        krr_timeout_ms: 3000,
+        ca_file: Some(paths.cert.clone()),
+        hmac_key_file: hmac_file,
+    };
+    Ok((config, sim.issuer))
+}
+
 pub async fn run(options: DevOptions) -> Result<(), String> {
     if !options.listen.ip().is_loopback() {
         return Err(format!(
@@ -178,6 +250,10 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         format!("the form schemas have errors:\n{}", lines.join("\n"))
     })?;
     let recipients = ensure_identities(&paths, &catalog, &clock.now().rfc3339())?;
+    if options.listen.port() == 0 {
+        return Err("forms dev needs a fixed port (ID-porten's redirect address names it)".into());
+    }
+    let (idporten, issuer) = start_simulator(&paths, options.listen, clock.clone()).await?;
 
     let config = Config {
         listen: options.listen,
@@ -197,7 +273,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
             format: LogFormat::Text,
         },
         allow_synthetic_ids: true,
-        idporten: None,
+        idporten: Some(idporten),
     };
     config.keyring().map_err(|e| e.to_string())?;
     let app = web::build(
@@ -218,12 +294,12 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         addr.ip().to_string()
     };
     let url = format!("https://{host}:{}", addr.port());
-    print_banner(&url, dir, &paths, &catalog);
+    print_banner(&url, &issuer, dir, &paths, &catalog);
     app.serve().await;
     Ok(())
 }
 
-fn print_banner(url: &str, dir: &Path, paths: &DevPaths, catalog: &Catalog) {
+fn print_banner(url: &str, issuer: &str, dir: &Path, paths: &DevPaths, catalog: &Catalog) {
     let first_queue = catalog
         .queues()
         .next()
@@ -238,6 +314,12 @@ fn print_banner(url: &str, dir: &Path, paths: &DevPaths, catalog: &Catalog) {
     for form in catalog.forms() {
         println!("                {url}/skjema/{}", form.id);
     }
+    println!("  My submissions: {url}/mine-innsendinger");
+    println!("  ID-porten:    {issuer} (simulator; pick a test person when you log in)");
+    for person in simulator::PEOPLE {
+        println!("                {} {}", person.pid, person.name);
+    }
+    println!("                {issuer}/sesjoner ends a login as if from elsewhere");
     println!(
         "  Certificate:  {} (trust it with curl --cacert)",
         paths.cert.display()

@@ -141,19 +141,6 @@ pub struct Sender<'a> {
     pub key: String,
 }
 
-impl Sender<'_> {
-    /// The value a prefill source offered this citizen, if any.
-    pub fn offered(&self, source: crate::schema::Prefill) -> Option<&str> {
-        use crate::schema::Prefill;
-        let contact = self.citizen.contact.as_ref();
-        match source {
-            Prefill::IdportenPid => Some(self.citizen.login.pid.as_str()),
-            Prefill::KrrEmail => contact.and_then(|c| c.email.as_deref()),
-            Prefill::KrrMobile => contact.and_then(|c| c.mobile.as_deref()),
-        }
-    }
-}
-
 /// Validates, seals and durably stores a submission. A form that needs login takes
 /// nothing without a sender logged in at its level.
 pub async fn accept(
@@ -274,7 +261,7 @@ fn add_sender(payload: &mut Payload, form: &Form, raw: &RawAnswers, sender: &Sen
         let Some(source) = field.prefill else {
             continue;
         };
-        let offered = sender.offered(source);
+        let offered = sender.citizen.offered(source);
         let sent = raw.text(&field.id).map(str::trim).unwrap_or_default();
         payload.prefill.insert(
             field.id.clone(),

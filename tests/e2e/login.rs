@@ -1,6 +1,6 @@
 //! The OIDC client against the ID-porten simulator over real HTTPS: a good login with
 //! KRR contact details, and every way a hostile or broken provider can go wrong.
-//! (The browser-facing flow through the server's own routes comes with the web wiring.)
+//! The flow through the server's own pages is in `citizen_login.rs`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,19 +21,7 @@ struct Setup {
 
 async fn setup() -> Setup {
     let dir = TempDir::new("login");
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let cert_pem = certified.cert.pem();
-    std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
-    std::fs::write(
-        dir.path().join("key.pem"),
-        certified.signing_key.serialize_pem(),
-    )
-    .unwrap();
-    let tls = forms_server::web::tls::server_config(
-        &dir.path().join("cert.pem"),
-        &dir.path().join("key.pem"),
-    )
-    .unwrap();
+    let (cert_pem, _, tls) = crate::support::localhost_tls(dir.path());
     let sim = simulator::start(SimulatorOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         tls,
@@ -44,6 +32,7 @@ async fn setup() -> Setup {
             public_key: None,
             redirect_uris: vec![REDIRECT.into()],
             post_logout_redirect_uris: vec![],
+            frontchannel_logout_uri: None,
         }],
         clock: Arc::new(SystemClock),
     })

@@ -5,6 +5,7 @@ mod access;
 mod bad_input;
 mod browser;
 mod canary;
+mod citizen_login;
 mod cli;
 mod durability;
 mod forms;

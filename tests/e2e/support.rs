@@ -207,6 +207,16 @@ pub struct Server {
     child: Option<Child>,
     log_path: PathBuf,
     database_url: String,
+    /// The ID-porten simulator's issuer, when the server logs in against it.
+    pub issuer: Option<String>,
+    simulator_files: Option<TempDir>,
+}
+
+impl Server {
+    /// A browser that trusts this server and its ID-porten simulator.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&[&self.cert_pem])
+    }
 }
 
 const OTHER_FORM: &str = "id: byggesak-sporsmal
@@ -222,8 +232,129 @@ fields:
     required: true
 ";
 
+/// The [idporten] section of a test server, and the simulator it logs in against.
+pub struct LoginSetup {
+    port: u16,
+    /// The certificate and key of both the simulator and the server (a client told to
+    /// trust two self-signed certificates with the same name may try the wrong one).
+    cert_pem: String,
+    key_pem: String,
+    config: String,
+    issuer: String,
+}
+
+/// The client id and secret of the test server at the simulator.
+const CLIENT_ID: &str = "forms-test";
+const CLIENT_SECRET: &str = "test-client-secret-not-for-production";
+
+/// A self-signed certificate for localhost, written to `dir` as cert.pem and key.pem,
+/// and a TLS server configuration of it.
+pub fn localhost_tls(dir: &Path) -> (String, String, std::sync::Arc<rustls::ServerConfig>) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let (cert, key) = (certified.cert.pem(), certified.signing_key.serialize_pem());
+    std::fs::write(dir.join("cert.pem"), &cert).unwrap();
+    std::fs::write(dir.join("key.pem"), &key).unwrap();
+    let tls =
+        forms_server::web::tls::server_config(&dir.join("cert.pem"), &dir.join("key.pem")).unwrap();
+    (cert, key, tls)
+}
+
+/// A port free just now, for a server whose redirect address must name its port.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 impl Server {
     pub fn start(backend: Backend) -> Server {
+        Server::start_with(backend, None)
+    }
+
+    /// A server that logs in against an ID-porten simulator running in this test
+    /// process (call from a multi-threaded tokio test).
+    pub async fn start_with_login(backend: Backend) -> Server {
+        let mut server = Server::prepare_with_login(backend).await;
+        tokio::task::block_in_place(|| server.launch());
+        server
+    }
+
+    /// As [`Server::start_with_login`], but not started: see [`Server::serve_here`].
+    pub async fn prepare_with_login(backend: Backend) -> Server {
+        let dir = TempDir::new("login-files");
+        let (cert_pem, key_pem, tls) = localhost_tls(dir.path());
+        let port = free_port();
+        let base = format!("https://localhost:{port}");
+        let sim =
+            forms_server::auth::simulator::start(forms_server::auth::simulator::SimulatorOptions {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                tls,
+                key_file: dir.path().join("sim-key.pem"),
+                clients: vec![forms_server::auth::simulator::SimClient {
+                    client_id: CLIENT_ID.into(),
+                    secret: Some(CLIENT_SECRET.into()),
+                    public_key: None,
+                    redirect_uris: vec![format!("{base}/innlogging/tilbake")],
+                    post_logout_redirect_uris: vec![format!("{base}/utlogget")],
+                    frontchannel_logout_uri: Some(format!("{base}/innlogging/frontkanal")),
+                }],
+                clock: std::sync::Arc::new(forms_server::clock::SystemClock),
+            })
+            .await
+            .unwrap();
+        let sim_ca = dir.path().join("cert.pem").display().to_string();
+        let config = format!(
+            "allow_synthetic_ids = true\n\
+             [idporten]\nissuer = \"{issuer}\"\nclient_id = \"{CLIENT_ID}\"\n\
+             client_secret_file = \"client-secret\"\n\
+             redirect_uri = \"{base}/innlogging/tilbake\"\n\
+             post_logout_redirect_uri = \"{base}/utlogget\"\n\
+             krr_url = \"{issuer}/kontaktregister/rest/v1/person\"\n\
+             krr_timeout_ms = 1000\n\
+             ca_file = \"{sim_ca}\"\nhmac_key_file = \"hmac.key\"\n",
+            issuer = sim.issuer,
+        );
+        let setup = LoginSetup {
+            port,
+            cert_pem,
+            key_pem,
+            config,
+            issuer: sim.issuer,
+        };
+        let mut server = Server::prepare(backend, Some(setup));
+        server.simulator_files = Some(dir);
+        server
+    }
+
+    /// Serves from this test process instead of a `forms serve` process, with `clock`
+    /// as the server's time.
+    pub async fn serve_here(&mut self, clock: std::sync::Arc<dyn forms_server::clock::Clock>) {
+        let here = self.dir.path().join("forms-here.toml");
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let url = &self.database_url;
+        std::fs::write(&here, format!("{text}[database]\nurl = \"{url}\"\n")).unwrap();
+        let config = forms_server::config::Config::load(&here).unwrap();
+        let app = forms_server::web::build(
+            &config,
+            forms_server::web::BuildOptions {
+                clock,
+                dev_recipients: None,
+            },
+        )
+        .await
+        .unwrap();
+        self.url = format!("https://localhost:{}", app.local_addr().unwrap().port());
+        tokio::spawn(app.serve());
+    }
+
+    fn start_with(backend: Backend, login: Option<LoginSetup>) -> Server {
+        let mut server = Server::prepare(backend, login);
+        server.launch();
+        server
+    }
+
+    fn prepare(backend: Backend, login: Option<LoginSetup>) -> Server {
         let dir = TempDir::new("server");
         let root = dir.path();
         let schemas = root.join("schemas");
@@ -261,14 +392,20 @@ impl Server {
         }
         std::fs::write(schemas.join("byggesak-sporsmal.yaml"), OTHER_FORM).unwrap();
 
-        let certified = rcgen::generate_simple_self_signed(vec![
-            "localhost".to_string(),
-            "127.0.0.1".to_string(),
-        ])
-        .unwrap();
-        let cert_pem = certified.cert.pem().into_bytes();
+        let (cert_pem, key_pem) = match &login {
+            Some(login) => (login.cert_pem.clone(), login.key_pem.clone()),
+            None => {
+                let certified = rcgen::generate_simple_self_signed(vec![
+                    "localhost".to_string(),
+                    "127.0.0.1".to_string(),
+                ])
+                .unwrap();
+                (certified.cert.pem(), certified.signing_key.serialize_pem())
+            }
+        };
+        let cert_pem = cert_pem.into_bytes();
         std::fs::write(root.join("cert.pem"), &cert_pem).unwrap();
-        std::fs::write(root.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
+        std::fs::write(root.join("key.pem"), key_pem).unwrap();
         let vault = forms_crypto::vault::Keyring::generate_key_line("t1").unwrap();
         std::fs::write(root.join("vault.keys"), vault.as_bytes()).unwrap();
 
@@ -280,16 +417,21 @@ impl Server {
             Backend::Postgres(url) => (url, None),
         };
         let config = root.join("forms.toml");
-        std::fs::write(
-            &config,
-            "listen = \"127.0.0.1:0\"\nschemas = \"schemas\"\n\
-             [tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\
+        let port = login.as_ref().map_or(0, |l| l.port);
+        let mut text = format!("listen = \"127.0.0.1:{port}\"\nschemas = \"schemas\"\n");
+        if let Some(login) = &login {
+            std::fs::write(root.join("client-secret"), CLIENT_SECRET).unwrap();
+            std::fs::write(root.join("hmac.key"), "ab".repeat(32)).unwrap();
+            text.push_str(&login.config);
+        }
+        text.push_str(
+            "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\
              [vault]\nkey_file = \"vault.keys\"\n\
              [limits]\nmax_body_bytes = 65536\n\
              [log]\nformat = \"json\"\n",
-        )
-        .unwrap();
-        let mut server = Server {
+        );
+        std::fs::write(&config, text).unwrap();
+        Server {
             log_path: root.join("server.log"),
             dir,
             url: String::new(),
@@ -299,9 +441,9 @@ impl Server {
             queues,
             child: None,
             database_url,
-        };
-        server.launch();
-        server
+            issuer: login.map(|l| l.issuer),
+            simulator_files: None,
+        }
     }
 
     /// Starts the process (again) and waits until it serves.
@@ -526,4 +668,216 @@ pub async fn form_session(client: &reqwest::Client, url: &str) -> (String, Strin
         .expect("a CSRF field")
         .to_string();
     (cookie, token)
+}
+
+/// A page as a browser ends up on it, after following redirects.
+pub struct Page {
+    pub url: String,
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+/// An HTTPS client that keeps cookies per host and port, as a browser does for
+/// `__Host-` cookies, and follows redirects itself so each hop's cookies are kept.
+pub struct Browser {
+    http: reqwest::Client,
+    jar: std::sync::Mutex<
+        std::collections::HashMap<String, std::collections::BTreeMap<String, String>>,
+    >,
+}
+
+fn origin(url: &reqwest::Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+impl Browser {
+    pub fn new(roots: &[&[u8]]) -> Browser {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30));
+        for pem in roots {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(pem).unwrap());
+        }
+        Browser {
+            http: builder.build().unwrap(),
+            jar: Default::default(),
+        }
+    }
+
+    /// The value of a cookie this browser holds for `url`'s host and port.
+    pub fn cookie(&self, url: &str, name: &str) -> Option<String> {
+        let url = reqwest::Url::parse(url).unwrap();
+        self.jar
+            .lock()
+            .unwrap()
+            .get(&origin(&url))?
+            .get(name)
+            .cloned()
+    }
+
+    pub fn set_cookie(&self, url: &str, name: &str, value: &str) {
+        let url = reqwest::Url::parse(url).unwrap();
+        self.jar
+            .lock()
+            .unwrap()
+            .entry(origin(&url))
+            .or_default()
+            .insert(name.into(), value.into());
+    }
+
+    /// One request, without following a redirect.
+    pub async fn hop(&self, url: &str, form: Option<&[(String, String)]>) -> reqwest::Response {
+        let parsed = reqwest::Url::parse(url).unwrap();
+        let key = origin(&parsed);
+        let mut request = match form {
+            Some(pairs) => self.http.post(url).form(pairs),
+            None => self.http.get(url),
+        };
+        let cookies = self
+            .jar
+            .lock()
+            .unwrap()
+            .get(&key)
+            .cloned()
+            .unwrap_or_default();
+        if !cookies.is_empty() {
+            let header: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            request = request.header("cookie", header.join("; "));
+        }
+        let response = request.send().await.unwrap();
+        let mut jar = self.jar.lock().unwrap();
+        let host = jar.entry(key).or_default();
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.to_ascii_lowercase().contains("max-age=0") {
+                host.remove(name.trim());
+            } else {
+                host.insert(name.trim().to_string(), value.trim().to_string());
+            }
+        }
+        response
+    }
+
+    /// GET (or POST `form`), following redirects with GET as a browser does.
+    pub async fn go(&self, url: &str, form: Option<&[(String, String)]>) -> Page {
+        let mut url = url.to_string();
+        let mut response = self.hop(&url, form).await;
+        for _ in 0..10 {
+            if !response.status().is_redirection() {
+                break;
+            }
+            let location = response.headers()["location"].to_str().unwrap();
+            url = reqwest::Url::parse(&url)
+                .unwrap()
+                .join(location)
+                .unwrap()
+                .to_string();
+            response = self.hop(&url, None).await;
+        }
+        Page {
+            url,
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&self, url: &str) -> Page {
+        self.go(url, None).await
+    }
+}
+
+fn unescape_html(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of attribute `name` in the text of one tag.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')? + start;
+    Some(unescape_html(&tag[start..end]))
+}
+
+impl Page {
+    /// What the page's (first) form would send as it stands: inputs with a value,
+    /// ticked boxes, text areas. Submit buttons are not included.
+    pub fn form_values(&self) -> Vec<(String, String)> {
+        let mut values = Vec::new();
+        for piece in self.main().split("<input").skip(1) {
+            let tag = &piece[..piece.find('>').unwrap_or(piece.len())];
+            let kind = attribute(tag, "type").unwrap_or_default();
+            let ticked = tag.contains(" checked");
+            if (kind == "radio" || kind == "checkbox") && !ticked {
+                continue;
+            }
+            if let (Some(name), Some(value)) = (attribute(tag, "name"), attribute(tag, "value")) {
+                values.push((name, value));
+            }
+        }
+        for piece in self.main().split("<textarea").skip(1) {
+            let tag = &piece[..piece.find('>').unwrap_or(piece.len())];
+            let text = &piece[tag.len() + 1..piece.find("</textarea>").unwrap_or(tag.len() + 1)];
+            if let Some(name) = attribute(tag, "name") {
+                values.push((name, unescape_html(text)));
+            }
+        }
+        values
+    }
+
+    /// The value an input of this name has on the page.
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        self.form_values()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The page's main content (the header's logout form left out).
+    fn main(&self) -> &str {
+        let start = self.body.find("<main").unwrap_or(0);
+        &self.body[start..]
+    }
+
+    /// The address the main content's form posts to.
+    pub fn form_action(&self) -> String {
+        let tag_start = self.main().find("<form method=\"post\"").expect("a form");
+        let tag = &self.main()[tag_start..];
+        let tag = &tag[..tag.find('>').unwrap()];
+        let action = attribute(tag, "action").unwrap();
+        reqwest::Url::parse(&self.url)
+            .unwrap()
+            .join(&action)
+            .unwrap()
+            .to_string()
+    }
+}
+
+impl Page {
+    /// What the page's form sends with `changes` replacing (or adding) values.
+    pub fn form_with(&self, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut values = self.form_values();
+        for (name, value) in changes {
+            values.retain(|(n, _)| n != name);
+            values.push((name.to_string(), value.to_string()));
+        }
+        values
+    }
+}
+
+/// Sends the page's form as it stands, with `changes` replacing (or adding) values.
+pub async fn submit(browser: &Browser, page: &Page, changes: &[(&str, &str)]) -> Page {
+    browser
+        .go(&page.form_action(), Some(&page.form_with(changes)))
+        .await
 }

@@ -31,11 +31,25 @@ pub struct Citizen {
     pub contact: Option<KrrContact>,
 }
 
+impl Citizen {
+    /// The value a prefill source offers this citizen, if any.
+    pub fn offered(&self, source: crate::schema::Prefill) -> Option<&str> {
+        use crate::schema::Prefill;
+        let contact = self.contact.as_ref();
+        match source {
+            Prefill::IdportenPid => Some(self.login.pid.as_str()),
+            Prefill::KrrEmail => contact.and_then(|c| c.email.as_deref()),
+            Prefill::KrrMobile => contact.and_then(|c| c.mobile.as_deref()),
+        }
+    }
+}
+
 /// A login under way, and where to go back to.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
     pub login: PendingLogin,
-    pub form: String,
+    /// The path to return to afterwards (a form, or "Mine innsendinger").
+    pub return_to: String,
     pub lang: Lang,
 }
 

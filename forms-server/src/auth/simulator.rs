@@ -171,6 +171,8 @@ pub struct SimClient {
     pub public_key: Option<RsaPublicKey>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
+    /// Loaded in an iframe with `?iss=...&sid=...` when a session is ended here.
+    pub frontchannel_logout_uri: Option<String>,
 }
 
 pub struct SimulatorOptions {
@@ -208,6 +210,16 @@ struct Sim {
     codes: Mutex<HashMap<String, Code>>,
     /// Access token → (person, fault, expiry).
     access: Mutex<HashMap<String, (usize, Fault, i64)>>,
+    /// Logins not yet logged out, oldest first.
+    sessions: Mutex<Vec<SsoSession>>,
+}
+
+/// One login at the simulator, until it is logged out.
+struct SsoSession {
+    sid: String,
+    person: usize,
+    acr: String,
+    client_id: String,
 }
 
 /// A running simulator.
@@ -254,6 +266,7 @@ pub async fn start(options: SimulatorOptions) -> Result<Simulator, SimulatorErro
         clock: options.clock,
         codes: Mutex::new(HashMap::new()),
         access: Mutex::new(HashMap::new()),
+        sessions: Mutex::new(Vec::new()),
     });
     let router = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
@@ -261,6 +274,8 @@ pub async fn start(options: SimulatorOptions) -> Result<Simulator, SimulatorErro
         .route("/authorize", get(authorize_page).post(authorize))
         .route("/token", axum::routing::post(token))
         .route("/endsession", get(end_session))
+        .route("/sesjoner", get(sessions_page))
+        .route("/sesjoner/avslutt", axum::routing::post(end_sso_session))
         .route("/kontaktregister/rest/v1/person", get(krr_person))
         .with_state(sim);
     tracing::info!(issuer = %issuer, "ID-porten simulator serving");
@@ -523,6 +538,14 @@ async fn authorize(
         .unwrap_or(("idporten-loa-high", "BankID"));
     let code = random_token();
     let sid = random_token();
+    if let Ok(mut sessions) = sim.sessions.lock() {
+        sessions.push(SsoSession {
+            sid: sid.clone(),
+            person,
+            acr: acr.to_string(),
+            client_id: p.client_id.clone().unwrap_or_default(),
+        });
+    }
     let redirect_uri = p.redirect_uri.clone().unwrap_or_default();
     let state = p.state.clone().unwrap_or_default();
     if let Ok(mut codes) = sim.codes.lock() {
@@ -767,15 +790,97 @@ struct EndSessionParams {
     state: Option<String>,
 }
 
+/// Every login not yet logged out, each with a button that ends it the way ID-porten
+/// ends a session elsewhere: by front-channel logout towards the client.
+async fn sessions_page(State(sim): State<Arc<Sim>>) -> Response {
+    let sessions = match sim.sessions.lock() {
+        Ok(sessions) => sessions
+            .iter()
+            .map(|s| {
+                (
+                    s.sid.clone(),
+                    PEOPLE[s.person].name,
+                    s.acr.clone(),
+                    s.client_id.clone(),
+                )
+            })
+            .collect::<Vec<_>>(),
+        Err(_) => Vec::new(),
+    };
+    page(
+        "Innloggede økter",
+        html! {
+            h1 { "Innloggede økter" }
+            p { "Å logge ut en økt her er som å logge ut i en annen tjeneste: klienten får beskjed gjennom front-channel logout." }
+            @if sessions.is_empty() { p { "Ingen." } }
+            @for (sid, name, acr, client) in &sessions {
+                form method="post" action="/sesjoner/avslutt" {
+                    p { strong { (name) } " – " (acr) " – " (client) }
+                    input type="hidden" name="sid" value=(sid);
+                    button type="submit" { "Logg ut " (name) }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct EndSsoForm {
+    sid: String,
+}
+
+/// Ends a login and tells its client, in an iframe, as ID-porten does.
+async fn end_sso_session(
+    State(sim): State<Arc<Sim>>,
+    axum::Form(form): axum::Form<EndSsoForm>,
+) -> Response {
+    let ended = sim.sessions.lock().ok().and_then(|mut sessions| {
+        let i = sessions.iter().position(|s| s.sid == form.sid)?;
+        Some(sessions.remove(i))
+    });
+    let Some(ended) = ended else {
+        return error_page(StatusCode::NOT_FOUND, "no such session");
+    };
+    let frame = sim
+        .clients
+        .iter()
+        .find(|c| c.client_id == ended.client_id)
+        .and_then(|c| c.frontchannel_logout_uri.as_ref())
+        .map(|uri| {
+            format!(
+                "{uri}?iss={}&sid={}",
+                url_encode(&sim.issuer),
+                url_encode(&ended.sid)
+            )
+        });
+    page(
+        "Logget ut",
+        html! {
+            h1 { "Logget ut" }
+            @if let Some(src) = frame {
+                iframe src=(src) title="Utlogging hos tjenesten" width="300" height="60" {}
+            }
+            p { a href="/sesjoner" { "Tilbake til øktene" } }
+        },
+    )
+}
+
 /// RP-initiated logout: back to a registered post-logout address, with `state`.
 async fn end_session(State(sim): State<Arc<Sim>>, Query(p): Query<EndSessionParams>) -> Response {
-    let client_id = p
+    let claims = p
         .id_token_hint
         .as_deref()
         .and_then(|t| t.split('.').nth(1))
         .and_then(|c| B64URL.decode(c).ok())
-        .and_then(|c| serde_json::from_slice::<Value>(&c).ok())
+        .and_then(|c| serde_json::from_slice::<Value>(&c).ok());
+    let client_id = claims
+        .as_ref()
         .and_then(|c| c["aud"].as_str().map(str::to_string));
+    if let Some(sid) = claims.as_ref().and_then(|c| c["sid"].as_str())
+        && let Ok(mut sessions) = sim.sessions.lock()
+    {
+        sessions.retain(|s| s.sid != sid);
+    }
     let Some(client) = client_id.and_then(|id| sim.clients.iter().find(|c| c.client_id == id))
     else {
         return error_page(StatusCode::BAD_REQUEST, "id_token_hint missing or unknown");

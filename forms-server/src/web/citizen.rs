@@ -16,13 +16,16 @@ use maud::Markup;
 
 use super::AppState;
 use super::error::{ApiError, BodyError, read_body};
-use super::pages::{self, FormView};
+use super::login::{self, citizen_at};
+use super::pages::{self, Account, FormView, LoginView};
+use crate::auth::idporten::Level;
+use crate::auth::session::{Citizen, Session};
 use crate::i18n::{Lang, Msg, t};
 use crate::schema::answers::{Checked, Context, FieldError, RawAnswers, RawFile, RawValue};
-use crate::schema::{Catalog, Form};
+use crate::schema::{Auth, Catalog, Form, Prefill};
 use crate::submission::{self, SubmitError};
 
-const CSRF_COOKIE: &str = "__Host-csrf";
+pub(super) const CSRF_COOKIE: &str = "__Host-csrf";
 const CSRF_FIELD: &str = "_csrf";
 
 /// Decodes `application/x-www-form-urlencoded` strictly: `None` if any name or value is
@@ -66,7 +69,7 @@ pub fn request_lang(uri: &Uri, headers: &HeaderMap) -> Lang {
     Lang::negotiate(explicit.as_deref(), accept)
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -83,14 +86,14 @@ fn valid_token_shape(token: &str) -> bool {
 }
 
 /// The CSRF token for this response, and whether it must be (re)set as a cookie.
-fn csrf_token(headers: &HeaderMap) -> (String, bool) {
+pub(super) fn csrf_token(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, CSRF_COOKIE).filter(|t| valid_token_shape(t)) {
         Some(existing) => (existing.to_string(), false),
         None => (submission::random_id().unwrap_or_default(), true),
     }
 }
 
-fn html(status: StatusCode, markup: Markup, set_csrf: Option<&str>) -> Response {
+pub(super) fn html(status: StatusCode, markup: Markup, set_csrf: Option<&str>) -> Response {
     let mut response = (status, markup).into_response();
     if let Some(token) = set_csrf {
         let cookie = format!("{CSRF_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Lax");
@@ -105,7 +108,54 @@ pub async fn index(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMa
     let lang = request_lang(&uri, &headers);
     let catalog = app.catalog();
     let forms = catalog.forms().map(|f| f.as_ref());
-    html(StatusCode::OK, pages::index_page(lang, forms), None)
+    let session = login::current_session(&app, &headers).await;
+    let signed_in = citizen_at(session.as_ref(), Level::Substantial).is_some();
+    let (csrf, set) = csrf_token(&headers);
+    let account = signed_in.then_some(Account { csrf: &csrf });
+    let page = pages::index_page(lang, forms, account);
+    html(
+        StatusCode::OK,
+        page,
+        (signed_in && set).then_some(csrf.as_str()),
+    )
+}
+
+/// Who is sending a form, as far as the form may know: the logged-in citizen for a
+/// form that uses login, nobody for a form open to anyone.
+fn sender_of<'a>(form: &Form, session: Option<&'a Session>) -> Option<&'a Citizen> {
+    match form.auth {
+        Auth::None => None,
+        Auth::Optional => citizen_at(session, Level::Substantial),
+        Auth::Substantial | Auth::High => citizen_at(session, Level::for_form(form.auth)?),
+    }
+}
+
+/// How a form page shows login, for this citizen.
+fn login_view(app: &AppState, form: &Form, citizen: Option<&Citizen>) -> LoginView {
+    match citizen {
+        Some(citizen) => LoginView::In {
+            krr_missing: form.fields().any(|f| {
+                f.prefill
+                    .is_some_and(|p| p != Prefill::IdportenPid && citizen.offered(p).is_none())
+            }),
+        },
+        None if app.login.is_none() && form.auth.requires_login() => LoginView::Unavailable,
+        None if app.login.is_some() && form.auth == Auth::Optional => LoginView::Offered,
+        None => LoginView::NotNeeded,
+    }
+}
+
+/// Fills in what ID-porten and KRR offer for the form's prefilled fields.
+fn prefill(form: &Form, citizen: &Citizen, raw: &mut RawAnswers) {
+    for field in form.fields() {
+        let offered = field.prefill.and_then(|source| citizen.offered(source));
+        if let Some(value) = offered
+            && raw.text(&field.id).is_none()
+        {
+            raw.0
+                .push((field.id.clone(), RawValue::Text(value.to_string())));
+        }
+    }
 }
 
 pub async fn stylesheet() -> Response {
@@ -214,6 +264,7 @@ fn render(
     checked: &Checked,
     screen: Screen,
     set_cookie: bool,
+    login: (LoginView, bool),
 ) -> Response {
     let view = FormView {
         form,
@@ -227,6 +278,8 @@ fn render(
         item_counts: &post.item_counts,
         today: ctx.today,
         print: false,
+        login: login.0,
+        signed_in: login.1,
     };
     let markup = match screen.page {
         Some(_) => pages::form_page(&view),
@@ -244,11 +297,51 @@ pub async fn show_form(
     let Some((_, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
         return not_found(uri, headers).await;
     };
+    let mut session = login::current_session(&app, &headers).await;
+    if let (Some(level), Some(login)) = (Level::for_form(form.auth), app.login.as_ref())
+        && citizen_at(session.as_ref(), level).is_none()
+    {
+        let path = format!("/skjema/{}", form.id);
+        return login::start(&app, login, session, level, path, lang, None).await;
+    }
+    // What the citizen typed before logging in, given back once.
+    let draft = session
+        .as_mut()
+        .and_then(|s| s.data.drafts.remove(form.id.as_str()));
+    if draft.is_some()
+        && let (Some(login), Some(session)) = (app.login.as_ref(), session.as_ref())
+        && let Err(err) = login.sessions.save(session, app.clock.now()).await
+    {
+        tracing::warn!(error = %err, "cannot save a session");
+    }
+    let citizen = sender_of(&form, session.as_ref());
+    let post = match draft {
+        Some(pairs) => Post::from_pairs(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, RawValue::Text(v)))
+                .collect(),
+        )
+        .unwrap_or_default(),
+        None => {
+            let mut post = Post::default();
+            if let Some(citizen) = citizen {
+                prefill(&form, citizen, &mut post.raw);
+            }
+            post
+        }
+    };
     let (csrf, set) = csrf_token(&headers);
-    let post = Post::default();
     let ctx = app.context();
     let checked = form.check(&post.raw, &ctx);
     let first = checked.shown_pages.first().copied().unwrap_or(0);
+    let page = post
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<usize>().ok())
+        .filter(|p| checked.shown_pages.contains(p))
+        .unwrap_or(first);
+    let signed_in = citizen_at(session.as_ref(), Level::Substantial).is_some();
     render(
         &form,
         lang,
@@ -256,8 +349,9 @@ pub async fn show_form(
         &csrf,
         &post,
         &checked,
-        Screen::page(Some(first)),
+        Screen::page(Some(page)),
         set,
+        (login_view(&app, &form, citizen), signed_in),
     )
 }
 
@@ -355,6 +449,27 @@ impl Post {
             }
         }
         Some(post)
+    }
+
+    /// The text answers and the page's controls, to keep across a login. Files are
+    /// left out: a session is read on every request and must stay small.
+    fn to_draft(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .raw
+            .0
+            .iter()
+            .filter_map(|(name, value)| match value {
+                RawValue::Text(text) => Some((name.clone(), text.clone())),
+                _ => None,
+            })
+            .collect();
+        for (group, count) in &self.item_counts {
+            pairs.push((format!("_items.{group}"), count.to_string()));
+        }
+        if let Some(page) = &self.page {
+            pairs.push(("_page".into(), page.clone()));
+        }
+        pairs
     }
 
     /// Removes item `n` of `group` and renumbers the items after it.
@@ -484,6 +599,10 @@ pub async fn submit_form(
         }
     };
     let ctx = app.context();
+    let session = login::current_session(&app, &headers).await;
+    let citizen: Option<Citizen> = sender_of(&form, session.as_ref()).cloned();
+    let signed_in = citizen_at(session.as_ref(), Level::Substantial).is_some();
+    let shown_login = (login_view(&app, &form, citizen.as_ref()), signed_in);
     let cookie_token = cookie(&headers, CSRF_COOKIE).map(str::to_string);
     let csrf_ok = match (&cookie_token, &post.csrf) {
         (Some(c), Some(s)) => super::constant_time_eq(s.as_bytes(), c.as_bytes()),
@@ -507,7 +626,17 @@ pub async fn submit_form(
         );
     };
     let show = |csrf: &str, post: &Post, checked: &Checked, screen: Screen| {
-        render(&form, lang, &ctx, csrf, post, checked, screen, false)
+        render(
+            &form,
+            lang,
+            &ctx,
+            csrf,
+            post,
+            checked,
+            screen,
+            false,
+            shown_login,
+        )
     };
     // The page the citizen was on; from the summary, the last page shown.
     let current = |checked: &Checked| {
@@ -523,14 +652,40 @@ pub async fn submit_form(
             t(lang, Msg::ExpiredBody),
             StatusCode::FORBIDDEN,
         );
-        return render(&form, lang, &ctx, &fresh, &post, &checked, screen, true);
+        return render(
+            &form,
+            lang,
+            &ctx,
+            &fresh,
+            &post,
+            &checked,
+            screen,
+            true,
+            shown_login,
+        );
     }
     let csrf = cookie_token.unwrap_or_default();
+
+    // Not logged in (any more) at the form's level: log in, and keep what was typed.
+    if let (Some(level), Some(login)) = (Level::for_form(form.auth), app.login.as_ref())
+        && citizen.is_none()
+    {
+        let path = format!("/skjema/{}", form.id);
+        let draft = Some((form.id.to_string(), post.to_draft()));
+        return login::start(&app, login, session, level, path, lang, draft).await;
+    }
 
     let step = match action {
         Action::Step(step) => step,
         Action::Send => {
             let now = app.clock.now();
+            let sender = match (&citizen, app.login.as_ref()) {
+                (Some(citizen), Some(login)) => Some(submission::Sender {
+                    citizen,
+                    key: login.sessions.citizen_key(&citizen.login.pid),
+                }),
+                _ => None,
+            };
             let result = submission::accept(
                 &catalog,
                 &app.store,
@@ -538,15 +693,21 @@ pub async fn submit_form(
                 &post.raw,
                 now,
                 app.allow_synthetic_ids,
-                None,
+                sender.as_ref(),
             )
             .await;
             let screen = match result {
                 Ok(receipt) => {
                     // A new token: reloading the receipt cannot send the same answers twice.
                     let fresh = submission::random_id().unwrap_or_default();
-                    let page =
-                        pages::receipt_page(&form, lang, &receipt.reference, receipt.received_at);
+                    let account = signed_in.then_some(Account { csrf: &fresh });
+                    let page = pages::receipt_page(
+                        &form,
+                        lang,
+                        &receipt.reference,
+                        receipt.received_at,
+                        account,
+                    );
                     return html(StatusCode::OK, page, Some(&fresh));
                 }
                 Err(SubmitError::Invalid(errors)) => {
@@ -556,7 +717,7 @@ pub async fn submit_form(
                 }
                 Err(SubmitError::LoginRequired) => Screen::notice(
                     page_sent,
-                    t(lang, Msg::LoginRequired),
+                    t(lang, Msg::LoginUnavailable),
                     StatusCode::UNAUTHORIZED,
                 ),
                 Err(err) => {

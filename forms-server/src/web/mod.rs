@@ -13,6 +13,7 @@
 mod api;
 mod citizen;
 mod error;
+pub mod login;
 pub mod pages;
 pub mod tls;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub max_upload_bytes: usize,
     /// Whether synthetic test persons' identity numbers are accepted.
     pub allow_synthetic_ids: bool,
+    /// Login through ID-porten, if configured.
+    pub login: Option<login::Login>,
 }
 
 impl AppState {
@@ -114,6 +117,7 @@ pub enum StartError {
     Tls(String),
     Store(crate::store::StoreError),
     Bind(SocketAddr, std::io::Error),
+    Login(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -129,6 +133,7 @@ impl std::fmt::Display for StartError {
             StartError::Tls(msg) => f.write_str(msg),
             StartError::Store(err) => write!(f, "cannot open the database: {err}"),
             StartError::Bind(addr, err) => write!(f, "cannot listen on {addr}: {err}"),
+            StartError::Login(msg) => write!(f, "[idporten]: {msg}"),
         }
     }
 }
@@ -144,6 +149,10 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         .database_url()
         .map_err(|e| StartError::Store(crate::store::StoreError::Database(e.0)))?;
     let store = Store::open(url).await.map_err(StartError::Store)?;
+    let login = match &config.idporten {
+        Some(idporten) => Some(login_from_config(config, idporten, &store, &options.clock)?),
+        None => None,
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| StartError::Bind(config.listen, e))?;
@@ -154,7 +163,11 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         max_body_bytes: config.limits.max_body_bytes,
         max_upload_bytes: config.limits.max_upload_bytes,
         allow_synthetic_ids: config.allow_synthetic_ids,
+        login,
     });
+    if state.login.is_some() {
+        login::spawn_sweeper(state.clone());
+    }
     spawn_schema_reload(
         state.clone(),
         config.schemas.clone(),
@@ -165,6 +178,77 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         tls,
         router: router(state.clone()),
         state,
+    })
+}
+
+/// The ID-porten client and the session store, from `[idporten]`.
+fn login_from_config(
+    config: &Config,
+    idporten: &crate::config::IdPortenConfig,
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+) -> Result<login::Login, StartError> {
+    use crate::auth::PidKey;
+    use crate::auth::idporten::{ClientAuth, ClientSettings, IdPorten};
+    use crate::auth::session::Sessions;
+    use rsa::pkcs8::DecodePrivateKey;
+
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| StartError::Login(format!("cannot read {}: {e}", path.display())))
+    };
+    let auth = match (
+        &idporten.client_secret_file,
+        &idporten.private_key_file,
+        &idporten.key_id,
+    ) {
+        (Some(secret), None, None) => {
+            ClientAuth::Secret(zeroize::Zeroizing::new(read(secret)?.trim().to_string()))
+        }
+        (None, Some(key), Some(kid)) => {
+            let pem = read(key)?;
+            let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).map_err(|e| {
+                StartError::Login(format!(
+                    "{}: not an RSA private key in PKCS#8 PEM: {e}",
+                    key.display()
+                ))
+            })?;
+            ClientAuth::PrivateKey {
+                key: Box::new(key),
+                kid: kid.clone(),
+            }
+        }
+        _ => {
+            return Err(StartError::Login(
+                "set either client_secret_file, or private_key_file and key_id".into(),
+            ));
+        }
+    };
+    let extra_root_pem = match &idporten.ca_file {
+        Some(path) => Some(read(path)?.as_bytes().to_vec()),
+        None => None,
+    };
+    let settings = ClientSettings {
+        issuer: idporten.issuer.clone(),
+        client_id: idporten.client_id.clone(),
+        auth,
+        redirect_uri: idporten.redirect_uri.clone(),
+        post_logout_redirect_uri: idporten.post_logout_redirect_uri.clone(),
+        krr_url: idporten.krr_url.clone(),
+        extra_root_pem,
+        krr_timeout: std::time::Duration::from_millis(idporten.krr_timeout_ms),
+    };
+    let client = IdPorten::new(settings, clock.clone(), config.allow_synthetic_ids)
+        .map_err(StartError::Login)?;
+    let key = PidKey::from_hex(&read(&idporten.hmac_key_file)?)
+        .map_err(|e| StartError::Login(format!("{}: {e}", idporten.hmac_key_file.display())))?;
+    let vault = config
+        .keyring()
+        .map_err(|e| StartError::Login(format!("sessions need the vault keys: {e}")))?;
+    Ok(login::Login {
+        idporten: client,
+        sessions: Sessions::new(store.clone(), Arc::new(vault), Arc::new(key)),
     })
 }
 
@@ -252,6 +336,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/skjema/{form}/utskrift", get(citizen::print_form))
         .route("/static/forms.css", get(citizen::stylesheet))
+        .route("/innlogging", get(login::begin))
+        .route("/innlogging/tilbake", get(login::callback))
+        .route("/innlogging/frontkanal", get(login::front_channel))
+        .route("/utlogging", post(login::logout))
+        .route("/utlogget", get(login::logged_out))
+        .route("/mine-innsendinger", get(login::my_submissions))
         .route("/livez", get(api::live))
         .route("/healthz", get(api::health))
         .route("/api/v1/forms/{form}/submissions", post(api::submit))
@@ -292,6 +382,11 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Marks a response that ID-porten may show in a frame (front-channel logout): the
+/// origin allowed as `frame-ancestors` instead of `'none'`.
+#[derive(Debug, Clone)]
+pub struct FramedBy(pub String);
+
 /// Request id, security headers and the access log, around every response.
 async fn frame(request: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -305,12 +400,25 @@ async fn frame(request: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "(no route)".into());
     let mut response = next.run(request).await;
+    let framed_by = response.extensions().get::<FramedBy>().cloned();
     let headers = response.headers_mut();
     for (name, value) in SECURITY_HEADERS {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+        let value = match (&framed_by, *name) {
+            (None, _) => HeaderValue::from_static(value),
+            (Some(_), "x-frame-options") => continue,
+            (Some(FramedBy(origin)), "content-security-policy") => {
+                let csp = value.replace(
+                    "frame-ancestors 'none'",
+                    &format!("frame-ancestors {origin}"),
+                );
+                match HeaderValue::from_str(&csp) {
+                    Ok(value) => value,
+                    Err(_) => HeaderValue::from_static(value),
+                }
+            }
+            (Some(_), _) => HeaderValue::from_static(value),
+        };
+        headers.insert(HeaderName::from_static(name), value);
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -23,8 +23,22 @@ fn lang_href(path: &str, lang: Lang) -> String {
     format!("{path}?lang={}", lang.tag())
 }
 
+/// A logged-in citizen, as the header shows them: a link to their submissions and a
+/// logout button (a POST carrying the CSRF token).
+#[derive(Clone, Copy)]
+pub struct Account<'a> {
+    pub csrf: &'a str,
+}
+
 /// The frame around every page.
-pub fn layout(lang: Lang, title: &str, has_errors: bool, path: &str, main: Markup) -> Markup {
+pub fn layout(
+    lang: Lang,
+    title: &str,
+    has_errors: bool,
+    path: &str,
+    account: Option<Account<'_>>,
+    main: Markup,
+) -> Markup {
     let full_title = if has_errors {
         format!(
             "{}: {title} – {}",
@@ -60,6 +74,15 @@ pub fn layout(lang: Lang, title: &str, has_errors: bool, path: &str, main: Marku
                             }
                         }
                     }
+                    @if let Some(account) = account {
+                        div class="account" {
+                            a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::MySubmissions)) }
+                            form method="post" action={ "/utlogging?lang=" (lang.tag()) } {
+                                input type="hidden" name="_csrf" value=(account.csrf);
+                                button type="submit" class="link-button" { (t(lang, Msg::LogOut)) }
+                            }
+                        }
+                    }
                 }
                 main id="main" tabindex="-1" { (main) }
             }
@@ -89,6 +112,23 @@ pub struct FormView<'a> {
     pub today: Date,
     /// The paper version: every field, nothing carried.
     pub print: bool,
+    /// Where the citizen stands with login, for this form.
+    pub login: LoginView,
+    /// Whether a citizen is logged in (the header then offers logout).
+    pub signed_in: bool,
+}
+
+/// Login as a form page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginView {
+    /// The form is open to anyone and offers nothing for logging in.
+    NotNeeded,
+    /// The form needs login, and this server has none configured.
+    Unavailable,
+    /// Login is optional and would fill in details.
+    Offered,
+    /// Logged in; `krr_missing` when KRR gave no contact details.
+    In { krr_missing: bool },
 }
 
 /// The `id` of an answer's input: `field-children-0-name`.
@@ -383,7 +423,7 @@ pub fn form_page(view: &FormView<'_>) -> Markup {
         @if let Some(description) = form.description.as_ref().filter(|_| is_first) {
             p class="lead" { (description.get(lang)) }
         }
-        @if let Some(notice) = login_notice(form, lang) { p class="notice" { (notice) } }
+        (login_notice(view, is_first))
         (form_element(view, |name| !on_page(name), html! {
             input type="hidden" name="_page" value=(view.page);
             @for field in &page.fields {
@@ -406,14 +446,35 @@ pub fn form_page(view: &FormView<'_>) -> Markup {
         Some(p) if multi => format!("{p} – {title}"),
         _ => title.to_string(),
     };
-    layout(lang, &full_title, has_errors, &path, main)
+    layout(lang, &full_title, has_errors, &path, view.account(), main)
 }
 
-/// For a form that needs login: say so, since login is not offered on this server yet.
-fn login_notice(form: &Form, lang: Lang) -> Option<String> {
-    form.auth
-        .requires_login()
-        .then(|| t(lang, Msg::LoginRequired))
+impl FormView<'_> {
+    fn account(&self) -> Option<Account<'_>> {
+        self.signed_in.then_some(Account { csrf: self.csrf })
+    }
+}
+
+/// What a form page says about login: that it is not set up, an offer to log in for
+/// prefill, or (on the first page) what was prefilled.
+fn login_notice(view: &FormView<'_>, first_page: bool) -> Markup {
+    let lang = view.lang;
+    let form = view.form;
+    let prefills = form.fields().any(|f| f.prefill.is_some());
+    html! {
+        @match view.login {
+            LoginView::NotNeeded => {}
+            LoginView::Unavailable => p class="notice" { (t(lang, Msg::LoginUnavailable)) },
+            LoginView::Offered => p class="notice" {
+                a href={ "/innlogging?skjema=" (form.id) "&lang=" (lang.tag()) } { (t(lang, Msg::LoginOffer)) }
+            },
+            LoginView::In { krr_missing } if first_page && prefills => div class="notice" {
+                p { (t(lang, Msg::LoggedIn)) " " (t(lang, Msg::Prefilled)) }
+                @if krr_missing { p { (t(lang, Msg::KrrMissing)) } }
+            },
+            LoginView::In { .. } => {}
+        }
+    }
 }
 
 /// Whether the field is shown now: its condition holds on the answers so far, or it
@@ -747,7 +808,7 @@ pub fn summary_page(view: &FormView<'_>) -> Markup {
     let main = html! {
         @if has_errors { (error_summary(lang, form, &[], view.notice.as_deref())) }
         h1 { span class="caption" { (form.title.get(lang)) } (title) }
-        @if let Some(notice) = login_notice(form, lang) { p class="notice" { (notice) } }
+        @if view.login == LoginView::Unavailable { p class="notice" { (t(lang, Msg::LoginUnavailable)) } }
         (form_element(view, |_| true, html! {
             input type="hidden" name="_page" value="summary";
             @for page_index in &view.checked.shown_pages {
@@ -782,6 +843,7 @@ pub fn summary_page(view: &FormView<'_>) -> Markup {
         &format!("{title} – {}", form.title.get(lang)),
         has_errors,
         &path,
+        view.account(),
         main,
     )
 }
@@ -818,6 +880,8 @@ pub fn print_page(form: &Form, lang: Lang, today: Date) -> Markup {
         item_counts: &counts,
         today,
         print: true,
+        login: LoginView::NotNeeded,
+        signed_in: false,
     };
     let main = html! {
         h1 { (title) }
@@ -837,11 +901,18 @@ pub fn print_page(form: &Form, lang: Lang, today: Date) -> Markup {
         &format!("{title} ({})", t(lang, Msg::PrintVersion)),
         false,
         &path,
+        None,
         main,
     )
 }
 
-pub fn receipt_page(form: &Form, lang: Lang, reference: &str, received: Timestamp) -> Markup {
+pub fn receipt_page(
+    form: &Form,
+    lang: Lang,
+    reference: &str,
+    received: Timestamp,
+    account: Option<Account<'_>>,
+) -> Markup {
     let path = format!("/skjema/{}", form.id);
     let title = t(lang, Msg::ReceiptTitle);
     let main = html! {
@@ -860,8 +931,11 @@ pub fn receipt_page(form: &Form, lang: Lang, reference: &str, received: Timestam
             dd { (received.display_nb()) }
         }
         p { a href={ (path) "?lang=" (lang.tag()) } { (t(lang, Msg::ReceiptAgain)) } }
+        @if account.is_some() {
+            p { a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::MySubmissions)) } }
+        }
     };
-    layout(lang, &title, false, &path, main)
+    layout(lang, &title, false, &path, account, main)
 }
 
 /// A page with a heading and a message, for errors outside a form.
@@ -873,11 +947,15 @@ pub fn message_page(lang: Lang, title: &str, body: &str, back: Option<&str>, pat
             p { a href={ (back) "?lang=" (lang.tag()) } { (t(lang, Msg::BackToForm)) } }
         }
     };
-    layout(lang, title, false, path, main)
+    layout(lang, title, false, path, None, main)
 }
 
 /// The front page: every form.
-pub fn index_page<'a>(lang: Lang, forms: impl Iterator<Item = &'a Form>) -> Markup {
+pub fn index_page<'a>(
+    lang: Lang,
+    forms: impl Iterator<Item = &'a Form>,
+    account: Option<Account<'_>>,
+) -> Markup {
     let title = t(lang, Msg::Municipality);
     let main = html! {
         h1 { (title) }
@@ -893,7 +971,62 @@ pub fn index_page<'a>(lang: Lang, forms: impl Iterator<Item = &'a Form>) -> Mark
             }
         }
     };
-    layout(lang, &title, false, "/", main)
+    layout(lang, &title, false, "/", account, main)
+}
+
+/// One line of "Mine innsendinger".
+pub struct SentRow<'a> {
+    pub form_title: &'a str,
+    pub received: Timestamp,
+    pub reference: &'a str,
+    pub status: crate::store::Status,
+}
+
+/// "Mine innsendinger": what the citizen has sent while logged in, metadata only.
+pub fn my_submissions_page(lang: Lang, rows: &[SentRow<'_>], account: Account<'_>) -> Markup {
+    let title = t(lang, Msg::MySubmissions);
+    let main = html! {
+        h1 { (title) }
+        p class="lead" { (t(lang, Msg::MySubmissionsLead)) }
+        @if rows.is_empty() {
+            p { (t(lang, Msg::MySubmissionsEmpty)) }
+        } @else {
+            table class="submissions" {
+                caption class="visually-hidden" { (title) }
+                thead {
+                    tr {
+                        th scope="col" { (t(lang, Msg::ColumnForm)) }
+                        th scope="col" { (t(lang, Msg::ColumnReceived)) }
+                        th scope="col" { (t(lang, Msg::ColumnReference)) }
+                        th scope="col" { (t(lang, Msg::ColumnStatus)) }
+                    }
+                }
+                tbody {
+                    @for row in rows {
+                        tr {
+                            td { (row.form_title) }
+                            td { (row.received.display_nb()) }
+                            td { (row.reference) }
+                            td {
+                                @match row.status {
+                                    crate::store::Status::New => (t(lang, Msg::StatusNew)),
+                                    crate::store::Status::Done => (t(lang, Msg::StatusDone)),
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(
+        lang,
+        &title,
+        false,
+        "/mine-innsendinger",
+        Some(account),
+        main,
+    )
 }
 
 /// The one stylesheet, served from `/static/forms.css`.

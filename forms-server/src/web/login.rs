@@ -1,0 +1,416 @@
+//! The citizen's login routes: off to ID-porten and back, logout both ways, and
+//! "Mine innsendinger".
+//!
+//! A session starts when a login does: the `__Host-session` cookie then holds a random
+//! id, and the login under way (state, nonce, PKCE verifier, where to return, and what
+//! the citizen had typed) waits in the session, encrypted, never in a URL. Coming back,
+//! the session gets a new id, so an id planted before login is worth nothing after it.
+//! Anything wrong with the answer from ID-porten ends the session and shows one clear
+//! page; the log names the kind of failure and nothing from the tokens.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+
+use super::citizen::{cookie, csrf_token, html, parse_urlencoded, query_param, request_lang};
+use super::error::read_body;
+use super::pages::{self, Account};
+use super::{AppState, FramedBy};
+use crate::auth::idporten::{IdPorten, Level, LoginError};
+use crate::auth::session::{self, Citizen, Pending, Session, Sessions};
+use crate::i18n::{Lang, Msg, t};
+
+/// Login through ID-porten, on a server configured for it.
+pub struct Login {
+    pub idporten: IdPorten,
+    pub sessions: Sessions,
+}
+
+/// A draft of answers to keep across a login: the form and its answers.
+pub type Draft = (String, Vec<(String, String)>);
+
+fn session_cookie(id: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{}={id}; Path=/; Secure; HttpOnly; SameSite=Lax",
+        session::COOKIE
+    ))
+    .ok()
+}
+
+fn cleared_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("__Host-session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// The citizen's session of this request, if login is configured and the session has
+/// not expired; marked as used now.
+pub async fn current_session(app: &AppState, headers: &HeaderMap) -> Option<Session> {
+    let login = app.login.as_ref()?;
+    let id = cookie(headers, session::COOKIE)?;
+    let now = app.clock.now();
+    let session = login.sessions.load(id, now).await?;
+    if let Err(err) = login.sessions.save(&session, now).await {
+        tracing::warn!(error = %err, "could not mark a session as used");
+    }
+    Some(session)
+}
+
+/// The citizen of a session, if logged in at `level` or higher.
+pub fn citizen_at(session: Option<&Session>, level: Level) -> Option<&Citizen> {
+    session
+        .and_then(|s| s.data.citizen.as_ref())
+        .filter(|c| c.login.level >= level)
+}
+
+/// Sends the citizen to ID-porten to log in at `level`, to come back to `return_to`,
+/// keeping `draft` in the session until then.
+pub async fn start(
+    app: &AppState,
+    login: &Login,
+    session: Option<Session>,
+    level: Level,
+    return_to: String,
+    lang: Lang,
+    draft: Option<Draft>,
+) -> Response {
+    let now = app.clock.now();
+    let (url, pending) = match login.idporten.begin(level, lang.tag()).await {
+        Ok(begun) => begun,
+        Err(err) => {
+            tracing::warn!(kind = err.kind(), "cannot start a login");
+            return failed(lang, &return_to, &err, false);
+        }
+    };
+    let mut session = session.unwrap_or_else(|| login.sessions.create(now));
+    session.data.pending = Some(Pending {
+        login: pending,
+        return_to,
+        lang,
+    });
+    if let Some((form, answers)) = draft {
+        session.data.drafts.insert(form, answers);
+    }
+    if let Err(err) = login.sessions.save(&session, now).await {
+        tracing::error!(error = %err, "cannot save a session");
+        return server_error(lang);
+    }
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
+    if let Some(value) = session_cookie(&session.id) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn server_error(lang: Lang) -> Response {
+    let page = pages::message_page(
+        lang,
+        &t(lang, Msg::ServerErrorTitle),
+        &t(lang, Msg::ServerErrorBody),
+        None,
+        "/",
+    );
+    html(StatusCode::SERVICE_UNAVAILABLE, page, None)
+}
+
+/// The page for a login that did not work out; `ended` when a session was ended.
+fn failed(lang: Lang, return_to: &str, err: &LoginError, ended: bool) -> Response {
+    let (status, body) = match err {
+        LoginError::Provider(_) => (StatusCode::SERVICE_UNAVAILABLE, Msg::LoginUnreachableBody),
+        _ => (StatusCode::BAD_REQUEST, Msg::LoginFailedBody),
+    };
+    let page = pages::message_page(
+        lang,
+        &t(lang, Msg::LoginFailedTitle),
+        &t(lang, body),
+        Some(return_to),
+        "/innlogging/tilbake",
+    );
+    let mut response = html(status, page, None);
+    if ended {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cleared_session_cookie());
+    }
+    response
+}
+
+fn configured(app: &AppState) -> Option<&Login> {
+    app.login.as_ref()
+}
+
+/// `GET /innlogging?skjema=FORM`: log in to have a form prefilled.
+pub async fn begin(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    let catalog = app.catalog();
+    let form = query_param(&uri, "skjema").and_then(|id| catalog.form(&id).cloned());
+    let (Some(login), Some(form)) = (configured(&app), form) else {
+        return super::citizen::not_found(uri, headers).await;
+    };
+    let lang = form.lang_or_default(request_lang(&uri, &headers));
+    let level = Level::for_form(form.auth).unwrap_or(Level::Substantial);
+    let session = current_session(&app, &headers).await;
+    start(
+        &app,
+        login,
+        session,
+        level,
+        format!("/skjema/{}", form.id),
+        lang,
+        None,
+    )
+    .await
+}
+
+/// `GET /innlogging/tilbake`: the authorization response.
+pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    let Some(login) = configured(&app) else {
+        return super::citizen::not_found(uri, headers).await;
+    };
+    let mut session = current_session(&app, &headers).await;
+    let pending = session.as_mut().and_then(|s| s.data.pending.take());
+    let lang = pending
+        .as_ref()
+        .map(|p| p.lang)
+        .unwrap_or_else(|| request_lang(&uri, &headers));
+    let end = |session: Option<Session>| async move {
+        if let Some(session) = session
+            && let Err(err) = login.sessions.end(&session.id).await
+        {
+            tracing::error!(error = %err, "cannot end a session");
+        }
+    };
+    let Some(pending) = pending else {
+        tracing::warn!(kind = "no_login_under_way", "login failed");
+        end(session).await;
+        return failed(lang, "/", &LoginError::StateMismatch, true);
+    };
+    let param = |name: &str| query_param(&uri, name);
+    let (code, state, iss, error) = (param("code"), param("state"), param("iss"), param("error"));
+    let result = login
+        .idporten
+        .finish(
+            &pending.login,
+            code.as_deref(),
+            state.as_deref(),
+            iss.as_deref(),
+            error.as_deref(),
+        )
+        .await;
+    let mut logged_in = match result {
+        Ok(logged_in) => logged_in,
+        Err(err) => {
+            tracing::warn!(kind = err.kind(), "login failed");
+            end(session).await;
+            return failed(lang, &pending.return_to, &err, true);
+        }
+    };
+    let contact = match logged_in.access_token.take() {
+        Some(token) => login.idporten.krr_contact(&token).await,
+        None => None,
+    };
+    tracing::info!(
+        level = logged_in.level.acr(),
+        krr = contact.is_some(),
+        "citizen logged in"
+    );
+    let Some(mut session) = session else {
+        return server_error(lang);
+    };
+    session.data.citizen = Some(Citizen {
+        login: logged_in,
+        contact,
+    });
+    let now = app.clock.now();
+    let fresh = match login.sessions.renew(session, now).await {
+        Ok(fresh) => fresh,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot save a session");
+            return server_error(lang);
+        }
+    };
+    let location = format!("{}?lang={}", pending.return_to, lang.tag());
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    if let Some(value) = session_cookie(&fresh.id) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `POST /utlogging`: ends the session here, then at ID-porten (RP-initiated logout).
+pub async fn logout(
+    State(app): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let lang = request_lang(&uri, &headers);
+    let Some(login) = configured(&app) else {
+        return super::citizen::not_found(uri, headers).await;
+    };
+    let sent = read_body(
+        &headers,
+        body,
+        "application/x-www-form-urlencoded",
+        app.max_body_bytes,
+    )
+    .await
+    .ok()
+    .and_then(|bytes| parse_urlencoded(&bytes))
+    .and_then(|pairs| {
+        pairs
+            .into_iter()
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v)
+    });
+    let csrf_ok = match (cookie(&headers, super::citizen::CSRF_COOKIE), sent) {
+        (Some(c), Some(s)) => super::constant_time_eq(c.as_bytes(), s.as_bytes()),
+        _ => false,
+    };
+    if !csrf_ok {
+        tracing::info!("logout without a valid CSRF token");
+        let page = pages::message_page(
+            lang,
+            &t(lang, Msg::BadRequestTitle),
+            &t(lang, Msg::ExpiredBody),
+            None,
+            "/utlogging",
+        );
+        return html(StatusCode::FORBIDDEN, page, None);
+    }
+    let session = current_session(&app, &headers).await;
+    let mut location = format!("/utlogget?lang={}", lang.tag());
+    if let Some(session) = session {
+        if let Err(err) = login.sessions.end(&session.id).await {
+            tracing::error!(error = %err, "cannot end a session");
+            return server_error(lang);
+        }
+        if let Some(citizen) = &session.data.citizen {
+            // The state brings the language back to /utlogget.
+            let state = format!("{}-{}", lang.tag(), crate::auth::random_token());
+            if let Some(url) = login
+                .idporten
+                .end_session_url(&citizen.login.id_token, &state)
+                .await
+            {
+                location = url;
+            }
+        }
+        tracing::info!("citizen logged out");
+    }
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cleared_session_cookie());
+    response
+}
+
+/// `GET /utlogget`: where ID-porten sends the citizen after logout.
+pub async fn logged_out(uri: Uri, headers: HeaderMap) -> Response {
+    let from_state = query_param(&uri, "state")
+        .and_then(|s| s.split_once('-').and_then(|(tag, _)| Lang::from_tag(tag)));
+    let lang = from_state.unwrap_or_else(|| request_lang(&uri, &headers));
+    let page = pages::message_page(
+        lang,
+        &t(lang, Msg::LoggedOutTitle),
+        &t(lang, Msg::LoggedOutBody),
+        None,
+        "/utlogget",
+    );
+    html(StatusCode::OK, page, None)
+}
+
+/// `GET /innlogging/frontkanal?iss=...&sid=...`: ID-porten, in an iframe, ends the
+/// session of `sid`. Our cookie may not come along, so the session is found by `sid`.
+pub async fn front_channel(State(app): State<Arc<AppState>>, uri: Uri) -> Response {
+    let Some(login) = configured(&app) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let issuer = &login.idporten.settings().issuer;
+    let iss = query_param(&uri, "iss");
+    let sid = query_param(&uri, "sid").filter(|s| !s.is_empty());
+    let (Some(iss), Some(sid)) = (iss, sid) else {
+        return (StatusCode::BAD_REQUEST, "iss and sid are required").into_response();
+    };
+    if &iss != issuer {
+        tracing::warn!("front-channel logout from an unknown issuer");
+        return (StatusCode::BAD_REQUEST, "unknown issuer").into_response();
+    }
+    if let Err(err) = login.sessions.end_by_sid(&sid).await {
+        tracing::error!(error = %err, "cannot end sessions by sid");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    tracing::info!("front-channel logout");
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!DOCTYPE html><html lang=\"nb\"><title>Logget ut</title><p>Logget ut.</p></html>",
+    )
+        .into_response();
+    response
+        .extensions_mut()
+        .insert(FramedBy(origin_of(issuer)));
+    response
+}
+
+/// `https://host:port` of a URL.
+fn origin_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => String::new(),
+    }
+}
+
+/// `GET /mine-innsendinger`: the logged-in citizen's own submissions, metadata only.
+pub async fn my_submissions(
+    State(app): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let lang = request_lang(&uri, &headers);
+    let Some(login) = configured(&app) else {
+        return super::citizen::not_found(uri, headers).await;
+    };
+    let session = current_session(&app, &headers).await;
+    let Some(citizen) = citizen_at(session.as_ref(), Level::Substantial) else {
+        let path = "/mine-innsendinger".to_string();
+        return start(&app, login, session, Level::Substantial, path, lang, None).await;
+    };
+    let key = login.sessions.citizen_key(&citizen.login.pid);
+    let sent = match app.store.submissions_of(&key).await {
+        Ok(sent) => sent,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot list a citizen's submissions");
+            return server_error(lang);
+        }
+    };
+    let catalog = app.catalog();
+    let rows: Vec<pages::SentRow<'_>> = sent
+        .iter()
+        .map(|s| pages::SentRow {
+            form_title: catalog
+                .form(&s.form_id)
+                .map(|f| f.title.get(lang))
+                .unwrap_or(&s.form_id),
+            received: s.received_at,
+            reference: &s.reference,
+            status: s.status,
+        })
+        .collect();
+    let (csrf, set) = csrf_token(&headers);
+    let page = pages::my_submissions_page(lang, &rows, Account { csrf: &csrf });
+    html(StatusCode::OK, page, set.then_some(csrf.as_str()))
+}
+
+/// Removes sessions idle too long, every few minutes.
+pub fn spawn_sweeper(app: Arc<AppState>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+            if let Some(login) = &app.login
+                && let Err(err) = login.sessions.sweep(app.clock.now()).await
+            {
+                tracing::warn!(error = %err, "cannot sweep sessions");
+            }
+        }
+    });
+}
