@@ -515,3 +515,71 @@ async fn sessions_end_after_thirty_idle_minutes_and_two_hours_in_all() {
         "121 minutes after login"
     );
 }
+
+/// Kills `forms dev` when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Acceptance 7: `forms dev` alone gives the whole flow, its simulator included.
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_dev_lets_a_newcomer_log_in_send_and_find_the_submission() {
+    let dir = TempDir::new("dev-flow");
+    let port = crate::support::free_port();
+    let out = dir.path().join("dev.out");
+    let child = std::process::Command::new(crate::support::FORMS)
+        .args(["dev", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--schemas")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../form-schemas"))
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let banner = loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text.contains("Caseworkers:") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "forms dev did not start: {text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let url = format!("https://localhost:{port}");
+    let issuer = format!("https://localhost:{}", port + 1);
+    assert!(banner.contains(&issuer), "{banner}");
+    assert!(
+        banner.contains(KARI_PID),
+        "the banner names the test people"
+    );
+
+    let cert = std::fs::read(dir.path().join("data/tls/cert.pem")).unwrap();
+    let browser = Browser::new(&[&cert]);
+    let page = browser.get(&format!("{url}/skjema/innsyn")).await;
+    assert!(page.url.starts_with(&issuer), "{}", page.url);
+    let form = pick(&browser, &page, "0", SUBSTANTIAL, "none").await;
+    assert_eq!(form.input_value("epost").as_deref(), Some(KARI_EMAIL));
+    let page2 = submit(&browser, &form, &[("_action", "next")]).await;
+    let summary = submit(
+        &browser,
+        &page2,
+        &[
+            ("omrader", "alt"),
+            ("levering", "post"),
+            ("_action", "next"),
+        ],
+    )
+    .await;
+    let receipt = submit(&browser, &summary, &[("_action", "send")]).await;
+    let reference = reference_on(&receipt);
+    let mine = browser.get(&format!("{url}/mine-innsendinger")).await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.body.contains(&reference), "{}", mine.body);
+}

@@ -262,7 +262,7 @@ pub fn localhost_tls(dir: &Path) -> (String, String, std::sync::Arc<rustls::Serv
 }
 
 /// A port free just now, for a server whose redirect address must name its port.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
