@@ -3,8 +3,9 @@
 //   node run.mjs PLAN.json
 //
 // PLAN.json (written by tests/e2e/browser.rs):
-//   { "base": "https://localhost:PORT", "cert": "cert.pem", "out": "DIR",
-//     "forms": [ { "id": "kontakt", "send": true,
+//   { "base": "https://localhost:PORT", "issuer": "https://localhost:PORT2",
+//     "cert": "cert.pem", "out": "DIR",
+//     "forms": [ { "id": "kontakt", "send": true, "login": null,
 //                  "answers": { "message": "…", "tema": ["a", "b"] },
 //                  "files": { "bilde": ["photo.png"] } } ] }
 //
@@ -12,6 +13,9 @@
 // must work: open, switch language, send empty to get the error summary, follow its first
 // link, fill in, step through to the summary and the receipt; screenshots are taken here.
 // Then again with JavaScript on, only so that axe-core can run in each of those states.
+// A form with "login" (an "acr amr" pair of the simulator's page) sends the browser to
+// the ID-porten simulator first: the first test person is picked at that level, and
+// after the receipt "Mine innsendinger" must list the reference.
 // Writes DIR/report.json: per form the reference of each receipt, the states audited,
 // axe-core's WCAG 2.1 A/AA violations, and every check that failed. The Rust test judges it.
 
@@ -58,6 +62,13 @@ async function walk(form, page, result, audit, shoot) {
 
   const response = await page.goto(url);
   if (response.status() !== 200) fail(`GET ${url} answered ${response.status()}`);
+  if (form.login) {
+    if (!page.url().startsWith(`${plan.issuer}/authorize`)) fail(`not sent to log in: ${page.url()}`);
+    await page.locator(`input[name="level"][value="${form.login}"]`).check();
+    await page.locator('button[type="submit"]').click();
+    if (!page.url().startsWith(url)) fail(`not back on the form after login: ${page.url()}`);
+    if ((await page.locator('.account button').count()) !== 1) fail('no logout button after login');
+  }
   if ((await page.getAttribute('html', 'lang')) !== 'nb') fail('the form does not open in bokmål');
   if ((await page.locator('script, [onclick], [onsubmit], [onchange]').count()) > 0) {
     fail('the page carries JavaScript');
@@ -89,6 +100,10 @@ async function walk(form, page, result, audit, shoot) {
   if (!form.send) return;
 
   // Sent empty: the error summary takes focus, and its first link leads to the answer.
+  // (What login prefilled is emptied first, as a citizen might.)
+  for (const input of await page.locator('main input[type="text"], main input[type="email"], main input[type="tel"], main textarea').all()) {
+    await input.fill('');
+  }
   await primaryButton(page).click();
   if ((await page.locator('.error-summary').count()) !== 1) {
     fail('no error summary after sending an empty page');
@@ -104,6 +119,8 @@ async function walk(form, page, result, audit, shoot) {
     const focusedId = await page.locator(':focus').getAttribute('id');
     if (focusedId !== target) fail(`the summary's first link focused "${focusedId}", not "${target}"`);
   }
+  // Opened afresh, a form that needs login is prefilled again.
+  if (form.login) await page.goto(url);
 
   // Filled in page by page, then sent from the summary.
   for (let step = 0; step < 12; step++) {
@@ -121,9 +138,18 @@ async function walk(form, page, result, audit, shoot) {
     }
     const reference = page.locator('.reference strong');
     if ((await reference.count()) > 0) {
-      result.references.push((await reference.textContent()).trim());
+      const sent = (await reference.textContent()).trim();
+      result.references.push(sent);
       await shoot('kvittering');
       await audit('kvittering');
+      if (form.login) {
+        await page.locator('.account a').click();
+        if (!(await page.locator('main').innerText()).includes(sent)) {
+          fail(`"Mine innsendinger" does not list ${sent}`);
+        }
+        await shoot('mine-innsendinger');
+        await audit('mine-innsendinger');
+      }
       return;
     }
   }
@@ -139,7 +165,8 @@ function primaryButton(page) {
 
 /** Answers one question if it is on this page, the way its control is used. */
 async function answer(page, name, value) {
-  const controls = page.locator(`[name="${name}"]`);
+  // Answers of other pages ride along in hidden inputs of the same name: skip those.
+  const controls = page.locator(`[name="${name}"]:not([type="hidden"])`);
   if ((await controls.count()) === 0) return;
   const first = controls.first();
   // Attributes only: locators work with JavaScript off, evaluate() does not.
@@ -214,7 +241,11 @@ for (const form of plan.forms) {
   const english = await browser.newContext({ javaScriptEnabled: false, locale: 'en-GB' });
   const epage = await english.newPage();
   await epage.goto(`${plan.base}/skjema/${form.id}`);
-  if ((await epage.getAttribute('html', 'lang')) !== 'en') {
+  if (form.login) {
+    if (!epage.url().includes('ui_locales=en')) {
+      result.failures.push('Accept-Language: en-GB did not ask ID-porten for English');
+    }
+  } else if ((await epage.getAttribute('html', 'lang')) !== 'en') {
     result.failures.push('Accept-Language: en-GB did not give English');
   }
   await english.close();

@@ -1,8 +1,9 @@
 //! Every shipped form in real headless Chromium (Debian's `chromium`), driven by
 //! `tests/browser/run.mjs` with playwright-core: opened, switched between languages, sent
 //! empty for the error summary, filled in and sent without JavaScript; axe-core audits
-//! each of those states for WCAG 2.1 A and AA. What the browser sent is then pulled and
-//! decrypted by the queue's caseworker.
+//! each of those states for WCAG 2.1 A and AA. Forms that need login are reached through
+//! the ID-porten simulator, at their level, and end on "Mine innsendinger". What the
+//! browser sent is then pulled and decrypted by the queue's caseworker.
 //!
 //! Needs `/usr/bin/chromium` (or `FORMS_CHROMIUM`) and Node.js with npm; `.ci/run`
 //! installs them. Screenshots are kept under `target/tmp/screenshots/`.
@@ -21,25 +22,31 @@ const SCREENSHOTS: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/screenshots");
 /// How a citizen answers one shipped form, and where it must arrive.
 struct Walk {
     form: &'static str,
-    /// The queue the answers route to; `None` while the form needs a login the browser
-    /// test cannot give yet (rendered, switched and audited, not sent).
-    queue: Option<&'static str>,
+    /// The queue the answers route to.
+    queue: &'static str,
+    /// The level and `amr` picked at the ID-porten simulator, for forms that need login.
+    login: Option<&'static str>,
     answers: Value,
     files: Value,
 }
 
 fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
     let none = json!({});
+    let today = chrono::Local::now().date_naive();
+    let born = today - chrono::Months::new(26);
+    let start = today + chrono::Months::new(3);
     vec![
         Walk {
             form: "kontakt",
-            queue: Some("servicetorget"),
+            queue: "servicetorget",
+            login: None,
             answers: json!({ "message": format!("Når blir veien brøytet? {marker}"), "email": "ola@example.no" }),
             files: none.clone(),
         },
         Walk {
             form: "feilmelding",
-            queue: Some("drift-vann"),
+            queue: "drift-vann",
+            login: None,
             answers: json!({
                 "hva": "vann", "sted": "Storgata 1", "postnummer": "0150",
                 "beskrivelse": format!("Vann fosser opp av kummen {marker}"), "epost": "ola@example.no"
@@ -48,13 +55,15 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
         },
         Walk {
             form: "nyhetsbrev",
-            queue: Some("kommunikasjon"),
+            queue: "kommunikasjon",
+            login: None,
             answers: json!({ "epost": format!("{}@example.no", marker.to_lowercase()), "tema": ["kultur", "vei"], "samtykke": "true" }),
             files: none.clone(),
         },
         Walk {
             form: "kontaktregister",
-            queue: Some("frivillighet"),
+            queue: "frivillighet",
+            login: None,
             answers: json!({
                 "orgnr": "974760673", "navn": format!("Skolekorpset {marker}"), "type": "kultur",
                 "medlemmer": "45", "kontaktperson": "Kari Nordmann", "epost": "kari@example.no",
@@ -64,20 +73,33 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
         },
         Walk {
             form: "barnehage",
-            queue: None,
-            answers: none.clone(),
+            queue: "barnehage-nord",
+            login: Some("idporten-loa-high BankID"),
+            answers: json!({
+                "navn": "Kari Nordmann", "barn.0.navn": format!("Emil {marker}"),
+                "barn.0.fodselsdato": born.to_string(), "barn.0.oppstart": start.to_string(),
+                "barn.0.behov": "nei", "bydel": "nord", "heltid": "100", "samtykke": "true"
+            }),
             files: none.clone(),
         },
         Walk {
             form: "innsyn",
-            queue: None,
-            answers: none.clone(),
+            queue: "personvern",
+            login: Some("idporten-loa-substantial Minid-PIN"),
+            answers: json!({
+                "omrader": ["alt"], "utdyping": format!("Alt dere har om meg {marker}"),
+                "levering": "digitalt"
+            }),
             files: none.clone(),
         },
         Walk {
             form: "retting",
-            queue: None,
-            answers: none.clone(),
+            queue: "personvern",
+            login: Some("idporten-loa-substantial Minid-PIN"),
+            answers: json!({
+                "hva": "retting", "opplysninger": format!("Feil adresse {marker}"),
+                "riktig": "Storgata 1, 0150 Oslo"
+            }),
             files: none,
         },
     ]
@@ -137,7 +159,7 @@ fn run_browser(plan: &Path) {
 async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe() {
     chromium();
     node_modules();
-    let server = Server::start(Backend::Sqlite);
+    let server = Server::start_with_login(Backend::Sqlite).await;
     let work = TempDir::new("browser");
     let photo = work.path().join("kum.png");
     std::fs::write(&photo, TINY_PNG).unwrap();
@@ -160,10 +182,11 @@ async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe(
     let _ = std::fs::remove_dir_all(SCREENSHOTS);
     let plan = json!({
         "base": server.url,
+        "issuer": server.issuer,
         "cert": server.dir.path().join("cert.pem"),
         "out": SCREENSHOTS,
         "forms": walks.iter().map(|w| json!({
-            "id": w.form, "send": w.queue.is_some(), "answers": w.answers, "files": w.files,
+            "id": w.form, "send": true, "login": w.login, "answers": w.answers, "files": w.files,
         })).collect::<Vec<_>>(),
     });
     let plan_path = work.path().join("plan.json");
@@ -191,9 +214,12 @@ async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe(
             .iter()
             .map(|s| s.as_str().unwrap())
             .collect();
-        let mut expected = vec!["skjema", "skjema-en", "utskrift"];
-        if walk.queue.is_some() {
-            expected.extend(["feil", "kvittering"]);
+        let mut expected = vec!["skjema", "skjema-en", "utskrift", "feil", "kvittering"];
+        if shipped.form(walk.form).unwrap().is_multi_page() {
+            expected.push("oppsummering");
+        }
+        if walk.login.is_some() {
+            expected.push("mine-innsendinger");
         }
         for state in expected {
             if !audited.contains(&state) {
@@ -209,7 +235,7 @@ async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe(
 
     // What the browser sent arrived, sealed, in the right queue: both walks of each form.
     for walk in &walks {
-        let Some(queue) = walk.queue else { continue };
+        let queue = walk.queue;
         let references: Vec<&str> = report["forms"][walk.form]["references"]
             .as_array()
             .unwrap()

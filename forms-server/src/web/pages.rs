@@ -1006,7 +1006,7 @@ pub fn my_submissions_page(lang: Lang, rows: &[SentRow<'_>], account: Account<'_
                         tr {
                             td { (row.form_title) }
                             td { (row.received.display_nb()) }
-                            td { (row.reference) }
+                            td class="reference-cell" { (row.reference) }
                             td {
                                 @match row.status {
                                     crate::store::Status::New => (t(lang, Msg::StatusNew)),
