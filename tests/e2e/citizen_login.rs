@@ -415,6 +415,33 @@ async fn a_high_form_asks_a_substantial_citizen_to_log_in_again_and_typed_answer
     let innsyn = browser.get(&format!("{}/skjema/innsyn", server.url)).await;
     assert!(innsyn.url.starts_with(&server.url), "{}", innsyn.url);
 
+    // A form open to anyone with optional login offers it, for prefill.
+    let other = server.browser();
+    let open = other
+        .get(&format!("{}/skjema/kontaktregister", server.url))
+        .await;
+    assert_eq!(open.status, 200);
+    assert_eq!(open.input_value("epost").unwrap_or_default(), "");
+    assert!(
+        open.body
+            .contains("href=\"/innlogging?skjema=kontaktregister&amp;lang=nb\""),
+        "{}",
+        open.body
+    );
+    let page = other
+        .get(&format!(
+            "{}/innlogging?skjema=kontaktregister&lang=nb",
+            server.url
+        ))
+        .await;
+    let prefilled = pick(&other, &page, "0", SUBSTANTIAL, "none").await;
+    assert!(
+        prefilled
+            .url
+            .starts_with(&format!("{}/skjema/kontaktregister", server.url))
+    );
+    assert_eq!(prefilled.input_value("epost").as_deref(), Some(KARI_EMAIL));
+
     // The session is lost while the citizen types: the post sends them to log in,
     // and they come back to what they had typed, which was never in a URL.
     let typed = "+4741111111";
