@@ -20,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod dev;
 pub mod files;
+pub mod guard;
 pub mod i18n;
 pub mod schema;
 pub mod store;
