@@ -18,6 +18,11 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(shipped.join("queues.yaml"), dir.join("queues.yaml")).unwrap();
+    std::fs::create_dir_all(dir.join("guard")).unwrap();
+    for entry in std::fs::read_dir(shipped.join("guard")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("guard").join(path.file_name().unwrap())).unwrap();
+    }
     let mut seeds = Vec::new();
     for entry in std::fs::read_dir(&shipped).unwrap() {
         let path = entry.unwrap().path();

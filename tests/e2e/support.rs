@@ -391,6 +391,12 @@ impl Server {
             }
         }
         std::fs::write(schemas.join("byggesak-sporsmal.yaml"), OTHER_FORM).unwrap();
+        let guard = schemas.join("guard");
+        std::fs::create_dir_all(&guard).unwrap();
+        for entry in std::fs::read_dir(Path::new(REPO_SCHEMAS).join("guard")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, guard.join(path.file_name().unwrap())).unwrap();
+        }
 
         let (cert_pem, key_pem) = match &login {
             Some(login) => (login.cert_pem.clone(), login.key_pem.clone()),

@@ -78,6 +78,12 @@ pub struct Guard {
     words: words::Words,
 }
 
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Guard")
+    }
+}
+
 impl Guard {
     pub fn new(words: words::Words) -> Guard {
         Guard { words }

@@ -653,12 +653,52 @@ pub(super) fn load_dir(dir: &Path) -> Result<Catalog, Vec<SchemaError>> {
             "the folder holds no form (*.yaml)",
         ));
     }
+    let guard_dir = dir.join(GUARD_DIR);
+    let guard = if guard_dir.is_dir() {
+        match crate::guard::words::Words::load_dir(&guard_dir) {
+            Ok(words) => Some(Arc::new(crate::guard::Guard::new(words))),
+            Err(errs) => {
+                for err in errs {
+                    // The message starts with the word file it is about.
+                    match err.0.split_once(": ") {
+                        Some((file, message)) => {
+                            errors.push(SchemaError::whole_file(Path::new(file), message))
+                        }
+                        None => errors.push(SchemaError::whole_file(&guard_dir, err.0)),
+                    }
+                }
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if guard.is_none() && !guard_dir.is_dir() {
+        for form in forms.values() {
+            if form.content_guard == GuardPolicy::Refuse {
+                errors.push(SchemaError::whole_file(
+                    &form.source,
+                    format!(
+                        "content_guard: refuse needs the guard's word files in {}",
+                        guard_dir.display()
+                    ),
+                ));
+            }
+        }
+    }
     if errors.is_empty() {
-        Ok(Catalog { forms, queues })
+        Ok(Catalog {
+            forms,
+            queues,
+            guard,
+        })
     } else {
         Err(errors)
     }
 }
+
+/// The content guard's word files: a folder beside the forms.
+pub const GUARD_DIR: &str = "guard";
 
 fn load_queues(path: &Path) -> Result<BTreeMap<String, Queue>, Vec<SchemaError>> {
     let (text, _) = read_file(path).map_err(|e| vec![e])?;

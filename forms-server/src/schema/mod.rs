@@ -478,6 +478,8 @@ pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<std::time::SystemTim
 pub struct Catalog {
     forms: BTreeMap<String, Arc<Form>>,
     queues: BTreeMap<String, Queue>,
+    /// The content guard, from the word files in `guard/`, if the folder has them.
+    guard: Option<Arc<crate::guard::Guard>>,
 }
 
 impl Catalog {
@@ -489,6 +491,11 @@ impl Catalog {
 
     pub fn form(&self, id: &str) -> Option<&Arc<Form>> {
         self.forms.get(id)
+    }
+
+    /// The content guard of this folder's word files.
+    pub fn guard(&self) -> Option<&crate::guard::Guard> {
+        self.guard.as_deref()
     }
 
     pub fn forms(&self) -> impl Iterator<Item = &Arc<Form>> {
