@@ -93,6 +93,13 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
             files: none.clone(),
         },
         Walk {
+            form: "sikker-melding",
+            queue: "servicetorget",
+            login: Some("idporten-loa-substantial Minid-PIN"),
+            answers: json!({ "melding": format!("Min sønn har fått diagnosen diabetes {marker}") }),
+            files: none.clone(),
+        },
+        Walk {
             form: "retting",
             queue: "personvern",
             login: Some("idporten-loa-substantial Minid-PIN"),

@@ -378,6 +378,9 @@ pub(super) struct FormFile {
     #[schemars(with = "Auth")]
     auth: Spanned<Auth>,
     content_guard: Option<GuardPolicy>,
+    /// The form behind login where sensitive details belong; the content guard's refusal
+    /// links to it. Required with `content_guard: refuse`.
+    secure_form: Option<String>,
     /// Whether special-category data (health, beliefs and the like) may be asked for;
     /// such forms need login at level high.
     #[schemars(with = "Option<bool>")]
@@ -673,6 +676,27 @@ pub(super) fn load_dir(dir: &Path) -> Result<Catalog, Vec<SchemaError>> {
     } else {
         None
     };
+    for form in forms.values() {
+        if form.content_guard != GuardPolicy::Refuse {
+            continue;
+        }
+        let secure = form.secure_form.as_deref().map(|id| forms.get(id));
+        let problem = match secure {
+            None => Some("content_guard: refuse needs secure_form: the form behind login that the refusal points to".to_string()),
+            Some(None) => Some(format!(
+                "secure_form '{}' is not a form in this folder",
+                form.secure_form.as_deref().unwrap_or_default()
+            )),
+            Some(Some(other)) if !other.auth.requires_login() => Some(format!(
+                "secure_form '{}' is open to anyone; it must need login (auth: substantial or high)",
+                other.id
+            )),
+            Some(Some(_)) => None,
+        };
+        if let Some(problem) = problem {
+            errors.push(SchemaError::whole_file(&form.source, problem));
+        }
+    }
     if guard.is_none() && !guard_dir.is_dir() {
         for form in forms.values() {
             if form.content_guard == GuardPolicy::Refuse {
@@ -1025,6 +1049,7 @@ impl Checker<'_> {
             languages: self.languages.clone(),
             auth,
             content_guard: file.content_guard.unwrap_or_default(),
+            secure_form: file.secure_form,
             sensitive,
             routing: Routing {
                 default: default?,

@@ -356,6 +356,8 @@ pub struct Form {
     pub languages: Vec<Lang>,
     pub auth: Auth,
     pub content_guard: GuardPolicy,
+    /// The form behind login that a refusal by the content guard points to.
+    pub secure_form: Option<String>,
     /// Whether special-category data (health, and the like) may be asked for.
     pub sensitive: bool,
     pub routing: Routing,
