@@ -273,6 +273,13 @@ pub enum Msg<'a> {
     ColumnStatus,
     StatusNew,
     StatusDone,
+    Sensitive {
+        label: &'a str,
+        kinds: &'a str,
+    },
+    SensitiveKind(crate::guard::Kind),
+    SensitiveWhere,
+    SecureFormLink,
 }
 
 /// The text of `msg` in `lang`.
@@ -582,6 +589,46 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (StatusDone, Nb) => "Ferdig behandlet".into(),
         (StatusDone, Nn) => "Ferdig handsama".into(),
         (StatusDone, En) => "Dealt with".into(),
+        (Sensitive { label, kinds }, Nb) => format!("«{label}» ser ut til å inneholde {kinds}. Slikt skal ikke sendes i dette skjemaet. Ta det ut, eller bruk det sikre skjemaet."),
+        (Sensitive { label, kinds }, Nn) => format!("«{label}» ser ut til å innehalde {kinds}. Slikt skal ikkje sendast i dette skjemaet. Ta det ut, eller bruk det sikre skjemaet."),
+        (Sensitive { label, kinds }, En) => format!("“{label}” seems to contain {kinds}. This form must not be used for that. Take it out, or use the secure form."),
+        (SensitiveKind(kind), lang) => sensitive_kind(kind, lang).into(),
+        (SensitiveWhere, Nb) => "Dette skjemaet er åpent for alle og tar ikke imot sensitive personopplysninger. Vi har ikke lagret noe av det du skrev.".into(),
+        (SensitiveWhere, Nn) => "Dette skjemaet er ope for alle og tek ikkje imot sensitive personopplysningar. Vi har ikkje lagra noko av det du skreiv.".into(),
+        (SensitiveWhere, En) => "This form is open to anyone and does not take sensitive personal data. Nothing of what you wrote has been stored.".into(),
+        (SecureFormLink, Nb) => "Send det i stedet som en sikker melding, med innlogging".into(),
+        (SecureFormLink, Nn) => "Send det i staden som ei sikker melding, med innlogging".into(),
+        (SecureFormLink, En) => "Send it as a secure message instead, with login".into(),
+    }
+}
+
+/// What a kind of sensitive data is called in a sentence.
+fn sensitive_kind(kind: crate::guard::Kind, lang: Lang) -> &'static str {
+    use crate::guard::Kind::*;
+    match (kind, lang) {
+        (IdNumber, Lang::Nb | Lang::Nn) => "et fødselsnummer eller D-nummer",
+        (IdNumber, Lang::En) => "a national identity number",
+        (Health, Lang::Nb) => "helseopplysninger",
+        (Health, Lang::Nn) => "helseopplysningar",
+        (Health, Lang::En) => "health details",
+        (SpecialCategory, Lang::Nb) => {
+            "opplysninger om tro, etnisitet, politisk syn, fagforening eller seksuell orientering"
+        }
+        (SpecialCategory, Lang::Nn) => {
+            "opplysningar om tru, etnisitet, politisk syn, fagforeining eller seksuell legning"
+        }
+        (SpecialCategory, Lang::En) => {
+            "details of belief, ethnicity, political views, union membership or sexual orientation"
+        }
+        (Criminal, Lang::Nb) => "opplysninger om straffbare forhold",
+        (Criminal, Lang::Nn) => "opplysningar om straffbare forhold",
+        (Criminal, Lang::En) => "details of criminal matters",
+        (ChildWelfare, Lang::Nb) => "opplysninger om barnevern eller foreldretvister",
+        (ChildWelfare, Lang::Nn) => "opplysningar om barnevern eller foreldretvistar",
+        (ChildWelfare, Lang::En) => "details of child welfare or custody",
+        (Financial, Lang::Nb) => "opplysninger om økonomi, kontonummer eller kortnummer",
+        (Financial, Lang::Nn) => "opplysningar om økonomi, kontonummer eller kortnummer",
+        (Financial, Lang::En) => "details of personal finances, account or card numbers",
     }
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
-use crate::schema::answers::{Answers, Context, FieldError, RawAnswers, Readable, Value};
+use crate::schema::answers::{Answers, Context, FieldError, Problem, RawAnswers, Readable, Value};
 use crate::schema::{Catalog, Form, QueueId};
 use crate::store::{AuditEntry, NewSubmission, Op, Store, StoreError, actions};
 
@@ -106,6 +106,9 @@ impl Payload {
 pub enum SubmitError {
     /// The answers do not fit the form; nothing was stored.
     Invalid(Vec<FieldError>),
+    /// The content guard found sensitive personal data in the free text, per answer;
+    /// nothing was stored.
+    Sensitive(Vec<FieldError>),
     /// The form needs an ID-porten login the citizen does not have.
     LoginRequired,
     /// The form routes to a queue that has no recipients (a configuration error).
@@ -119,6 +122,9 @@ impl fmt::Display for SubmitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SubmitError::Invalid(errors) => write!(f, "{} invalid answers", errors.len()),
+            SubmitError::Sensitive(errors) => {
+                write!(f, "sensitive content in {} answers", errors.len())
+            }
             SubmitError::LoginRequired => f.write_str("the form needs login"),
             SubmitError::NoRecipients(queue) => write!(f, "queue '{queue}' has no recipients"),
             SubmitError::Seal(err) => write!(f, "{err}"),
@@ -163,6 +169,28 @@ pub async fn accept(
         tracing::info!(form = %form.id, problems = errors.len(), "submission refused: invalid answers");
         SubmitError::Invalid(errors)
     })?;
+    if form.content_guard == crate::schema::GuardPolicy::Refuse
+        && let Some(guard) = catalog.guard()
+    {
+        let found = guard_answers(guard, &answers);
+        if !found.is_empty() {
+            let mut kinds: Vec<&str> = found
+                .iter()
+                .flat_map(|e| match &e.problem {
+                    Problem::Sensitive { kinds } => kinds.iter().map(|k| k.name()).collect(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            tracing::info!(
+                form = %form.id,
+                kinds = %kinds.join(","),
+                "submission refused: sensitive personal data"
+            );
+            return Err(SubmitError::Sensitive(found));
+        }
+    }
     let queue = form.queue_for(&answers).clone();
     let recipients = catalog
         .queue(queue.as_str())
@@ -272,6 +300,38 @@ fn add_sender(payload: &mut Payload, form: &Form, raw: &RawAnswers, sender: &Sen
             }),
         );
     }
+}
+
+/// Every text answer the content guard finds sensitive data in, with the kinds.
+fn guard_answers(guard: &crate::guard::Guard, answers: &Answers) -> Vec<FieldError> {
+    fn walk(guard: &crate::guard::Guard, name: &str, value: &Value, out: &mut Vec<FieldError>) {
+        match value {
+            Value::Text(text) => {
+                let kinds = guard.scan(text);
+                if !kinds.is_empty() {
+                    out.push(FieldError {
+                        field: name.to_string(),
+                        problem: Problem::Sensitive {
+                            kinds: kinds.into_iter().collect(),
+                        },
+                    });
+                }
+            }
+            Value::Group(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    for (sub, value) in item {
+                        walk(guard, &format!("{name}.{i}.{sub}"), value, out);
+                    }
+                }
+            }
+            Value::Bool(_) | Value::List(_) | Value::Files(_) => {}
+        }
+    }
+    let mut found = Vec::new();
+    for (name, value) in &answers.0 {
+        walk(guard, name, value, &mut found);
+    }
+    found
 }
 
 /// A random 128-bit id in hex.

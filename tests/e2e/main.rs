@@ -9,6 +9,7 @@ mod citizen_login;
 mod cli;
 mod durability;
 mod forms;
+mod guard;
 mod login;
 mod store;
 mod submit;

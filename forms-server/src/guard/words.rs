@@ -38,7 +38,7 @@ struct Term {
     kind: Kind,
     strong: bool,
     /// Only as a whole word (`=word`, or a word shorter than five letters, which may
-    /// take an ending of up to three letters).
+    /// take a common ending).
     whole: bool,
     exact: bool,
 }
@@ -62,6 +62,12 @@ impl std::fmt::Display for WordsError {
 }
 
 const MIN_COMPOUND: usize = 5;
+
+/// The endings a short word may take: the common inflections of the three languages
+/// ("ms" is found in "ms-en", never in "msg").
+const ENDINGS: &[&str] = &[
+    "", "e", "s", "a", "t", "en", "er", "et", "ar", "ne", "ene", "ane", "ens", "ets",
+];
 
 fn alternation(words: impl Iterator<Item = String>) -> String {
     let mut words: Vec<String> = words.collect();
@@ -202,8 +208,13 @@ impl Words {
             }
             let (start, end) = (word_start(lower, m.start()), word_end(lower, m.end()));
             if term.whole {
-                let ending = lower[m.end()..end].chars().count();
-                if start != m.start() || (term.exact && ending > 0) || ending > 3 {
+                let ending = &lower[m.end()..end];
+                let fits = if term.exact {
+                    ending.is_empty()
+                } else {
+                    ENDINGS.contains(&ending)
+                };
+                if start != m.start() || !fits {
                     continue;
                 }
             }

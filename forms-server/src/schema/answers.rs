@@ -223,6 +223,11 @@ pub enum Problem {
     Repeated,
     /// There is no such field in the form.
     Unknown,
+    /// Sensitive personal data in the free text of a form that refuses it (the content
+    /// guard): the kinds found, never the text.
+    Sensitive {
+        kinds: Vec<crate::guard::Kind>,
+    },
 }
 
 impl Problem {
@@ -260,6 +265,7 @@ impl Problem {
             Problem::NotText => "not_text",
             Problem::Repeated => "repeated",
             Problem::Unknown => "unknown_field",
+            Problem::Sensitive { .. } => "sensitive",
         }
     }
 }

@@ -18,7 +18,9 @@ use super::citizen::{query_param, request_lang};
 use super::error::{ApiError, ProblemField, read_body};
 use super::pages::problem_text;
 use crate::caseworker::{self, CaseworkerError};
-use crate::schema::answers::{RawAnswers, RawFile, RawValue};
+use crate::i18n::Lang;
+use crate::schema::Form;
+use crate::schema::answers::{FieldError, Problem, RawAnswers, RawFile, RawValue};
 use crate::store::{Caseworker, Status, SubmissionMeta};
 use crate::submission::{self, SubmitError};
 
@@ -78,22 +80,29 @@ pub async fn submit(
             };
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
-        Err(SubmitError::Invalid(errors)) => {
-            let lang = request_lang(&uri, &headers);
-            let mut problem = ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Invalid answers",
-                "One or more answers do not fit the form. Nothing was stored.",
-            );
-            problem.errors = errors
-                .iter()
-                .map(|e| ProblemField {
-                    field: e.field.clone(),
-                    code: e.problem.code(),
-                    message: problem_text(lang, &form, e),
-                })
-                .collect();
-            Err(problem)
+        Err(SubmitError::Invalid(errors)) => Err(field_problem(
+            &form,
+            request_lang(&uri, &headers),
+            &errors,
+            "Invalid answers",
+            "One or more answers do not fit the form. Nothing was stored.".into(),
+        )),
+        Err(SubmitError::Sensitive(errors)) => {
+            let secure = form
+                .secure_form
+                .as_deref()
+                .map(|id| format!(" Send it through the form behind login instead: /skjema/{id}."))
+                .unwrap_or_default();
+            Err(field_problem(
+                &form,
+                request_lang(&uri, &headers),
+                &errors,
+                "Sensitive personal data",
+                format!(
+                    "This form is open to anyone and does not take sensitive personal data. \
+                     Nothing was stored.{secure}"
+                ),
+            ))
         }
         Err(SubmitError::LoginRequired) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -102,6 +111,30 @@ pub async fn submit(
         )),
         Err(err) => Err(ApiError::internal("submission failed", &err)),
     }
+}
+
+/// A 422 problem naming each failing answer, in the citizen's language.
+fn field_problem(
+    form: &Form,
+    lang: Lang,
+    errors: &[FieldError],
+    title: &'static str,
+    detail: String,
+) -> ApiError {
+    let mut problem = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, title, detail);
+    problem.errors = errors
+        .iter()
+        .map(|e| ProblemField {
+            field: e.field.clone(),
+            code: e.problem.code(),
+            message: problem_text(lang, form, e),
+            kinds: match &e.problem {
+                Problem::Sensitive { kinds } => kinds.iter().map(|k| k.name()).collect(),
+                _ => Vec::new(),
+            },
+        })
+        .collect();
+    problem
 }
 
 /// Turns a JSON answer into the flat names of [`RawAnswers`]: a list of values gives

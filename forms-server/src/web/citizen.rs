@@ -710,7 +710,7 @@ pub async fn submit_form(
                     );
                     return html(StatusCode::OK, page, Some(&fresh));
                 }
-                Err(SubmitError::Invalid(errors)) => {
+                Err(SubmitError::Invalid(errors) | SubmitError::Sensitive(errors)) => {
                     let checked = form.check(&post.raw, &ctx);
                     let screen = Screen::first_problem(&form, &errors, current(&checked));
                     return show(&csrf, &post, &checked, screen);

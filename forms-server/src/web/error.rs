@@ -52,6 +52,9 @@ pub struct ProblemField {
     pub field: String,
     pub code: &'static str,
     pub message: String,
+    /// For `sensitive`: the kinds of sensitive data the content guard found.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<&'static str>,
 }
 
 /// An error of the JSON API.

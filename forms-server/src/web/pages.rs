@@ -278,6 +278,23 @@ pub fn problem_text(lang: Lang, form: &Form, error: &FieldError) -> String {
         Problem::TooFewItems { min } => Msg::TooFewItems { label, min: *min },
         Problem::TooManyItems { max } => Msg::TooManyItems { label, max: *max },
         Problem::Repeated | Problem::Unknown => Msg::UnknownFields,
+        Problem::Sensitive { kinds } => {
+            let names: Vec<String> = kinds
+                .iter()
+                .map(|k| t(lang, Msg::SensitiveKind(*k)))
+                .collect();
+            let joined = match lang {
+                Lang::En => names.join(" and "),
+                Lang::Nb | Lang::Nn => names.join(" og "),
+            };
+            return t(
+                lang,
+                Msg::Sensitive {
+                    label,
+                    kinds: &joined,
+                },
+            );
+        }
     };
     t(lang, msg)
 }
@@ -303,6 +320,9 @@ fn number_text(n: f64) -> String {
 
 /// The error summary: every problem, each linking to its answer's input.
 fn error_summary(lang: Lang, form: &Form, errors: &[FieldError], notice: Option<&str>) -> Markup {
+    let sensitive = errors
+        .iter()
+        .any(|e| matches!(e.problem, Problem::Sensitive { .. }));
     let mut items: Vec<(Option<String>, String)> = Vec::new();
     for error in errors {
         let text = problem_text(lang, form, error);
@@ -317,6 +337,12 @@ fn error_summary(lang: Lang, form: &Form, errors: &[FieldError], notice: Option<
         div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
             h2 id="error-summary-title" { (t(lang, Msg::ErrorSummaryTitle)) }
             @if let Some(notice) = notice { p { (notice) } }
+            @if sensitive {
+                p { (t(lang, Msg::SensitiveWhere)) }
+                @if let Some(secure) = &form.secure_form {
+                    p { a href={ "/skjema/" (secure) "?lang=" (lang.tag()) } { (t(lang, Msg::SecureFormLink)) } }
+                }
+            }
             @if !items.is_empty() {
                 ul {
                     @for (target, text) in &items {
