@@ -92,6 +92,15 @@ enum AdminCommand {
         #[command(subcommand)]
         command: AdminCaseworkerCommand,
     },
+    /// How often the content guard refused a message, by day, form and kind (counts
+    /// only; nothing of the messages is kept).
+    GuardStats {
+        /// The first day to count, YYYY-MM-DD [default: 30 days ago].
+        #[arg(long)]
+        since: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +264,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             init_logging(LogFormat::Text);
             runtime()?.block_on(admin_add_caseworker(&queues, &name, &store, &schemas))
         }
+        Command::Admin {
+            command: AdminCommand::GuardStats { since, store },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_guard_stats(since, &store))
+        }
         Command::Caseworker { command } => runtime()?.block_on(caseworker_command(command)),
     }
 }
@@ -336,6 +351,38 @@ async fn admin_add_caseworker(
         queues.join(", ")
     );
     println!("{}", *token);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<ExitCode, String> {
+    let since = match since {
+        Some(day) => crate::clock::Date::parse(&day)
+            .ok_or_else(|| format!("--since {day}: write the day as YYYY-MM-DD"))?
+            .to_string(),
+        None => crate::clock::Timestamp(SystemClock.now().millis() - 30 * 86_400_000)
+            .norwegian_day()
+            .to_string(),
+    };
+    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let rows = store
+        .guard_refusals(&since)
+        .await
+        .map_err(|e| e.to_string())?;
+    store.close().await;
+    println!(
+        "{:<10}  {:<24}  {:<16}  {:>6}",
+        "day", "form", "kind", "count"
+    );
+    let mut total = 0;
+    for row in &rows {
+        println!(
+            "{:<10}  {:<24}  {:<16}  {:>6}",
+            row.day, row.form_id, row.kind, row.count
+        );
+        total += row.count;
+    }
+    println!("{total} refusal(s) counted per kind since {since}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -188,6 +188,14 @@ pub async fn accept(
                 kinds = %kinds.join(","),
                 "submission refused: sensitive personal data"
             );
+            let count = Op::CountGuardRefusal {
+                day: now.norwegian_day().to_string(),
+                form_id: form.id.to_string(),
+                kinds,
+            };
+            if let Err(err) = store.write(vec![count]).await {
+                tracing::warn!(error = %err, "cannot count a refusal by the content guard");
+            }
             return Err(SubmitError::Sensitive(found));
         }
     }

@@ -77,6 +77,16 @@ async fn a_message_with_sensitive_data_is_refused_and_leaves_no_trace() {
     );
     assert!(log.contains("\"kinds\":\"id_number\""), "{log}");
     assert!(log.contains("\"kinds\":\"health\""), "{log}");
+    // The statistics count each refusal under its kinds, with nothing of the text.
+    let stats = server.admin(&["guard-stats"]);
+    let line = |form: &str, kind: &str| {
+        stats
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()[1..] == [form, kind, "1"])
+    };
+    assert!(line("kontakt", "id_number"), "{stats}");
+    assert!(line("kontakt", "health"), "{stats}");
+    assert!(stats.contains("2 refusal(s)"), "{stats}");
     for secret in [marker.as_str(), "17819010188", "178190 10188", "diabetes"] {
         assert!(!log.contains(secret), "{secret} in the log");
         assert!(

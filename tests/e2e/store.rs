@@ -188,6 +188,35 @@ async fn contract(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.session("s3").await.unwrap(), None);
+
+    // The content guard's refusals: counted per day, form and kind, added up.
+    let refusal = |day: &str, kinds: Vec<&'static str>| Op::CountGuardRefusal {
+        day: day.into(),
+        form_id: "kontakt".into(),
+        kinds,
+    };
+    store
+        .write(vec![
+            refusal("2026-11-22", vec!["health"]),
+            refusal("2026-11-23", vec!["health", "id_number"]),
+            refusal("2026-11-23", vec!["health"]),
+        ])
+        .await
+        .unwrap();
+    let counts: Vec<(String, String, i64)> = store
+        .guard_refusals("2026-11-23")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.day, r.kind, r.count))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("2026-11-23".into(), "health".into(), 2),
+            ("2026-11-23".into(), "id_number".into(), 1),
+        ]
+    );
     store.close().await;
 }
 

@@ -520,18 +520,12 @@ impl Server {
         self.queues.iter().find(|q| q.id == id).unwrap()
     }
 
-    /// Adds a caseworker to a queue with `forms admin` and returns the token file.
-    pub fn add_caseworker(&self, queue: &str) -> (PathBuf, String) {
+    /// Runs `forms admin ARGS` against this server's configuration and database;
+    /// returns what it printed, after checking that it succeeded.
+    pub fn admin(&self, args: &[&str]) -> String {
         let out = Command::new(FORMS)
-            .args([
-                "admin",
-                "caseworker",
-                "add",
-                "--queue",
-                queue,
-                "--name",
-                "Test Caseworker",
-            ])
+            .arg("admin")
+            .args(args)
             .arg("--config")
             .arg(&self.config)
             .env("FORMS_DATABASE_URL", &self.database_url)
@@ -542,7 +536,20 @@ impl Server {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Adds a caseworker to a queue with `forms admin` and returns the token file.
+    pub fn add_caseworker(&self, queue: &str) -> (PathBuf, String) {
+        let out = self.admin(&[
+            "caseworker",
+            "add",
+            "--queue",
+            queue,
+            "--name",
+            "Test Caseworker",
+        ]);
+        let token = out.trim().to_string();
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let path = self.dir.path().join(format!(
             "{queue}-{}.token",

@@ -148,6 +148,22 @@ pub enum Op {
     DeleteSessionsIdleSince {
         before: Timestamp,
     },
+    /// One refusal by the content guard, counted under each kind it found.
+    CountGuardRefusal {
+        /// `YYYY-MM-DD`, Norwegian time.
+        day: String,
+        form_id: String,
+        kinds: Vec<&'static str>,
+    },
+}
+
+/// Refusals by the content guard on one day, for one form and kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardRefusals {
+    pub day: String,
+    pub form_id: String,
+    pub kind: String,
+    pub count: i64,
 }
 
 /// A session as stored: hashes, times, and the vault-encrypted data.
@@ -358,6 +374,26 @@ impl Store {
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(citizen).fetch_all(p).await?;
             rows.iter().map(meta_from_row).collect()
+        })
+    }
+
+    /// The content guard's refusal counts from `since` (`YYYY-MM-DD`) on, by day, form
+    /// and kind.
+    pub async fn guard_refusals(&self, since: &str) -> Result<Vec<GuardRefusals>, StoreError> {
+        const SQL: &str = "SELECT day, form_id, kind, count FROM guard_refusals \
+             WHERE day >= $1 ORDER BY day, form_id, kind";
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(since).fetch_all(p).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(GuardRefusals {
+                        day: row.try_get("day")?,
+                        form_id: row.try_get("form_id")?,
+                        kind: row.try_get("kind")?,
+                        count: row.try_get("count")?,
+                    })
+                })
+                .collect()
         })
     }
 
@@ -618,6 +654,24 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                         .bind(sid_hash)
                         .execute(&mut *tx)
                         .await?;
+                }
+                Op::CountGuardRefusal {
+                    day,
+                    form_id,
+                    kinds,
+                } => {
+                    for kind in kinds {
+                        sqlx::query(
+                            "INSERT INTO guard_refusals (day, form_id, kind, count) \
+                             VALUES ($1, $2, $3, 1) ON CONFLICT (day, form_id, kind) \
+                             DO UPDATE SET count = guard_refusals.count + 1",
+                        )
+                        .bind(day)
+                        .bind(form_id)
+                        .bind(*kind)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
                 Op::DeleteSessionsIdleSince { before } => {
                     sqlx::query("DELETE FROM sessions WHERE last_seen < $1")
