@@ -2,6 +2,7 @@
 //! own link step). Every test drives the real `forms` binary over real TLS.
 
 mod access;
+mod audit;
 mod bad_input;
 mod browser;
 mod canary;

@@ -68,6 +68,13 @@ async fn contract(store: Store) {
     assert!(store.sealed(&loser).await.unwrap().is_none());
     // The failed job left nothing behind, not even its audit entry.
     let audit = store.audit_log().await.unwrap();
+    // Every entry is chained, on either backend.
+    match store.verify_audit().await.unwrap() {
+        forms_server::store::AuditVerdict::Intact { entries, legacy } => {
+            assert_eq!((entries, legacy), (audit.len(), 0));
+        }
+        broken => panic!("{broken:?}"),
+    }
     assert_eq!(audit.len(), 299);
     assert!(
         audit

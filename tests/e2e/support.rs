@@ -520,17 +520,27 @@ impl Server {
         self.queues.iter().find(|q| q.id == id).unwrap()
     }
 
-    /// Runs `forms admin ARGS` against this server's configuration and database;
-    /// returns what it printed, after checking that it succeeded.
-    pub fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(FORMS)
-            .arg("admin")
+    /// Runs `forms ARGS --config CONFIG` on this server's database, or on
+    /// `database_url` if given.
+    pub fn run_forms(&self, args: &[&str], database_url: Option<&str>) -> std::process::Output {
+        Command::new(FORMS)
             .args(args)
             .arg("--config")
             .arg(&self.config)
-            .env("FORMS_DATABASE_URL", &self.database_url)
+            .env(
+                "FORMS_DATABASE_URL",
+                database_url.unwrap_or(&self.database_url),
+            )
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Runs `forms admin ARGS` against this server's configuration and database;
+    /// returns what it printed, after checking that it succeeded.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let mut all = vec!["admin"];
+        all.extend_from_slice(args);
+        let out = self.run_forms(&all, None);
         assert!(
             out.status.success(),
             "{}",

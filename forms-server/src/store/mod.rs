@@ -377,6 +377,76 @@ impl Store {
         })
     }
 
+    /// Checks the audit log's hash chain from the first entry to the head.
+    pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
+        const ROWS: &str = "SELECT seq, at, actor, action, submission_id, queue, hash \
+             FROM audit_log ORDER BY seq";
+        const HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+        type Row = (
+            i64,
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let (rows, head): (Vec<Row>, Option<(i64, String)>) = on_pool!(&self.pool, p => {
+            let rows = sqlx::query_as(ROWS).fetch_all(p).await?;
+            let head = sqlx::query_as(HEAD).fetch_optional(p).await?;
+            (rows, head)
+        });
+        let mut previous = String::new();
+        let mut last: Option<(i64, String)> = None;
+        let mut legacy = 0;
+        let mut entries = 0;
+        for (seq, at, actor, action, submission_id, queue, hash) in rows {
+            let Some(hash) = hash else {
+                if last.is_some() {
+                    let why = "has no hash, after the chain began".to_string();
+                    return Ok(AuditVerdict::Broken { seq, why });
+                }
+                legacy += 1;
+                continue;
+            };
+            let Ok(action) = audit_action(&action) else {
+                let why = format!("names an unknown action '{action}'");
+                return Ok(AuditVerdict::Broken { seq, why });
+            };
+            let entry = AuditEntry {
+                at: Timestamp(at),
+                actor,
+                action,
+                submission_id,
+                queue,
+            };
+            if audit_hash(&previous, seq, &entry) != hash {
+                let why = "does not match its content or the entry before it (edited, \
+                           moved, or an entry before it removed)"
+                    .to_string();
+                return Ok(AuditVerdict::Broken { seq, why });
+            }
+            entries += 1;
+            previous.clone_from(&hash);
+            last = Some((seq, hash));
+        }
+        match (head, last) {
+            (None, None) => {}
+            (Some((seq, hash)), Some(last)) if (seq, hash.clone()) == last => {}
+            (Some((seq, _)), _) => {
+                let why = "is the newest entry by the chain's head, but it is missing or differs \
+                           (entries removed from the end)"
+                    .to_string();
+                return Ok(AuditVerdict::Broken { seq, why });
+            }
+            (None, Some((seq, _))) => {
+                let why = "is chained, but the chain's head is missing".to_string();
+                return Ok(AuditVerdict::Broken { seq, why });
+            }
+        }
+        Ok(AuditVerdict::Intact { entries, legacy })
+    }
+
     /// The content guard's refusal counts from `since` (`YYYY-MM-DD`) on, by day, form
     /// and kind.
     pub async fn guard_refusals(&self, since: &str) -> Result<Vec<GuardRefusals>, StoreError> {
@@ -590,12 +660,41 @@ fn power_of_two_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
 
 const SUBMISSION_COLUMNS: &str = "submissions (id, reference, form_id, schema_sha256, queue, \
      status, received_at, retain_until, sealed, citizen)";
-const AUDIT_COLUMNS: &str = "audit_log (at, actor, action, submission_id, queue)";
+const AUDIT_COLUMNS: &str = "audit_log (seq, at, actor, action, submission_id, queue, hash)";
+
+/// The hash of audit entry `seq`: SHA-256 over the hash before it and the entry's own
+/// fields, as a JSON array (so no field can bleed into the next).
+pub fn audit_hash(previous: &str, seq: i64, entry: &AuditEntry) -> String {
+    let text = serde_json::json!([
+        previous,
+        seq,
+        entry.at.0,
+        entry.actor,
+        entry.action,
+        entry.submission_id,
+        entry.queue
+    ])
+    .to_string();
+    forms_crypto::hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()))
+}
+
+/// What `forms audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditVerdict {
+    /// Every chained entry matches; `legacy` entries predate the chain.
+    Intact { entries: usize, legacy: usize },
+    /// The first entry that does not hold, and why.
+    Broken { seq: i64, why: String },
+}
 
 /// Applies a batch in one transaction. Submissions and audit entries, the bulk of every
 /// batch, go in multi-row INSERTs: a statement is a round trip to the database, and round
 /// trips, not the disk, bound a batch's commit time. Audit entries go last, in job order.
 async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
+    let lock = match pool {
+        Pool::Sqlite(_) => "",
+        Pool::Postgres(_) => " FOR UPDATE",
+    };
     let mut submissions: Vec<&NewSubmission> = Vec::new();
     let mut audits: Vec<&AuditEntry> = Vec::new();
     for op in ops {
@@ -709,18 +808,55 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                 }
             }
         }
-        for chunk in power_of_two_chunks(&audits) {
-            let sql = insert_sql(AUDIT_COLUMNS, 5, chunk.len());
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for a in chunk {
-                query = query
-                    .bind(a.at.0)
-                    .bind(a.actor.clone())
-                    .bind(a.action)
-                    .bind(a.submission_id.clone())
-                    .bind(a.queue.clone());
+        if !audits.is_empty() {
+            // The chain's head, locked on PostgreSQL so that servers sharing the
+            // database append one after another.
+            let head: Option<(i64, String)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT seq, hash FROM audit_head WHERE id = 1{lock}"
+                )))
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (mut seq, mut previous) = match head {
+                Some(head) => head,
+                None => {
+                    let (last,): (Option<i64>,) =
+                        sqlx::query_as("SELECT MAX(seq) FROM audit_log")
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    (last.unwrap_or(0), String::new())
+                }
+            };
+            let mut chained = Vec::with_capacity(audits.len());
+            for entry in &audits {
+                seq += 1;
+                let hash = audit_hash(&previous, seq, entry);
+                previous.clone_from(&hash);
+                chained.push((seq, *entry, hash));
             }
-            query.execute(&mut *tx).await?;
+            for chunk in power_of_two_chunks(&chained) {
+                let sql = insert_sql(AUDIT_COLUMNS, 7, chunk.len());
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (seq, a, hash) in chunk {
+                    query = query
+                        .bind(*seq)
+                        .bind(a.at.0)
+                        .bind(a.actor.clone())
+                        .bind(a.action)
+                        .bind(a.submission_id.clone())
+                        .bind(a.queue.clone())
+                        .bind(hash.clone());
+                }
+                query.execute(&mut *tx).await?;
+            }
+            sqlx::query(
+                "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            )
+            .bind(seq)
+            .bind(&previous)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
