@@ -131,6 +131,20 @@ enum AdminCaseworkerCommand {
         /// The schemas that declare the queues (with --data-dir; --config names its own).
         #[arg(long, default_value = "form-schemas")]
         schemas: PathBuf,
+        /// Days until the token stops working.
+        #[arg(long, default_value_t = 180)]
+        valid_days: u32,
+    },
+    /// List caseworkers: id, name, queues, and whether their token still works.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a caseworker's token for good (the id from `list`).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -273,11 +287,32 @@ fn run(command: Command) -> Result<ExitCode, String> {
                             name,
                             store,
                             schemas,
+                            valid_days,
                         },
                 },
         } => {
             init_logging(LogFormat::Text);
-            runtime()?.block_on(admin_add_caseworker(&queues, &name, &store, &schemas))
+            runtime()?.block_on(admin_add_caseworker(
+                &queues, &name, &store, &schemas, valid_days,
+            ))
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Caseworker {
+                    command: AdminCaseworkerCommand::List { store },
+                },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_list_caseworkers(&store))
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Caseworker {
+                    command: AdminCaseworkerCommand::Revoke { id, store },
+                },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_revoke_caseworker(&id, &store))
         }
         Command::Admin {
             command: AdminCommand::GuardStats { since, store },
@@ -344,6 +379,7 @@ async fn admin_add_caseworker(
     name: &str,
     args: &StoreArgs,
     schemas: &Path,
+    valid_days: u32,
 ) -> Result<ExitCode, String> {
     let (url, schemas) = store_location(args, schemas)?;
     let catalog = Catalog::load_dir(&schemas).map_err(|errors| {
@@ -363,15 +399,52 @@ async fn admin_add_caseworker(
         }
     }
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
-    let (id, token) = caseworker::add(&store, name, queues, SystemClock.now())
+    let now = SystemClock.now();
+    let expires = crate::clock::Timestamp(now.millis() + i64::from(valid_days) * 86_400_000);
+    let (id, token) = caseworker::add(&store, name, queues, now, Some(expires))
         .await
         .map_err(|e| e.to_string())?;
     store.close().await;
     eprintln!(
-        "Caseworker {id} added to {}. Their token, shown only now:",
-        queues.join(", ")
+        "Caseworker {id} added to {}, valid until {}. Their token, shown only now:",
+        queues.join(", "),
+        expires.display_nb()
     );
     println!("{}", *token);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_list_caseworkers(args: &StoreArgs) -> Result<ExitCode, String> {
+    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let all = store.caseworkers().await.map_err(|e| e.to_string())?;
+    store.close().await;
+    let now = SystemClock.now();
+    for c in &all {
+        let state = match (c.revoked_at, c.expires_at) {
+            (Some(at), _) => format!("revoked {}", at.display_nb()),
+            (None, Some(at)) if !c.active(now) => format!("expired {}", at.display_nb()),
+            (None, Some(at)) => format!("valid until {}", at.display_nb()),
+            (None, None) => "valid, no expiry".to_string(),
+        };
+        println!("{}  {}  [{}]  {state}", c.id, c.name, c.queues.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_revoke_caseworker(id: &str, args: &StoreArgs) -> Result<ExitCode, String> {
+    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let found = caseworker::revoke(&store, id, SystemClock.now())
+        .await
+        .map_err(|e| e.to_string())?;
+    store.close().await;
+    if !found {
+        return Err(format!(
+            "no caseworker '{id}' (see forms admin caseworker list)"
+        ));
+    }
+    println!("caseworker {id}: token revoked");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -145,7 +145,9 @@ async fn ensure_tokens(
         if path.exists() {
             let token =
                 zeroize::Zeroizing::new(std::fs::read_to_string(&path).map_err(io_error(&path))?);
-            let known = caseworker::authenticate(store, &token).await.is_ok();
+            let known = caseworker::authenticate(store, &token, clock.now())
+                .await
+                .is_ok();
             if !known {
                 caseworker::register(
                     store,
@@ -153,12 +155,13 @@ async fn ensure_tokens(
                     &queues,
                     &caseworker::token_hash(&token),
                     clock.now(),
+                    None,
                 )
                 .await
                 .map_err(|e| e.to_string())?;
             }
         } else {
-            let (_, token) = caseworker::add(store, &name, &queues, clock.now())
+            let (_, token) = caseworker::add(store, &name, &queues, clock.now(), None)
                 .await
                 .map_err(|e| e.to_string())?;
             write_private(&path, format!("{}\n", *token).as_bytes()).map_err(write_err)?;

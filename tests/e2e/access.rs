@@ -1,4 +1,5 @@
-//! Caseworkers see only their own queues; wrong or missing tokens get nothing.
+//! Caseworkers see only their own queues; wrong, missing, expired or revoked tokens get
+//! nothing.
 
 use serde_json::json;
 
@@ -48,22 +49,69 @@ async fn a_caseworker_reaches_only_their_own_queue() {
         ("GET", format!("{base}/api/v1/queues/byggesak/submissions")),
         ("GET", format!("{base}/api/v1/submissions/{b_id}/sealed")),
         ("POST", format!("{base}/api/v1/submissions/{b_id}/done")),
+        ("GET", format!("{base}/api/v1/caseworker/me")),
     ];
-    // (who, Authorization header, expected statuses for the three endpoints)
+
+    // Queue B's caseworkers whose tokens no longer work: one expired, one revoked.
+    let add = |name: &str, extra: &[&str]| {
+        let mut args = vec!["caseworker", "add", "--queue", "byggesak", "--name", name];
+        args.extend_from_slice(extra);
+        server.admin(&args).trim().to_string()
+    };
+    let expired = add("Utløpt Saksbehandler", &["--valid-days", "0"]);
+    let revoked = add("Tilbakekalt Saksbehandler", &[]);
+    let listing = server.admin(&["caseworker", "list"]);
+    let revoked_id = listing
+        .lines()
+        .find(|l| l.contains("Tilbakekalt"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    server.admin(&["caseworker", "revoke", &revoked_id]);
+    let listing = server.admin(&["caseworker", "list"]);
+    let state_of = |name: &str| {
+        listing
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap()
+            .to_string()
+    };
+    assert!(state_of("Utløpt").contains("expired"), "{listing}");
+    assert!(state_of("Tilbakekalt").contains("revoked"), "{listing}");
+    assert!(
+        state_of("Test Caseworker").contains("valid until"),
+        "{listing}"
+    );
+
+    // (who, Authorization header, expected statuses for the endpoints above)
     let wrong = format!("fcw_{}", "0".repeat(64));
-    let callers: Vec<(&str, Option<String>, [u16; 3])> = vec![
+    let callers: Vec<(&str, Option<String>, [u16; 4])> = vec![
         (
             "queue A's caseworker",
             Some(format!("Bearer {token_a}")),
-            [403, 404, 404],
+            [403, 404, 404, 200],
+        ),
+        (
+            "an expired token of queue B",
+            Some(format!("Bearer {expired}")),
+            [401, 401, 401, 401],
+        ),
+        (
+            "a revoked token of queue B",
+            Some(format!("Bearer {revoked}")),
+            [401, 401, 401, 401],
         ),
         (
             "a wrong token",
             Some(format!("Bearer {wrong}")),
-            [401, 401, 401],
+            [401, 401, 401, 401],
         ),
-        ("a malformed header", Some(token_b.clone()), [401, 401, 401]),
-        ("no token", None, [401, 401, 401]),
+        (
+            "a malformed header",
+            Some(token_b.clone()),
+            [401, 401, 401, 401],
+        ),
+        ("no token", None, [401, 401, 401, 401]),
     ];
     for (who, auth, expected) in callers {
         for ((method, url), status) in endpoints.iter().zip(expected) {
@@ -76,10 +124,12 @@ async fn a_caseworker_reaches_only_their_own_queue() {
             }
             let response = request.send().await.unwrap();
             assert_eq!(response.status().as_u16(), status, "{who}: {method} {url}");
-            assert_eq!(
-                response.headers()["content-type"],
-                "application/problem+json"
-            );
+            if status != 200 {
+                assert_eq!(
+                    response.headers()["content-type"],
+                    "application/problem+json"
+                );
+            }
         }
     }
 

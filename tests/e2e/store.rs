@@ -123,11 +123,26 @@ async fn contract(store: Store) {
             token_hash: "h1".into(),
             queues: vec!["b".into(), "a".into()],
             created_at: Timestamp(0),
+            expires_at: Some(Timestamp(5_000)),
         }])
         .await
         .unwrap();
     let cw = store.caseworker_by_token_hash("h1").await.unwrap().unwrap();
     assert_eq!(cw.queues, vec!["a".to_string(), "b".to_string()]);
+    assert!(cw.active(Timestamp(4_999)) && !cw.active(Timestamp(5_000)));
+    store
+        .write(vec![Op::RevokeCaseworker {
+            id: "cw1".into(),
+            at: Timestamp(100),
+        }])
+        .await
+        .unwrap();
+    let cw = store.caseworker_by_token_hash("h1").await.unwrap().unwrap();
+    assert_eq!(cw.revoked_at, Some(Timestamp(100)));
+    assert!(!cw.active(Timestamp(200)));
+    let all = store.caseworkers().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].queues, vec!["a".to_string(), "b".to_string()]);
     assert!(
         store
             .caseworker_by_token_hash("h2")

@@ -27,12 +27,14 @@ pub fn token_hash(token: &str) -> String {
     forms_crypto::hex::encode(&Sha256::digest(token.trim().as_bytes()))
 }
 
-/// Issues a token for a new caseworker of `queues`. The token is returned once.
+/// Issues a token for a new caseworker of `queues`, valid until `expires_at` (or for
+/// good). The token is returned once.
 pub async fn add(
     store: &Store,
     name: &str,
     queues: &[String],
     now: Timestamp,
+    expires_at: Option<Timestamp>,
 ) -> Result<(String, Zeroizing<String>), CaseworkerError> {
     let mut secret = Zeroizing::new([0u8; 32]);
     forms_crypto::random_bytes(&mut secret[..]).map_err(|_| CaseworkerError::Random)?;
@@ -40,7 +42,7 @@ pub async fn add(
         "{TOKEN_PREFIX}{}",
         forms_crypto::hex::encode(&secret[..])
     ));
-    let id = register(store, name, queues, &token_hash(&token), now).await?;
+    let id = register(store, name, queues, &token_hash(&token), now, expires_at).await?;
     Ok((id, token))
 }
 
@@ -52,6 +54,7 @@ pub async fn register(
     queues: &[String],
     token_hash: &str,
     now: Timestamp,
+    expires_at: Option<Timestamp>,
 ) -> Result<String, CaseworkerError> {
     let id = crate::submission::random_id().ok_or(CaseworkerError::Random)?;
     store
@@ -62,6 +65,7 @@ pub async fn register(
                 token_hash: token_hash.to_string(),
                 queues: queues.to_vec(),
                 created_at: now,
+                expires_at,
             },
             Op::Audit(AuditEntry {
                 at: now,
@@ -75,8 +79,13 @@ pub async fn register(
     Ok(id)
 }
 
-/// The caseworker a bearer token belongs to.
-pub async fn authenticate(store: &Store, token: &str) -> Result<Caseworker, CaseworkerError> {
+/// The caseworker a bearer token belongs to, if the token has not expired or been
+/// revoked at `now`.
+pub async fn authenticate(
+    store: &Store,
+    token: &str,
+    now: Timestamp,
+) -> Result<Caseworker, CaseworkerError> {
     let token = token.trim();
     if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
         return Err(CaseworkerError::Unauthenticated);
@@ -84,7 +93,31 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Caseworker, Case
     store
         .caseworker_by_token_hash(&token_hash(token))
         .await?
+        .filter(|c| c.active(now))
         .ok_or(CaseworkerError::Unauthenticated)
+}
+
+/// Ends a caseworker's token for good. `false` if there is no such caseworker.
+pub async fn revoke(store: &Store, id: &str, now: Timestamp) -> Result<bool, CaseworkerError> {
+    if !store.caseworkers().await?.iter().any(|c| c.id == id) {
+        return Ok(false);
+    }
+    store
+        .write(vec![
+            Op::RevokeCaseworker {
+                id: id.to_string(),
+                at: now,
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: "admin".into(),
+                action: actions::CASEWORKER_REVOKED,
+                submission_id: None,
+                queue: None,
+            }),
+        ])
+        .await?;
+    Ok(true)
 }
 
 fn actor(caseworker: &Caseworker) -> String {

@@ -117,6 +117,17 @@ pub struct Caseworker {
     pub id: String,
     pub name: String,
     pub queues: Vec<String>,
+    pub created_at: Timestamp,
+    /// After this the token opens nothing; `None`: it does not expire.
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Caseworker {
+    /// Whether the token still opens anything at `now`.
+    pub fn active(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|t| now < t)
+    }
 }
 
 /// One change to the database. A job is a list of these, applied in one transaction.
@@ -134,6 +145,12 @@ pub enum Op {
         token_hash: String,
         queues: Vec<String>,
         created_at: Timestamp,
+        expires_at: Option<Timestamp>,
+    },
+    /// Ends a caseworker's token for good.
+    RevokeCaseworker {
+        id: String,
+        at: Timestamp,
     },
     /// Creates or replaces a session row.
     PutSession(SessionRow),
@@ -291,23 +308,25 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<Caseworker>, StoreError> {
-        const SQL: &str = "SELECT c.id, c.name, q.queue FROM caseworkers c \
+        const SQL: &str = "SELECT c.id, c.name, c.created_at, c.expires_at, c.revoked_at, \
+             q.queue FROM caseworkers c \
              LEFT JOIN caseworker_queues q ON q.caseworker_id = c.id \
              WHERE c.token_hash = $1 ORDER BY q.queue";
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(token_hash).fetch_all(p).await?;
-            let mut caseworker: Option<Caseworker> = None;
-            for row in &rows {
-                let cw = caseworker.get_or_insert(Caseworker {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    queues: Vec::new(),
-                });
-                if let Some(queue) = row.try_get::<Option<String>, _>("queue")? {
-                    cw.queues.push(queue);
-                }
-            }
-            Ok(caseworker)
+            Ok(caseworkers_from_rows(&rows)?.pop())
+        })
+    }
+
+    /// Every caseworker, oldest first, with their queues.
+    pub async fn caseworkers(&self) -> Result<Vec<Caseworker>, StoreError> {
+        const SQL: &str = "SELECT c.id, c.name, c.created_at, c.expires_at, c.revoked_at, \
+             q.queue FROM caseworkers c \
+             LEFT JOIN caseworker_queues q ON q.caseworker_id = c.id \
+             ORDER BY c.created_at, c.id, q.queue";
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).fetch_all(p).await?;
+            caseworkers_from_rows(&rows)
         })
     }
 
@@ -475,6 +494,38 @@ impl Store {
     }
 }
 
+/// Caseworkers from rows of one caseworker a queue (a caseworker's rows together).
+fn caseworkers_from_rows<R>(rows: &[R]) -> Result<Vec<Caseworker>, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut all: Vec<Caseworker> = Vec::new();
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        if all.last().is_none_or(|c| c.id != id) {
+            all.push(Caseworker {
+                id,
+                name: row.try_get("name")?,
+                queues: Vec::new(),
+                created_at: Timestamp(row.try_get("created_at")?),
+                expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(Timestamp),
+                revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(Timestamp),
+            });
+        }
+        if let Some(queue) = row.try_get::<Option<String>, _>("queue")?
+            && let Some(cw) = all.last_mut()
+        {
+            cw.queues.push(queue);
+        }
+    }
+    Ok(all)
+}
+
 /// A submission's metadata from a row of either backend.
 fn meta_from_row<R>(row: &R) -> Result<SubmissionMeta, StoreError>
 where
@@ -500,12 +551,14 @@ pub mod actions {
     pub const SUBMISSION_FETCHED: &str = "submission.fetched";
     pub const SUBMISSION_DONE: &str = "submission.done";
     pub const CASEWORKER_ADDED: &str = "caseworker.added";
+    pub const CASEWORKER_REVOKED: &str = "caseworker.revoked";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
         SUBMISSION_FETCHED,
         SUBMISSION_DONE,
         CASEWORKER_ADDED,
+        CASEWORKER_REVOKED,
     ];
 }
 
@@ -785,15 +838,33 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                         .execute(&mut *tx)
                         .await?;
                 }
-                Op::AddCaseworker { id, name, token_hash, queues, created_at } => {
+                Op::RevokeCaseworker { id, at } => {
                     sqlx::query(
-                        "INSERT INTO caseworkers (id, name, token_hash, created_at) \
-                         VALUES ($1, $2, $3, $4)",
+                        "UPDATE caseworkers SET revoked_at = $1 WHERE id = $2 \
+                         AND revoked_at IS NULL",
+                    )
+                    .bind(at.0)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Op::AddCaseworker {
+                    id,
+                    name,
+                    token_hash,
+                    queues,
+                    created_at,
+                    expires_at,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO caseworkers (id, name, token_hash, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(id)
                     .bind(name)
                     .bind(token_hash)
                     .bind(created_at.0)
+                    .bind(expires_at.map(|t| t.0))
                     .execute(&mut *tx)
                     .await?;
                     for queue in queues {

@@ -218,7 +218,7 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
 
 async fn authenticated(app: &AppState, headers: &HeaderMap) -> Result<Caseworker, ApiError> {
     let token = bearer(headers).ok_or_else(ApiError::unauthenticated)?;
-    caseworker::authenticate(&app.store, token)
+    caseworker::authenticate(&app.store, token, app.clock.now())
         .await
         .map_err(caseworker_error)
 }
