@@ -174,6 +174,18 @@ enum CaseworkerCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Re-seal every stored submission of a queue to its current keys (after a key was
+    /// removed or replaced), decrypting and encrypting here; the server gets only the
+    /// new ciphertexts.
+    Reseal {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Your age identity file. It never leaves this machine.
+        #[arg(long)]
+        identity: PathBuf,
+        #[arg(long)]
+        queue: String,
+    },
     /// Mark a submission done.
     Done {
         #[command(flatten)]
@@ -500,6 +512,14 @@ async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+fn read_identities(path: &Path) -> Result<Vec<Identity>, String> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the identity {}: {e}", path.display()))?,
+    );
+    Identity::parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 fn read_token(path: &Path) -> Result<zeroize::Zeroizing<String>, String> {
     std::fs::read_to_string(path)
         .map(|t| zeroize::Zeroizing::new(t.trim().to_string()))
@@ -518,12 +538,7 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             identity,
             out,
         } => {
-            let text =
-                zeroize::Zeroizing::new(std::fs::read_to_string(&identity).map_err(|e| {
-                    format!("cannot read the identity {}: {e}", identity.display())
-                })?);
-            let identities =
-                Identity::parse_file(&text).map_err(|e| format!("{}: {e}", identity.display()))?;
+            let identities = read_identities(&identity)?;
             let options = pull::PullOptions {
                 server: server.server,
                 token: read_token(&server.token_file)?.to_string(),
@@ -541,6 +556,25 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             for reference in &report.written {
                 println!("  {reference}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Reseal {
+            server,
+            identity,
+            queue,
+        } => {
+            let identities = read_identities(&identity)?;
+            let token = read_token(&server.token_file)?;
+            let count = pull::reseal(
+                &server.server,
+                &token,
+                &identities,
+                &queue,
+                read_ca(server.ca.as_deref())?.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!("{count} submission(s) of {queue} re-sealed to its current keys");
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Done { server, id } => {

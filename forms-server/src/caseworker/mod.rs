@@ -194,6 +194,42 @@ pub async fn mark_done(
     Ok(())
 }
 
+/// The first line of every age file.
+const AGE_HEADER: &[u8] = b"age-encryption.org/v1\n";
+
+/// Replaces a submission's ciphertext with one the caseworker sealed, on their own
+/// machine, to the queue's current recipients (`forms caseworker reseal`). The server
+/// cannot check who can open it; it checks that it is an age file, and records who
+/// replaced it.
+pub async fn replace_sealed(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    sealed: Vec<u8>,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    if !sealed.starts_with(AGE_HEADER) {
+        return Err(CaseworkerError::NotAgeFile);
+    }
+    store
+        .write(vec![
+            Op::ReplaceSealed {
+                id: meta.id.clone(),
+                sealed,
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: actor(caseworker),
+                action: actions::SUBMISSION_RESEALED,
+                submission_id: Some(meta.id),
+                queue: Some(meta.queue),
+            }),
+        ])
+        .await?;
+    Ok(())
+}
+
 /// Another queue's submission answers exactly like a missing one, so ids cannot be
 /// probed across queues.
 async fn visible(
@@ -212,6 +248,8 @@ pub enum CaseworkerError {
     Unauthenticated,
     Forbidden,
     NotFound,
+    /// What was sent as a sealed submission is not an age file.
+    NotAgeFile,
     Random,
     Store(StoreError),
 }
@@ -228,6 +266,7 @@ impl fmt::Display for CaseworkerError {
             CaseworkerError::Unauthenticated => f.write_str("missing or unknown token"),
             CaseworkerError::Forbidden => f.write_str("not a caseworker of this queue"),
             CaseworkerError::NotFound => f.write_str("no such submission in your queues"),
+            CaseworkerError::NotAgeFile => f.write_str("the body is not an age file"),
             CaseworkerError::Random => f.write_str("no randomness for the token"),
             CaseworkerError::Store(err) => write!(f, "{err}"),
         }

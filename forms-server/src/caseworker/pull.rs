@@ -210,3 +210,73 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), PullError> {
         reason: e.to_string(),
     })
 }
+
+#[derive(Deserialize)]
+struct QueueRecipients {
+    recipients: Vec<String>,
+}
+
+/// Re-seals every stored submission of `queue` to the queue's current recipients: each
+/// is fetched, opened here with the caseworker's identities, sealed again and sent
+/// back. The plaintext never leaves this machine. Returns the number re-sealed.
+pub async fn reseal(
+    server: &str,
+    token: &str,
+    identities: &[Identity],
+    queue: &str,
+    ca_pem: Option<&[u8]>,
+) -> Result<usize, PullError> {
+    let client = client(ca_pem)?;
+    let base = server.trim_end_matches('/');
+    let current: QueueRecipients = get_json(
+        &client,
+        &format!("{base}/api/v1/queues/{queue}/recipients"),
+        token,
+    )
+    .await?;
+    let recipients = current
+        .recipients
+        .iter()
+        .map(|r| r.parse::<forms_crypto::seal::Recipient>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PullError::Http(format!("the server sent a bad recipient: {e}")))?;
+    if recipients.is_empty() {
+        return Err(PullError::Http(format!("queue {queue} has no recipients")));
+    }
+    let items: Vec<ListItem> = get_json(
+        &client,
+        &format!("{base}/api/v1/queues/{queue}/submissions"),
+        token,
+    )
+    .await?;
+    let mut count = 0;
+    for item in items {
+        let url = format!("{base}/api/v1/submissions/{}/sealed", item.id);
+        let sealed = get(&client, &url, token)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))?;
+        let plaintext =
+            forms_crypto::seal::open(&sealed, identities).map_err(|e| PullError::Open {
+                reference: item.reference.clone(),
+                reason: e.to_string(),
+            })?;
+        let resealed =
+            forms_crypto::seal::seal(&plaintext, &recipients).map_err(|e| PullError::Open {
+                reference: item.reference.clone(),
+                reason: e.to_string(),
+            })?;
+        let response = client
+            .put(&url)
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(resealed)
+            .send()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))?;
+        check(response).await?;
+        count += 1;
+    }
+    Ok(count)
+}

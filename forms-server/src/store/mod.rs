@@ -147,6 +147,11 @@ pub enum Op {
         created_at: Timestamp,
         expires_at: Option<Timestamp>,
     },
+    /// A submission's ciphertext replaced by one sealed to the queue's current keys.
+    ReplaceSealed {
+        id: String,
+        sealed: Vec<u8>,
+    },
     /// Ends a caseworker's token for good.
     RevokeCaseworker {
         id: String,
@@ -552,6 +557,7 @@ pub mod actions {
     pub const SUBMISSION_DONE: &str = "submission.done";
     pub const CASEWORKER_ADDED: &str = "caseworker.added";
     pub const CASEWORKER_REVOKED: &str = "caseworker.revoked";
+    pub const SUBMISSION_RESEALED: &str = "submission.resealed";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -559,6 +565,7 @@ pub mod actions {
         SUBMISSION_DONE,
         CASEWORKER_ADDED,
         CASEWORKER_REVOKED,
+        SUBMISSION_RESEALED,
     ];
 }
 
@@ -834,6 +841,13 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                 Op::SetStatus { id, status } => {
                     sqlx::query("UPDATE submissions SET status = $1 WHERE id = $2")
                         .bind(status.as_str())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Op::ReplaceSealed { id, sealed } => {
+                    sqlx::query("UPDATE submissions SET sealed = $1 WHERE id = $2")
+                        .bind(sealed)
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;

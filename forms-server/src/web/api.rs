@@ -212,6 +212,11 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
         CaseworkerError::Unauthenticated => ApiError::unauthenticated(),
         CaseworkerError::Forbidden => ApiError::forbidden(),
         CaseworkerError::NotFound => ApiError::not_found("No such submission in your queues."),
+        CaseworkerError::NotAgeFile => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Not an age file",
+            "The body must be the submission sealed with age, in age's binary format.",
+        ),
         other => ApiError::internal("caseworker request failed", &other),
     }
 }
@@ -286,6 +291,55 @@ pub async fn list_queue(
         .await
         .map_err(caseworker_error)?;
     Ok(Json(items.into_iter().map(ListItem::from).collect()))
+}
+
+#[derive(Serialize)]
+pub struct QueueRecipients {
+    queue: String,
+    recipients: Vec<String>,
+}
+
+/// The age recipients a queue's submissions are sealed to now, for `reseal`.
+pub async fn queue_recipients(
+    State(app): State<Arc<AppState>>,
+    Path(queue): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<QueueRecipients>, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    if !cw.queues.contains(&queue) {
+        return Err(ApiError::forbidden());
+    }
+    let catalog = app.catalog();
+    let recipients = catalog
+        .queue(&queue)
+        .map(|q| q.recipients().iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    Ok(Json(QueueRecipients { queue, recipients }))
+}
+
+/// Replaces a submission's ciphertext with one re-sealed by a caseworker of its queue.
+pub async fn replace_sealed(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let limit = app.max_upload_bytes.max(app.max_body_bytes) + 64 * 1024;
+    let bytes = read_body(&headers, body, "application/octet-stream", limit)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "Bad body",
+                "Send the age file as application/octet-stream, within the upload limit.",
+            )
+        })?;
+    caseworker::replace_sealed(&app.store, &cw, &id, bytes.to_vec(), app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
+    tracing::info!(submission = %id, caseworker = %cw.id, "submission re-sealed");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn sealed(

@@ -347,7 +347,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/forms/{form}/submissions", post(api::submit))
         .route("/api/v1/caseworker/me", get(api::me))
         .route("/api/v1/queues/{queue}/submissions", get(api::list_queue))
-        .route("/api/v1/submissions/{id}/sealed", get(api::sealed))
+        .route(
+            "/api/v1/queues/{queue}/recipients",
+            get(api::queue_recipients),
+        )
+        .route(
+            "/api/v1/submissions/{id}/sealed",
+            get(api::sealed).put(api::replace_sealed),
+        )
         .route("/api/v1/submissions/{id}/done", post(api::done))
         .fallback(citizen::not_found)
         .layer(middleware::from_fn(frame))

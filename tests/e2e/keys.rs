@@ -1,0 +1,200 @@
+//! A queue's keys: two caseworkers each open its submissions alone with the real `age`
+//! CLI; a caseworker taken off the queue cannot open what comes after, and once the
+//! remaining caseworker has run `forms caseworker reseal`, not what came before either.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use forms_crypto::seal::Identity;
+use serde_json::json;
+
+use crate::support::{Backend, FORMS, Server, TempDir};
+
+/// Whether `age` opens `sealed` with the identity file at `identity`.
+fn age_opens(sealed: &[u8], identity: &Path, work: &TempDir) -> bool {
+    let file = work.path().join("sealed.age");
+    std::fs::write(&file, sealed).unwrap();
+    Command::new("age")
+        .arg("--decrypt")
+        .arg("--identity")
+        .arg(identity)
+        .arg(&file)
+        .output()
+        .expect("the age CLI is installed (apt-get install age)")
+        .status
+        .success()
+}
+
+/// Writes the byggesak queue with these recipients and waits until the server uses
+/// them.
+async fn set_recipients(server: &Server, client: &reqwest::Client, token: &str, keys: &[String]) {
+    let path = server.schemas().join("queues.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("  - id: byggesak\n").unwrap();
+    let mut entry =
+        String::from("  - id: byggesak\n    name: { nb: byggesak }\n    caseworkers:\n");
+    for (n, key) in keys.iter().enumerate() {
+        entry.push_str(&format!(
+            "      - name: Saksbehandler {n}\n        recipients: [{key}]\n"
+        ));
+    }
+    std::fs::write(&path, format!("{}{entry}", &text[..start])).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now: serde_json::Value = client
+            .get(format!("{}/api/v1/queues/byggesak/recipients", server.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if now["recipients"].as_array().unwrap().len() == keys.len() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not take the new keys: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn submit(server: &Server, client: &reqwest::Client, text: &str) {
+    let (status, body) = server
+        .submit_json(
+            client,
+            "byggesak-sporsmal",
+            json!({"answers": {"message": text}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// Every stored submission of byggesak, sealed, oldest first.
+async fn sealed_all(server: &Server, client: &reqwest::Client, token: &str) -> Vec<Vec<u8>> {
+    let base = &server.url;
+    let items: Vec<serde_json::Value> = client
+        .get(format!("{base}/api/v1/queues/byggesak/submissions"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut all = Vec::new();
+    for item in &items {
+        let id = item["id"].as_str().unwrap();
+        let bytes = client
+            .get(format!("{base}/api/v1/submissions/{id}/sealed"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        all.push(bytes.to_vec());
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_key_opens_nothing_new_and_after_reseal_nothing_old() {
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let work = TempDir::new("keys");
+    let (token_file, token) = server.add_caseworker("byggesak");
+    let a = &server.queue("byggesak").identity_path;
+    let b_identity = Identity::generate();
+    let b = work.path().join("b.identity");
+    std::fs::write(&b, b_identity.to_identity_file("test").as_bytes()).unwrap();
+    let a_key = server.queue("byggesak").identity.recipient().to_string();
+    let b_key = b_identity.recipient().to_string();
+
+    // Two caseworkers: each opens the first submission alone.
+    set_recipients(&server, &client, &token, &[a_key.clone(), b_key]).await;
+    submit(&server, &client, "Før B slutta").await;
+    let first = &sealed_all(&server, &client, &token).await[0];
+    assert!(age_opens(first, a, &work), "A opens the first");
+    assert!(age_opens(first, &b, &work), "B opens the first");
+
+    // B leaves the queue: B cannot open what comes after.
+    set_recipients(&server, &client, &token, &[a_key]).await;
+    submit(&server, &client, "Etter at B slutta").await;
+    let all = sealed_all(&server, &client, &token).await;
+    assert!(age_opens(&all[1], a, &work), "A opens the second");
+    assert!(!age_opens(&all[1], &b, &work), "B cannot open the second");
+    assert!(
+        age_opens(&all[0], &b, &work),
+        "before reseal, B still opens the first"
+    );
+
+    // A re-seals the queue on their own machine: B opens nothing any more, A all.
+    let out = Command::new(FORMS)
+        .args([
+            "caseworker",
+            "reseal",
+            "--server",
+            &server.url,
+            "--queue",
+            "byggesak",
+        ])
+        .arg("--ca")
+        .arg(server.dir.path().join("cert.pem"))
+        .arg("--token-file")
+        .arg(&token_file)
+        .arg("--identity")
+        .arg(a)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("2 submission(s) of byggesak re-sealed"),
+        "{said}"
+    );
+    let all = sealed_all(&server, &client, &token).await;
+    for (n, sealed) in all.iter().enumerate() {
+        assert!(
+            age_opens(sealed, a, &work),
+            "A opens submission {n} after reseal"
+        );
+        assert!(
+            !age_opens(sealed, &b, &work),
+            "B cannot open submission {n} after reseal"
+        );
+    }
+
+    // The server took only age files, and recorded who re-sealed.
+    let id = {
+        let items: Vec<serde_json::Value> = client
+            .get(format!("{}/api/v1/queues/byggesak/submissions", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        items[0]["id"].as_str().unwrap().to_string()
+    };
+    let refused = client
+        .put(format!("{}/api/v1/submissions/{id}/sealed", server.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/octet-stream")
+        .body("plain text, not sealed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let audit = server.run_forms(&["audit", "verify"], None);
+    assert!(audit.status.success());
+}
