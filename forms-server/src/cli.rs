@@ -186,6 +186,21 @@ enum CaseworkerCommand {
         #[arg(long)]
         queue: String,
     },
+    /// Move a submission to another queue: decrypted here, sealed to that queue's
+    /// keys, and gone from yours.
+    Forward {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Your age identity file. It never leaves this machine.
+        #[arg(long)]
+        identity: PathBuf,
+        /// The submission's id (from `pull`'s JSON file).
+        #[arg(long)]
+        id: String,
+        /// The queue to send it to.
+        #[arg(long)]
+        to: String,
+    },
     /// Mark a submission done.
     Done {
         #[command(flatten)]
@@ -575,6 +590,27 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             .await
             .map_err(|e| e.to_string())?;
             println!("{count} submission(s) of {queue} re-sealed to its current keys");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Forward {
+            server,
+            identity,
+            id,
+            to,
+        } => {
+            let identities = read_identities(&identity)?;
+            let token = read_token(&server.token_file)?;
+            let reference = pull::forward(
+                &server.server,
+                &token,
+                &identities,
+                &id,
+                &to,
+                read_ca(server.ca.as_deref())?.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!("{reference} forwarded to {to}");
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Done { server, id } => {

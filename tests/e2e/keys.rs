@@ -1,6 +1,7 @@
 //! A queue's keys: two caseworkers each open its submissions alone with the real `age`
 //! CLI; a caseworker taken off the queue cannot open what comes after, and once the
 //! remaining caseworker has run `forms caseworker reseal`, not what came before either.
+//! A case forwarded to another queue opens there only.
 
 use std::path::Path;
 use std::process::Command;
@@ -197,4 +198,104 @@ async fn a_removed_key_opens_nothing_new_and_after_reseal_nothing_old() {
     assert_eq!(refused.status(), 400);
     let audit = server.run_forms(&["audit", "verify"], None);
     assert!(audit.status.success());
+}
+
+/// Acceptance 2 of forwarding: the caseworker's machine moves a case to another queue;
+/// that queue's caseworker opens it, the first queue no longer lists it, and the
+/// server never sees the text.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forwarded_case_opens_in_the_target_queue_only() {
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let marker = crate::support::canary("FWD");
+    let (status, body) = server
+        .submit_json(
+            &client,
+            "kontakt",
+            json!({"answers": {"message": format!("Gjelder byggesak: tilbygg {marker}")}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let reference = body["reference"].as_str().unwrap().to_string();
+
+    let (token_a, token) = server.add_caseworker("servicetorget");
+    let inbox_a = TempDir::new("forward-a");
+    server.pull(&token_a, "servicetorget", inbox_a.path());
+    let pulled: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(inbox_a.path().join(format!("{reference}.json"))).unwrap(),
+    )
+    .unwrap();
+    let id = pulled["submission_id"].as_str().unwrap().to_string();
+
+    let out = Command::new(FORMS)
+        .args([
+            "caseworker",
+            "forward",
+            "--server",
+            &server.url,
+            "--id",
+            &id,
+        ])
+        .args(["--to", "byggesak"])
+        .arg("--ca")
+        .arg(server.dir.path().join("cert.pem"))
+        .arg("--token-file")
+        .arg(&token_a)
+        .arg("--identity")
+        .arg(&server.queue("servicetorget").identity_path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(&format!("{reference} forwarded to byggesak")),
+        "{said}"
+    );
+
+    // The target queue's caseworker opens it; it says where it is now.
+    let (token_b, _) = server.add_caseworker("byggesak");
+    let inbox_b = TempDir::new("forward-b");
+    server.pull(&token_b, "byggesak", inbox_b.path());
+    let moved: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(inbox_b.path().join(format!("{reference}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert!(moved["answers"].to_string().contains(&marker));
+    assert_eq!(moved["queue"], "byggesak");
+
+    // The first queue no longer lists it, and cannot fetch it.
+    let listed: Vec<serde_json::Value> = client
+        .get(format!(
+            "{}/api/v1/queues/servicetorget/submissions",
+            server.url
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(listed.iter().all(|item| item["id"] != id.as_str()));
+    let fetch = client
+        .get(format!("{}/api/v1/submissions/{id}/sealed", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetch.status(), 404);
+
+    // No plaintext reached the database or the log, and the chain holds.
+    assert!(!crate::support::contains(&server.sqlite_bytes(), &marker));
+    assert!(!server.log().contains(&marker));
+    assert!(
+        server
+            .run_forms(&["audit", "verify"], None)
+            .status
+            .success()
+    );
 }

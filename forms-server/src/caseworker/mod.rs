@@ -230,6 +230,40 @@ pub async fn replace_sealed(
     Ok(())
 }
 
+/// Moves a submission to another queue, with a ciphertext the caseworker sealed on their
+/// own machine to that queue's recipients. It leaves the caseworker's queue and starts
+/// in the other as new; the audit entry names the queue it went to.
+pub async fn forward(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    to_queue: &str,
+    sealed: Vec<u8>,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    if !sealed.starts_with(AGE_HEADER) {
+        return Err(CaseworkerError::NotAgeFile);
+    }
+    store
+        .write(vec![
+            Op::MoveSubmission {
+                id: meta.id.clone(),
+                queue: to_queue.to_string(),
+                sealed,
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: actor(caseworker),
+                action: actions::SUBMISSION_FORWARDED,
+                submission_id: Some(meta.id),
+                queue: Some(to_queue.to_string()),
+            }),
+        ])
+        .await?;
+    Ok(())
+}
+
 /// Another queue's submission answers exactly like a missing one, so ids cannot be
 /// probed across queues.
 async fn visible(

@@ -216,20 +216,15 @@ struct QueueRecipients {
     recipients: Vec<String>,
 }
 
-/// Re-seals every stored submission of `queue` to the queue's current recipients: each
-/// is fetched, opened here with the caseworker's identities, sealed again and sent
-/// back. The plaintext never leaves this machine. Returns the number re-sealed.
-pub async fn reseal(
-    server: &str,
-    token: &str,
-    identities: &[Identity],
+/// The age recipients a queue's submissions are sealed to now.
+async fn recipients_of(
+    client: &reqwest::Client,
+    base: &str,
     queue: &str,
-    ca_pem: Option<&[u8]>,
-) -> Result<usize, PullError> {
-    let client = client(ca_pem)?;
-    let base = server.trim_end_matches('/');
+    token: &str,
+) -> Result<Vec<forms_crypto::seal::Recipient>, PullError> {
     let current: QueueRecipients = get_json(
-        &client,
+        client,
         &format!("{base}/api/v1/queues/{queue}/recipients"),
         token,
     )
@@ -243,6 +238,81 @@ pub async fn reseal(
     if recipients.is_empty() {
         return Err(PullError::Http(format!("queue {queue} has no recipients")));
     }
+    Ok(recipients)
+}
+
+/// Forwards submission `id` to `to_queue`: opened here, its payload's queue changed,
+/// sealed to that queue's recipients and sent; it then leaves the caseworker's queue.
+/// Returns the submission's reference.
+pub async fn forward(
+    server: &str,
+    token: &str,
+    identities: &[Identity],
+    id: &str,
+    to_queue: &str,
+    ca_pem: Option<&[u8]>,
+) -> Result<String, PullError> {
+    let client = client(ca_pem)?;
+    let base = server.trim_end_matches('/');
+    let recipients = recipients_of(&client, base, to_queue, token).await?;
+    let response = get(
+        &client,
+        &format!("{base}/api/v1/submissions/{id}/sealed"),
+        token,
+    )
+    .await?;
+    let reference = response
+        .headers()
+        .get("x-forms-reference")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(id)
+        .to_string();
+    let sealed = response
+        .bytes()
+        .await
+        .map_err(|e| PullError::Http(e.to_string()))?;
+    let open_error = |reason: String| PullError::Open {
+        reference: reference.clone(),
+        reason,
+    };
+    let plaintext =
+        forms_crypto::seal::open(&sealed, identities).map_err(|e| open_error(e.to_string()))?;
+    let mut payload: serde_json::Value =
+        serde_json::from_slice(&plaintext).map_err(|e| open_error(e.to_string()))?;
+    payload["queue"] = serde_json::Value::String(to_queue.to_string());
+    let plaintext = zeroize::Zeroizing::new(
+        serde_json::to_vec(&payload).map_err(|e| open_error(e.to_string()))?,
+    );
+    let resealed =
+        forms_crypto::seal::seal(&plaintext, &recipients).map_err(|e| open_error(e.to_string()))?;
+    let response = client
+        .post(format!(
+            "{base}/api/v1/submissions/{id}/forward?to={}",
+            crate::auth::url_encode(to_queue)
+        ))
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(resealed)
+        .send()
+        .await
+        .map_err(|e| PullError::Http(e.to_string()))?;
+    check(response).await?;
+    Ok(reference)
+}
+
+/// Re-seals every stored submission of `queue` to the queue's current recipients: each
+/// is fetched, opened here with the caseworker's identities, sealed again and sent
+/// back. The plaintext never leaves this machine. Returns the number re-sealed.
+pub async fn reseal(
+    server: &str,
+    token: &str,
+    identities: &[Identity],
+    queue: &str,
+    ca_pem: Option<&[u8]>,
+) -> Result<usize, PullError> {
+    let client = client(ca_pem)?;
+    let base = server.trim_end_matches('/');
+    let recipients = recipients_of(&client, base, queue, token).await?;
     let items: Vec<ListItem> = get_json(
         &client,
         &format!("{base}/api/v1/queues/{queue}/submissions"),

@@ -152,6 +152,13 @@ pub enum Op {
         id: String,
         sealed: Vec<u8>,
     },
+    /// A submission moved to another queue, sealed to that queue's recipients; it
+    /// starts there as new.
+    MoveSubmission {
+        id: String,
+        queue: String,
+        sealed: Vec<u8>,
+    },
     /// Ends a caseworker's token for good.
     RevokeCaseworker {
         id: String,
@@ -558,6 +565,7 @@ pub mod actions {
     pub const CASEWORKER_ADDED: &str = "caseworker.added";
     pub const CASEWORKER_REVOKED: &str = "caseworker.revoked";
     pub const SUBMISSION_RESEALED: &str = "submission.resealed";
+    pub const SUBMISSION_FORWARDED: &str = "submission.forwarded";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -566,6 +574,7 @@ pub mod actions {
         CASEWORKER_ADDED,
         CASEWORKER_REVOKED,
         SUBMISSION_RESEALED,
+        SUBMISSION_FORWARDED,
     ];
 }
 
@@ -851,6 +860,17 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                }
+                Op::MoveSubmission { id, queue, sealed } => {
+                    sqlx::query(
+                        "UPDATE submissions SET queue = $1, sealed = $2, status = $3 WHERE id = $4",
+                    )
+                    .bind(queue)
+                    .bind(sealed)
+                    .bind(Status::New.as_str())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 Op::RevokeCaseworker { id, at } => {
                     sqlx::query(

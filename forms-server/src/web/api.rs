@@ -299,22 +299,60 @@ pub struct QueueRecipients {
     recipients: Vec<String>,
 }
 
-/// The age recipients a queue's submissions are sealed to now, for `reseal`.
+/// The age recipients a queue's submissions are sealed to now: for `reseal` of one's
+/// own queue, and for `forward` to another (public keys, no secret).
 pub async fn queue_recipients(
     State(app): State<Arc<AppState>>,
     Path(queue): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<QueueRecipients>, ApiError> {
-    let cw = authenticated(&app, &headers).await?;
-    if !cw.queues.contains(&queue) {
-        return Err(ApiError::forbidden());
-    }
+    authenticated(&app, &headers).await?;
     let catalog = app.catalog();
-    let recipients = catalog
-        .queue(&queue)
-        .map(|q| q.recipients().iter().map(ToString::to_string).collect())
-        .unwrap_or_default();
+    let Some(found) = catalog.queue(&queue) else {
+        return Err(ApiError::not_found("There is no such queue."));
+    };
+    let recipients = found.recipients().iter().map(ToString::to_string).collect();
     Ok(Json(QueueRecipients { queue, recipients }))
+}
+
+/// Moves a submission to the queue `?to=`, with the ciphertext the caseworker sealed
+/// to that queue's recipients as the body.
+pub async fn forward(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let Some(to) = query_param(&uri, "to").filter(|q| app.catalog().queue(q).is_some()) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Unknown queue",
+            "Name the queue to forward to as ?to=QUEUE.",
+        ));
+    };
+    let bytes = sealed_body(&app, &headers, body).await?;
+    caseworker::forward(&app.store, &cw, &id, &to, bytes, app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
+    tracing::info!(submission = %id, queue = %to, caseworker = %cw.id, "submission forwarded");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A sealed submission as a request body.
+async fn sealed_body(app: &AppState, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
+    let limit = app.max_upload_bytes.max(app.max_body_bytes) + 64 * 1024;
+    read_body(headers, body, "application/octet-stream", limit)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "Bad body",
+                "Send the age file as application/octet-stream, within the upload limit.",
+            )
+        })
 }
 
 /// Replaces a submission's ciphertext with one re-sealed by a caseworker of its queue.
@@ -325,17 +363,8 @@ pub async fn replace_sealed(
     body: Body,
 ) -> Result<StatusCode, ApiError> {
     let cw = authenticated(&app, &headers).await?;
-    let limit = app.max_upload_bytes.max(app.max_body_bytes) + 64 * 1024;
-    let bytes = read_body(&headers, body, "application/octet-stream", limit)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "Bad body",
-                "Send the age file as application/octet-stream, within the upload limit.",
-            )
-        })?;
-    caseworker::replace_sealed(&app.store, &cw, &id, bytes.to_vec(), app.clock.now())
+    let bytes = sealed_body(&app, &headers, body).await?;
+    caseworker::replace_sealed(&app.store, &cw, &id, bytes, app.clock.now())
         .await
         .map_err(caseworker_error)?;
     tracing::info!(submission = %id, caseworker = %cw.id, "submission re-sealed");

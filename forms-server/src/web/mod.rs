@@ -356,6 +356,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(api::sealed).put(api::replace_sealed),
         )
         .route("/api/v1/submissions/{id}/done", post(api::done))
+        .route("/api/v1/submissions/{id}/forward", post(api::forward))
         .fallback(citizen::not_found)
         .layer(middleware::from_fn(frame))
         .with_state(state)
