@@ -187,6 +187,11 @@ impl Config {
         })
     }
 
+    /// Whether vault keys are configured at all (they may still be wrong).
+    pub fn has_vault_keys(&self) -> bool {
+        self.vault.key_file.is_some() || std::env::var_os("FORMS_VAULT_KEYS").is_some()
+    }
+
     /// The vault keys, from `FORMS_VAULT_KEYS` or the key file.
     pub fn keyring(&self) -> Result<Keyring, ConfigError> {
         let (text, source) = match std::env::var("FORMS_VAULT_KEYS") {

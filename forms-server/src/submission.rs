@@ -147,17 +147,53 @@ pub struct Sender<'a> {
     pub key: String,
 }
 
+/// Where submissions are taken in, and the rules of this installation.
+#[derive(Clone, Copy)]
+pub struct Intake<'a> {
+    pub catalog: &'a Catalog,
+    pub store: &'a Store,
+    pub now: Timestamp,
+    /// Whether synthetic test persons' identity numbers are accepted.
+    pub allow_synthetic_ids: bool,
+    /// The field vault, to keep the citizen's reply address apart from the sealed
+    /// submission; without it no reply address is kept.
+    pub vault: Option<&'a forms_crypto::vault::Keyring>,
+}
+
+/// The place of a submission's reply address in the field vault.
+pub fn reply_place(id: &str) -> forms_crypto::vault::Place<'_> {
+    forms_crypto::vault::Place {
+        table: "submissions",
+        column: "reply_to",
+        row: id,
+    }
+}
+
+/// The first e-mail address among the answers: where an answer by e-mail goes.
+fn reply_address<'a>(form: &Form, answers: &'a Answers) -> Option<&'a str> {
+    form.fields()
+        .filter(|f| matches!(f.kind, crate::schema::FieldKind::Email))
+        .find_map(|f| match answers.get(&f.id) {
+            Some(Value::Text(address)) if !address.is_empty() => Some(address.as_str()),
+            _ => None,
+        })
+}
+
 /// Validates, seals and durably stores a submission. A form that needs login takes
 /// nothing without a sender logged in at its level.
 pub async fn accept(
-    catalog: &Catalog,
-    store: &Store,
+    intake: &Intake<'_>,
     form: &Form,
     raw: &RawAnswers,
-    now: Timestamp,
-    allow_synthetic_ids: bool,
     sender: Option<&Sender<'_>>,
 ) -> Result<Receipt, SubmitError> {
+    let Intake {
+        catalog,
+        store,
+        now,
+        allow_synthetic_ids,
+        vault,
+    } = *intake;
     let needed = crate::auth::idporten::Level::for_form(form.auth);
     let has = sender.map(|s| s.citizen.login.level);
     if needed.is_some() && (has.is_none() || has < needed) {
@@ -232,6 +268,14 @@ pub async fn accept(
                 retain_until: now.plus_days(form.retention_days()),
                 sealed,
                 citizen: sender.map(|s| s.key.clone()),
+                reply_to: match (vault, reply_address(form, &answers)) {
+                    (Some(vault), Some(address)) => Some(
+                        vault
+                            .encrypt(reply_place(&id), address.as_bytes())
+                            .map_err(|_| SubmitError::Random)?,
+                    ),
+                    _ => None,
+                },
             }),
             Op::Audit(AuditEntry {
                 at: now,

@@ -17,6 +17,7 @@ fn submission(n: usize, reference: &str, queue: &str) -> NewSubmission {
         received_at: Timestamp(1_700_000_000_000 + n as i64),
         retain_until: Timestamp(1_800_000_000_000),
         sealed: vec![n as u8; 64],
+        reply_to: None,
         citizen: (n % 100 == 7).then(|| "citizen-hmac".to_string()),
     }
 }

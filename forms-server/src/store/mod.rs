@@ -89,6 +89,8 @@ pub struct NewSubmission {
     pub sealed: Vec<u8>,
     /// The sender after login: the keyed HMAC of their identity number.
     pub citizen: Option<String>,
+    /// The address for the answer, encrypted with the field vault.
+    pub reply_to: Option<Vec<u8>>,
 }
 
 /// What a caseworker may see without decrypting.
@@ -158,6 +160,10 @@ pub enum Op {
         id: String,
         queue: String,
         sealed: Vec<u8>,
+    },
+    /// The reply address of a submission deleted (the answer has gone).
+    ForgetReplyAddress {
+        id: String,
     },
     /// Ends a caseworker's token for good.
     RevokeCaseworker {
@@ -327,6 +333,16 @@ impl Store {
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(token_hash).fetch_all(p).await?;
             Ok(caseworkers_from_rows(&rows)?.pop())
+        })
+    }
+
+    /// The vault-encrypted reply address of a submission, if one is kept.
+    pub async fn reply_address(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        const SQL: &str = "SELECT reply_to FROM submissions WHERE id = $1";
+        on_pool!(&self.pool, p => {
+            let row: Option<(Option<Vec<u8>>,)> =
+                sqlx::query_as(SQL).bind(id).fetch_optional(p).await?;
+            Ok(row.and_then(|(r,)| r))
         })
     }
 
@@ -566,6 +582,7 @@ pub mod actions {
     pub const CASEWORKER_REVOKED: &str = "caseworker.revoked";
     pub const SUBMISSION_RESEALED: &str = "submission.resealed";
     pub const SUBMISSION_FORWARDED: &str = "submission.forwarded";
+    pub const SUBMISSION_REPLIED: &str = "submission.replied";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -575,6 +592,7 @@ pub mod actions {
         CASEWORKER_REVOKED,
         SUBMISSION_RESEALED,
         SUBMISSION_FORWARDED,
+        SUBMISSION_REPLIED,
     ];
 }
 
@@ -728,7 +746,7 @@ fn power_of_two_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
 }
 
 const SUBMISSION_COLUMNS: &str = "submissions (id, reference, form_id, schema_sha256, queue, \
-     status, received_at, retain_until, sealed, citizen)";
+     status, received_at, retain_until, sealed, citizen, reply_to)";
 const AUDIT_COLUMNS: &str = "audit_log (seq, at, actor, action, submission_id, queue, hash)";
 
 /// The hash of audit entry `seq`: SHA-256 over the hash before it and the entry's own
@@ -776,7 +794,7 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
     on_pool!(pool, p => {
         let mut tx = p.begin().await?;
         for chunk in power_of_two_chunks(&submissions) {
-            let sql = insert_sql(SUBMISSION_COLUMNS, 10, chunk.len());
+            let sql = insert_sql(SUBMISSION_COLUMNS, 11, chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for s in chunk {
                 query = query
@@ -789,7 +807,8 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(s.received_at.0)
                     .bind(s.retain_until.0)
                     .bind(s.sealed.clone())
-                    .bind(s.citizen.clone());
+                    .bind(s.citizen.clone())
+                    .bind(s.reply_to.clone());
             }
             query.execute(&mut *tx).await?;
         }
@@ -871,6 +890,12 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                }
+                Op::ForgetReplyAddress { id } => {
+                    sqlx::query("UPDATE submissions SET reply_to = NULL WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 Op::RevokeCaseworker { id, at } => {
                     sqlx::query(

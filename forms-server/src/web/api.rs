@@ -61,18 +61,8 @@ pub async fn submit(
     for (name, value) in request.answers {
         flatten(&mut raw, name, value, true);
     }
-    let now = app.clock.now();
-    match submission::accept(
-        &catalog,
-        &app.store,
-        &form,
-        &raw,
-        now,
-        app.allow_synthetic_ids,
-        None,
-    )
-    .await
-    {
+    let intake = app.intake(&catalog);
+    match submission::accept(&intake, &form, &raw, None).await {
         Ok(receipt) => {
             let body = SubmissionCreated {
                 reference: receipt.reference,

@@ -678,7 +678,6 @@ pub async fn submit_form(
     let step = match action {
         Action::Step(step) => step,
         Action::Send => {
-            let now = app.clock.now();
             let sender = match (&citizen, app.login.as_ref()) {
                 (Some(citizen), Some(login)) => Some(submission::Sender {
                     citizen,
@@ -686,16 +685,8 @@ pub async fn submit_form(
                 }),
                 _ => None,
             };
-            let result = submission::accept(
-                &catalog,
-                &app.store,
-                &form,
-                &post.raw,
-                now,
-                app.allow_synthetic_ids,
-                sender.as_ref(),
-            )
-            .await;
+            let intake = app.intake(&catalog);
+            let result = submission::accept(&intake, &form, &post.raw, sender.as_ref()).await;
             let screen = match result {
                 Ok(receipt) => {
                     // A new token: reloading the receipt cannot send the same answers twice.

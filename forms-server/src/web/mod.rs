@@ -51,6 +51,8 @@ pub struct AppState {
     pub allow_synthetic_ids: bool,
     /// Login through ID-porten, if configured.
     pub login: Option<login::Login>,
+    /// The field vault, if keys are configured.
+    pub vault: Option<Arc<forms_crypto::vault::Keyring>>,
 }
 
 impl AppState {
@@ -69,6 +71,17 @@ impl AppState {
             Err(poisoned) => poisoned.into_inner(),
         };
         *guard = Arc::new(catalog);
+    }
+
+    /// Where a submission is taken in now.
+    pub fn intake<'a>(&'a self, catalog: &'a Catalog) -> crate::submission::Intake<'a> {
+        crate::submission::Intake {
+            catalog,
+            store: &self.store,
+            now: self.clock.now(),
+            allow_synthetic_ids: self.allow_synthetic_ids,
+            vault: self.vault.as_deref(),
+        }
     }
 
     /// What validating answers needs now.
@@ -149,9 +162,25 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         .database_url()
         .map_err(|e| StartError::Store(crate::store::StoreError::Database(e.0)))?;
     let store = Store::open(url).await.map_err(StartError::Store)?;
-    let login = match &config.idporten {
-        Some(idporten) => Some(login_from_config(config, idporten, &store, &options.clock)?),
-        None => None,
+    let vault = match config.keyring() {
+        Ok(keys) => Some(Arc::new(keys)),
+        Err(_) if !config.has_vault_keys() => None,
+        Err(e) => return Err(StartError::Login(format!("the vault keys: {e}"))),
+    };
+    let login = match (&config.idporten, &vault) {
+        (Some(idporten), Some(vault)) => Some(login_from_config(
+            config,
+            idporten,
+            &store,
+            &options.clock,
+            vault.clone(),
+        )?),
+        (Some(_), None) => {
+            return Err(StartError::Login(
+                "sessions need the vault keys: set [vault] key_file or FORMS_VAULT_KEYS".into(),
+            ));
+        }
+        (None, _) => None,
     };
     let listener = TcpListener::bind(config.listen)
         .await
@@ -164,6 +193,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         max_upload_bytes: config.limits.max_upload_bytes,
         allow_synthetic_ids: config.allow_synthetic_ids,
         login,
+        vault,
     });
     if state.login.is_some() {
         login::spawn_sweeper(state.clone());
@@ -187,6 +217,7 @@ fn login_from_config(
     idporten: &crate::config::IdPortenConfig,
     store: &Store,
     clock: &Arc<dyn Clock>,
+    vault: Arc<forms_crypto::vault::Keyring>,
 ) -> Result<login::Login, StartError> {
     use crate::auth::PidKey;
     use crate::auth::idporten::{ClientAuth, ClientSettings, IdPorten};
@@ -243,12 +274,9 @@ fn login_from_config(
         .map_err(StartError::Login)?;
     let key = PidKey::from_hex(&read(&idporten.hmac_key_file)?)
         .map_err(|e| StartError::Login(format!("{}: {e}", idporten.hmac_key_file.display())))?;
-    let vault = config
-        .keyring()
-        .map_err(|e| StartError::Login(format!("sessions need the vault keys: {e}")))?;
     Ok(login::Login {
         idporten: client,
-        sessions: Sessions::new(store.clone(), Arc::new(vault), Arc::new(key)),
+        sessions: Sessions::new(store.clone(), vault, Arc::new(key)),
     })
 }
 
