@@ -182,6 +182,7 @@ fn main() {
         },
         allow_synthetic_ids: false,
         idporten: None,
+        mail: None,
     };
     let catalog = Catalog::load_dir(&schemas).unwrap();
 

@@ -201,6 +201,17 @@ enum CaseworkerCommand {
         #[arg(long)]
         to: String,
     },
+    /// Answer the citizen by e-mail (the server sends it to the address they gave,
+    /// then deletes the address).
+    Reply {
+        /// The submission's reference, e.g. 2026-7K3F-9QXA.
+        reference: String,
+        #[command(flatten)]
+        server: ServerArgs,
+        /// A UTF-8 text file with the answer.
+        #[arg(long)]
+        file: PathBuf,
+    },
     /// Mark a submission done.
     Done {
         #[command(flatten)]
@@ -611,6 +622,26 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             .await
             .map_err(|e| e.to_string())?;
             println!("{reference} forwarded to {to}");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Reply {
+            reference,
+            server,
+            file,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let token = read_token(&server.token_file)?;
+            pull::reply(
+                &server.server,
+                &token,
+                &reference,
+                &text,
+                read_ca(server.ca.as_deref())?.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!("reply to {reference} sent");
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Done { server, id } => {

@@ -36,6 +36,34 @@ pub struct Config {
     /// Login through ID-porten. Without it, forms that need login cannot be sent.
     #[serde(default)]
     pub idporten: Option<IdPortenConfig>,
+    /// Outgoing mail, for caseworkers' replies. Without it, replies cannot be sent.
+    #[serde(default)]
+    pub mail: Option<MailConfig>,
+}
+
+/// The SMTP server that sends caseworkers' replies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    pub host: String,
+    /// 587 for STARTTLS, 465 for TLS.
+    pub port: u16,
+    pub security: MailSecurity,
+    /// The sender, e.g. `Kommunen <postmottak@kommune.no>`.
+    pub from: String,
+    pub username: Option<String>,
+    /// A file holding the SMTP password.
+    pub password_file: Option<PathBuf>,
+    /// An extra CA certificate to trust for the mail server.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// How the connection to the mail server is encrypted; there is no plaintext option.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    Starttls,
+    Tls,
 }
 
 /// The client's registration at ID-porten (see the README's "Production" section).
@@ -178,6 +206,14 @@ impl Config {
                 resolve(path);
             }
             resolve(&mut idporten.hmac_key_file);
+        }
+        if let Some(mail) = &mut self.mail {
+            for path in [&mut mail.password_file, &mut mail.ca_file]
+                .into_iter()
+                .flatten()
+            {
+                resolve(path);
+            }
         }
     }
 

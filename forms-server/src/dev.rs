@@ -277,6 +277,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         },
         allow_synthetic_ids: true,
         idporten: Some(idporten),
+        mail: None,
     };
     config.keyring().map_err(|e| e.to_string())?;
     let app = web::build(

@@ -22,6 +22,7 @@ pub mod dev;
 pub mod files;
 pub mod guard;
 pub mod i18n;
+pub mod mail;
 pub mod schema;
 pub mod store;
 pub mod submission;

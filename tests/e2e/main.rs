@@ -13,6 +13,7 @@ mod forms;
 mod guard;
 mod keys;
 mod login;
+mod reply;
 mod store;
 mod submit;
 mod support;

@@ -348,6 +348,16 @@ impl Server {
         tokio::spawn(app.serve());
     }
 
+    /// A server whose config file has `extra` (TOML tables) appended.
+    pub fn start_with_config(backend: Backend, extra: &str) -> Server {
+        let mut server = Server::prepare(backend, None);
+        let mut text = std::fs::read_to_string(&server.config).unwrap();
+        text.push_str(extra);
+        std::fs::write(&server.config, text).unwrap();
+        server.launch();
+        server
+    }
+
     fn start_with(backend: Backend, login: Option<LoginSetup>) -> Server {
         let mut server = Server::prepare(backend, login);
         server.launch();

@@ -264,6 +264,57 @@ pub async fn forward(
     Ok(())
 }
 
+/// Sends the caseworker's answer by e-mail to the address the citizen gave, then
+/// deletes the address. The text passes through the server to the mail server; it is
+/// neither stored nor logged.
+pub async fn reply(
+    store: &Store,
+    vault: Option<&forms_crypto::vault::Keyring>,
+    mailer: Option<&crate::mail::Mailer>,
+    caseworker: &Caseworker,
+    id: &str,
+    text: &str,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    let mailer = mailer.ok_or(CaseworkerError::MailNotConfigured)?;
+    let stored = store
+        .reply_address(&meta.id)
+        .await?
+        .ok_or(CaseworkerError::NoReplyAddress)?;
+    let vault = vault.ok_or(CaseworkerError::NoReplyAddress)?;
+    let address = vault
+        .decrypt(crate::submission::reply_place(&meta.id), &stored)
+        .map_err(|_| CaseworkerError::NoReplyAddress)?;
+    let address =
+        String::from_utf8(address.to_vec()).map_err(|_| CaseworkerError::NoReplyAddress)?;
+    let subject = format!("Svar fra kommunen – {}", meta.reference);
+    let body = format!(
+        "{}\n\n--\nSvar på henvendelsen din med referanse {}.\n",
+        text.trim_end(),
+        meta.reference
+    );
+    mailer
+        .send(&address, &subject, &body)
+        .await
+        .map_err(CaseworkerError::Mail)?;
+    store
+        .write(vec![
+            Op::ForgetReplyAddress {
+                id: meta.id.clone(),
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: actor(caseworker),
+                action: actions::SUBMISSION_REPLIED,
+                submission_id: Some(meta.id),
+                queue: Some(meta.queue),
+            }),
+        ])
+        .await?;
+    Ok(())
+}
+
 /// Another queue's submission answers exactly like a missing one, so ids cannot be
 /// probed across queues.
 async fn visible(
@@ -284,6 +335,12 @@ pub enum CaseworkerError {
     NotFound,
     /// What was sent as a sealed submission is not an age file.
     NotAgeFile,
+    /// The citizen gave no e-mail address, or it was deleted after an earlier reply.
+    NoReplyAddress,
+    /// Replies by e-mail are not configured on this server.
+    MailNotConfigured,
+    /// The mail server did not take the reply.
+    Mail(String),
     Random,
     Store(StoreError),
 }
@@ -301,6 +358,9 @@ impl fmt::Display for CaseworkerError {
             CaseworkerError::Forbidden => f.write_str("not a caseworker of this queue"),
             CaseworkerError::NotFound => f.write_str("no such submission in your queues"),
             CaseworkerError::NotAgeFile => f.write_str("the body is not an age file"),
+            CaseworkerError::NoReplyAddress => f.write_str("no e-mail address to reply to"),
+            CaseworkerError::MailNotConfigured => f.write_str("mail is not configured"),
+            CaseworkerError::Mail(why) => write!(f, "{why}"),
             CaseworkerError::Random => f.write_str("no randomness for the token"),
             CaseworkerError::Store(err) => write!(f, "{err}"),
         }

@@ -350,3 +350,44 @@ pub async fn reseal(
     }
     Ok(count)
 }
+
+/// Sends `text` by e-mail to the citizen of the submission with this reference, through
+/// the server (which deletes the citizen's address afterwards).
+pub async fn reply(
+    server: &str,
+    token: &str,
+    reference: &str,
+    text: &str,
+    ca_pem: Option<&[u8]>,
+) -> Result<(), PullError> {
+    let client = client(ca_pem)?;
+    let base = server.trim_end_matches('/');
+    let me: Me = get_json(&client, &format!("{base}/api/v1/caseworker/me"), token).await?;
+    let mut found = None;
+    for queue in &me.queues {
+        let items: Vec<ListItem> = get_json(
+            &client,
+            &format!("{base}/api/v1/queues/{queue}/submissions"),
+            token,
+        )
+        .await?;
+        if let Some(item) = items.into_iter().find(|i| i.reference == reference) {
+            found = Some(item.id);
+            break;
+        }
+    }
+    let id = found.ok_or_else(|| PullError::Server {
+        status: 404,
+        detail: format!("no submission {reference} in your queues"),
+    })?;
+    let response = client
+        .post(format!("{base}/api/v1/submissions/{id}/reply"))
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(text.to_string())
+        .send()
+        .await
+        .map_err(|e| PullError::Http(e.to_string()))?;
+    check(response).await?;
+    Ok(())
+}

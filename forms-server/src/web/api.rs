@@ -202,6 +202,21 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
         CaseworkerError::Unauthenticated => ApiError::unauthenticated(),
         CaseworkerError::Forbidden => ApiError::forbidden(),
         CaseworkerError::NotFound => ApiError::not_found("No such submission in your queues."),
+        CaseworkerError::NoReplyAddress => ApiError::new(
+            StatusCode::CONFLICT,
+            "No address",
+            "The citizen gave no e-mail address, or it was deleted after an earlier reply.",
+        ),
+        CaseworkerError::MailNotConfigured => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Mail not configured",
+            "This server has no [mail] section, so it cannot send replies.",
+        ),
+        CaseworkerError::Mail(_) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "Mail not sent",
+            "The mail server did not take the reply; the address is kept, try again later.",
+        ),
         CaseworkerError::NotAgeFile => ApiError::new(
             StatusCode::BAD_REQUEST,
             "Not an age file",
@@ -327,6 +342,56 @@ pub async fn forward(
         .await
         .map_err(caseworker_error)?;
     tracing::info!(submission = %id, queue = %to, caseworker = %cw.id, "submission forwarded");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends the body (plain text, UTF-8) by e-mail to the citizen of submission `id`.
+pub async fn reply(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let bytes = read_body(&headers, body, "text/plain", app.max_body_bytes)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "Bad body",
+                "Send the reply as text/plain, within the body limit.",
+            )
+        })?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Bad body",
+            "The reply must be UTF-8.",
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Empty reply",
+            "The reply has no text.",
+        ));
+    }
+    let result = caseworker::reply(
+        &app.store,
+        app.vault.as_deref(),
+        app.mailer.as_ref(),
+        &cw,
+        &id,
+        &text,
+        app.clock.now(),
+    )
+    .await;
+    if let Err(CaseworkerError::Mail(_)) = &result {
+        // Not the mail server's words: they may echo the address.
+        tracing::warn!(submission = %id, "reply not sent: the mail server did not take it");
+    }
+    result.map_err(caseworker_error)?;
+    tracing::info!(submission = %id, caseworker = %cw.id, "reply sent");
     Ok(StatusCode::NO_CONTENT)
 }
 

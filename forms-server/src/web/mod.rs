@@ -53,6 +53,8 @@ pub struct AppState {
     pub login: Option<login::Login>,
     /// The field vault, if keys are configured.
     pub vault: Option<Arc<forms_crypto::vault::Keyring>>,
+    /// Outgoing mail, if configured.
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 impl AppState {
@@ -131,6 +133,7 @@ pub enum StartError {
     Store(crate::store::StoreError),
     Bind(SocketAddr, std::io::Error),
     Login(String),
+    Mail(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -147,6 +150,7 @@ impl std::fmt::Display for StartError {
             StartError::Store(err) => write!(f, "cannot open the database: {err}"),
             StartError::Bind(addr, err) => write!(f, "cannot listen on {addr}: {err}"),
             StartError::Login(msg) => write!(f, "[idporten]: {msg}"),
+            StartError::Mail(msg) => write!(f, "[mail]: {msg}"),
         }
     }
 }
@@ -182,6 +186,10 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         }
         (None, _) => None,
     };
+    let mailer = match &config.mail {
+        Some(mail) => Some(crate::mail::Mailer::new(mail).map_err(StartError::Mail)?),
+        None => None,
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| StartError::Bind(config.listen, e))?;
@@ -194,6 +202,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         allow_synthetic_ids: config.allow_synthetic_ids,
         login,
         vault,
+        mailer,
     });
     if state.login.is_some() {
         login::spawn_sweeper(state.clone());
@@ -385,6 +394,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/submissions/{id}/done", post(api::done))
         .route("/api/v1/submissions/{id}/forward", post(api::forward))
+        .route("/api/v1/submissions/{id}/reply", post(api::reply))
         .fallback(citizen::not_found)
         .layer(middleware::from_fn(frame))
         .with_state(state)
