@@ -220,6 +220,22 @@ enum CaseworkerCommand {
         #[arg(long)]
         id: String,
     },
+    /// Record that the citizen consented (by phone, letter or in person) to the case
+    /// being handed to another public body.
+    Consent {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        id: String,
+    },
+    /// Record a handover of the case to another public body; refused unless the citizen
+    /// consented.
+    Handover {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        id: String,
+    },
 }
 
 fn init_logging(format: LogFormat) {
@@ -538,6 +554,25 @@ async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+/// `POST /api/v1/submissions/{id}/{action}` as the caseworker.
+async fn post_action(server: &ServerArgs, id: &str, action: &str) -> Result<(), String> {
+    let client =
+        pull::client(read_ca(server.ca.as_deref())?.as_deref()).map_err(|e| e.to_string())?;
+    let token = read_token(&server.token_file)?;
+    let url = format!(
+        "{}/api/v1/submissions/{id}/{action}",
+        server.server.trim_end_matches('/')
+    );
+    let response = client
+        .post(url)
+        .bearer_auth(token.as_str())
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the server: {e}"))?;
+    pull::check(response).await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 fn read_identities(path: &Path) -> Result<Vec<Identity>, String> {
     let text = zeroize::Zeroizing::new(
         std::fs::read_to_string(path)
@@ -645,21 +680,18 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Done { server, id } => {
-            let client = pull::client(read_ca(server.ca.as_deref())?.as_deref())
-                .map_err(|e| e.to_string())?;
-            let token = read_token(&server.token_file)?;
-            let url = format!(
-                "{}/api/v1/submissions/{id}/done",
-                server.server.trim_end_matches('/')
-            );
-            let response = client
-                .post(url)
-                .bearer_auth(token.as_str())
-                .send()
-                .await
-                .map_err(|e| format!("cannot reach the server: {e}"))?;
-            pull::check(response).await.map_err(|e| e.to_string())?;
+            post_action(&server, &id, "done").await?;
             println!("{id} marked done");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Consent { server, id } => {
+            post_action(&server, &id, "consent").await?;
+            println!("{id}: the citizen's consent to a handover is recorded");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Handover { server, id } => {
+            post_action(&server, &id, "handover").await?;
+            println!("{id}: handover recorded");
             Ok(ExitCode::SUCCESS)
         }
     }

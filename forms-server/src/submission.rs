@@ -268,6 +268,10 @@ pub async fn accept(
                 retain_until: now.plus_days(form.retention_days()),
                 sealed,
                 citizen: sender.map(|s| s.key.clone()),
+                handover_consent: form
+                    .handover_consent
+                    .as_ref()
+                    .is_some_and(|field| matches!(answers.get(field), Some(Value::Bool(true)))),
                 reply_to: match (vault, reply_address(form, &answers)) {
                     (Some(vault), Some(address)) => Some(
                         vault

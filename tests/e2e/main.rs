@@ -11,6 +11,7 @@ mod cli;
 mod durability;
 mod forms;
 mod guard;
+mod handover;
 mod keys;
 mod login;
 mod reply;

@@ -18,6 +18,7 @@ fn submission(n: usize, reference: &str, queue: &str) -> NewSubmission {
         retain_until: Timestamp(1_800_000_000_000),
         sealed: vec![n as u8; 64],
         reply_to: None,
+        handover_consent: false,
         citizen: (n % 100 == 7).then(|| "citizen-hmac".to_string()),
     }
 }

@@ -315,6 +315,56 @@ pub async fn reply(
     Ok(())
 }
 
+/// Records that the citizen consented (by phone, letter or in person) to the case being
+/// handed to another public body. The audit log shows who recorded it.
+pub async fn record_consent(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    store
+        .write(vec![
+            Op::RecordConsent {
+                id: meta.id.clone(),
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: actor(caseworker),
+                action: actions::CONSENT_RECORDED,
+                submission_id: Some(meta.id),
+                queue: Some(meta.queue),
+            }),
+        ])
+        .await?;
+    Ok(())
+}
+
+/// Records that the case is handed to another public body, which is allowed only with
+/// the citizen's consent: the form's consent box, or a consent recorded by a caseworker.
+pub async fn hand_over(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    if !store.handover_consent(&meta.id).await? {
+        return Err(CaseworkerError::NoConsent);
+    }
+    store
+        .write(vec![Op::Audit(AuditEntry {
+            at: now,
+            actor: actor(caseworker),
+            action: actions::SUBMISSION_HANDED_OVER,
+            submission_id: Some(meta.id),
+            queue: Some(meta.queue),
+        })])
+        .await?;
+    Ok(())
+}
+
 /// Another queue's submission answers exactly like a missing one, so ids cannot be
 /// probed across queues.
 async fn visible(
@@ -341,6 +391,8 @@ pub enum CaseworkerError {
     MailNotConfigured,
     /// The mail server did not take the reply.
     Mail(String),
+    /// A handover without the citizen's consent.
+    NoConsent,
     Random,
     Store(StoreError),
 }
@@ -361,6 +413,9 @@ impl fmt::Display for CaseworkerError {
             CaseworkerError::NoReplyAddress => f.write_str("no e-mail address to reply to"),
             CaseworkerError::MailNotConfigured => f.write_str("mail is not configured"),
             CaseworkerError::Mail(why) => write!(f, "{why}"),
+            CaseworkerError::NoConsent => {
+                f.write_str("the citizen has not consented to a handover")
+            }
             CaseworkerError::Random => f.write_str("no randomness for the token"),
             CaseworkerError::Store(err) => write!(f, "{err}"),
         }

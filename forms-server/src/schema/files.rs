@@ -381,6 +381,11 @@ pub(super) struct FormFile {
     /// The form behind login where sensitive details belong; the content guard's refusal
     /// links to it. Required with `content_guard: refuse`.
     secure_form: Option<String>,
+    /// A consent field by which the citizen allows the case to be handed to another
+    /// public body; without a ticked box (or a consent the caseworker records), a
+    /// handover is refused.
+    #[schemars(with = "Option<String>")]
+    handover_consent: Option<Spanned<String>>,
     /// Whether special-category data (health, beliefs and the like) may be asked for;
     /// such forms need login at level high.
     #[schemars(with = "Option<bool>")]
@@ -1042,6 +1047,24 @@ impl Checker<'_> {
             }
         }
 
+        let handover_consent = file.handover_consent.and_then(|field| {
+            let fits = pages
+                .iter()
+                .flat_map(|p: &Page| p.fields.iter())
+                .any(|f| f.id == field.value && matches!(f.kind, FieldKind::Consent));
+            if fits {
+                Some(field.value)
+            } else {
+                self.error(
+                    field.referenced,
+                    format!(
+                        "handover_consent '{}' must name a consent field of this form",
+                        field.value
+                    ),
+                );
+                None
+            }
+        });
         let form = Form {
             id: id?,
             title,
@@ -1050,6 +1073,7 @@ impl Checker<'_> {
             auth,
             content_guard: file.content_guard.unwrap_or_default(),
             secure_form: file.secure_form,
+            handover_consent,
             sensitive,
             routing: Routing {
                 default: default?,

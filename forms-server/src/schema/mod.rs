@@ -358,6 +358,8 @@ pub struct Form {
     pub content_guard: GuardPolicy,
     /// The form behind login that a refusal by the content guard points to.
     pub secure_form: Option<String>,
+    /// The consent field that allows handing the case to another public body.
+    pub handover_consent: Option<String>,
     /// Whether special-category data (health, and the like) may be asked for.
     pub sensitive: bool,
     pub routing: Routing,

@@ -91,6 +91,8 @@ pub struct NewSubmission {
     pub citizen: Option<String>,
     /// The address for the answer, encrypted with the field vault.
     pub reply_to: Option<Vec<u8>>,
+    /// The citizen ticked the form's consent to hand the case to another body.
+    pub handover_consent: bool,
 }
 
 /// What a caseworker may see without decrypting.
@@ -160,6 +162,10 @@ pub enum Op {
         id: String,
         queue: String,
         sealed: Vec<u8>,
+    },
+    /// The citizen's consent to a handover, recorded by a caseworker.
+    RecordConsent {
+        id: String,
     },
     /// The reply address of a submission deleted (the answer has gone).
     ForgetReplyAddress {
@@ -333,6 +339,15 @@ impl Store {
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(token_hash).fetch_all(p).await?;
             Ok(caseworkers_from_rows(&rows)?.pop())
+        })
+    }
+
+    /// Whether the citizen consented to handing the submission to another body.
+    pub async fn handover_consent(&self, id: &str) -> Result<bool, StoreError> {
+        const SQL: &str = "SELECT handover_consent FROM submissions WHERE id = $1";
+        on_pool!(&self.pool, p => {
+            let row: Option<(i32,)> = sqlx::query_as(SQL).bind(id).fetch_optional(p).await?;
+            Ok(row.is_some_and(|(c,)| c != 0))
         })
     }
 
@@ -583,6 +598,8 @@ pub mod actions {
     pub const SUBMISSION_RESEALED: &str = "submission.resealed";
     pub const SUBMISSION_FORWARDED: &str = "submission.forwarded";
     pub const SUBMISSION_REPLIED: &str = "submission.replied";
+    pub const CONSENT_RECORDED: &str = "consent.recorded";
+    pub const SUBMISSION_HANDED_OVER: &str = "submission.handed_over";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -593,6 +610,8 @@ pub mod actions {
         SUBMISSION_RESEALED,
         SUBMISSION_FORWARDED,
         SUBMISSION_REPLIED,
+        CONSENT_RECORDED,
+        SUBMISSION_HANDED_OVER,
     ];
 }
 
@@ -746,7 +765,7 @@ fn power_of_two_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
 }
 
 const SUBMISSION_COLUMNS: &str = "submissions (id, reference, form_id, schema_sha256, queue, \
-     status, received_at, retain_until, sealed, citizen, reply_to)";
+     status, received_at, retain_until, sealed, citizen, reply_to, handover_consent)";
 const AUDIT_COLUMNS: &str = "audit_log (seq, at, actor, action, submission_id, queue, hash)";
 
 /// The hash of audit entry `seq`: SHA-256 over the hash before it and the entry's own
@@ -794,7 +813,7 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
     on_pool!(pool, p => {
         let mut tx = p.begin().await?;
         for chunk in power_of_two_chunks(&submissions) {
-            let sql = insert_sql(SUBMISSION_COLUMNS, 11, chunk.len());
+            let sql = insert_sql(SUBMISSION_COLUMNS, 12, chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for s in chunk {
                 query = query
@@ -808,7 +827,8 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(s.retain_until.0)
                     .bind(s.sealed.clone())
                     .bind(s.citizen.clone())
-                    .bind(s.reply_to.clone());
+                    .bind(s.reply_to.clone())
+                    .bind(i32::from(s.handover_consent));
             }
             query.execute(&mut *tx).await?;
         }
@@ -890,6 +910,12 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                }
+                Op::RecordConsent { id } => {
+                    sqlx::query("UPDATE submissions SET handover_consent = 1 WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 Op::ForgetReplyAddress { id } => {
                     sqlx::query("UPDATE submissions SET reply_to = NULL WHERE id = $1")

@@ -217,6 +217,13 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
             "Mail not sent",
             "The mail server did not take the reply; the address is kept, try again later.",
         ),
+        CaseworkerError::NoConsent => ApiError::new(
+            StatusCode::CONFLICT,
+            "No consent",
+            "The citizen has not consented to handing this case to another public body: the \
+             form's consent was not given and none is recorded. Ask the citizen, then record \
+             their consent (forms caseworker consent).",
+        ),
         CaseworkerError::NotAgeFile => ApiError::new(
             StatusCode::BAD_REQUEST,
             "Not an age file",
@@ -392,6 +399,32 @@ pub async fn reply(
     }
     result.map_err(caseworker_error)?;
     tracing::info!(submission = %id, caseworker = %cw.id, "reply sent");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Records the citizen's consent to a handover.
+pub async fn record_consent(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    caseworker::record_consent(&app.store, &cw, &id, app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Records a handover to another public body, if the citizen consented.
+pub async fn hand_over(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    caseworker::hand_over(&app.store, &cw, &id, app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -395,6 +395,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/submissions/{id}/done", post(api::done))
         .route("/api/v1/submissions/{id}/forward", post(api::forward))
         .route("/api/v1/submissions/{id}/reply", post(api::reply))
+        .route(
+            "/api/v1/submissions/{id}/consent",
+            post(api::record_consent),
+        )
+        .route("/api/v1/submissions/{id}/handover", post(api::hand_over))
         .fallback(citizen::not_found)
         .layer(middleware::from_fn(frame))
         .with_state(state)
