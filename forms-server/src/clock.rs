@@ -84,6 +84,17 @@ pub struct Date {
 }
 
 impl Date {
+    /// The moment this day begins in Norway (midnight, winter or summer time).
+    pub fn norwegian_midnight(self) -> Timestamp {
+        const HOUR: i64 = 3_600_000;
+        let local_midnight = self.days() * 86_400_000;
+        [2, 1]
+            .into_iter()
+            .map(|offset| Timestamp(local_midnight - offset * HOUR))
+            .find(|t| t.norwegian().0 == local_midnight)
+            .unwrap_or(Timestamp(local_midnight - HOUR))
+    }
+
     /// A date if it exists on the calendar (years 1 to 9999).
     pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
         ((1..=9999).contains(&year) && (1..=12).contains(&month))
@@ -251,6 +262,16 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_norwegian_day_begins_at_local_midnight() {
+        // Winter: UTC+1; summer: UTC+2.
+        let winter = Date::new(2026, 1, 15).unwrap().norwegian_midnight();
+        assert_eq!(winter.rfc3339(), "2026-01-14T23:00:00Z");
+        let summer = Date::new(2026, 7, 15).unwrap().norwegian_midnight();
+        assert_eq!(summer.rfc3339(), "2026-07-14T22:00:00Z");
+        assert_eq!(summer.norwegian_day(), Date::new(2026, 7, 15).unwrap());
+    }
 
     #[test]
     fn formats_dates_across_leap_years_and_the_epoch() {

@@ -1,5 +1,6 @@
 //! The audit log's hash chain: `forms audit verify` passes on an untouched log, and an
 //! edited, removed, moved or cut-off entry makes it fail naming the first bad entry.
+//! `forms audit export` gives the privacy officer a readable report of a period.
 
 use serde_json::json;
 use sqlx::Connection;
@@ -42,6 +43,7 @@ async fn verify_tampered(server: &Server, work: &TempDir, case: &str, sql: &str)
 async fn a_tampered_audit_log_fails_verification_at_the_first_bad_entry() {
     let mut server = Server::start(Backend::Sqlite);
     let client = server.client();
+    let mut references = Vec::new();
     for n in 0..3 {
         let (status, body) = server
             .submit_json(
@@ -51,6 +53,7 @@ async fn a_tampered_audit_log_fails_verification_at_the_first_bad_entry() {
             )
             .await;
         assert_eq!(status, 201, "{body}");
+        references.push(body["reference"].as_str().unwrap().to_string());
     }
     let (token, _) = server.add_caseworker("servicetorget");
     let inbox = TempDir::new("audit-inbox");

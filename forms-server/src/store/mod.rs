@@ -373,6 +373,43 @@ impl Store {
         })
     }
 
+    /// Audit entries from `from` up to (not including) `to`, oldest first, each with the
+    /// reference of its submission where there is one.
+    pub async fn audit_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(AuditEntry, Option<String>)>, StoreError> {
+        const SQL: &str = "SELECT a.at, a.actor, a.action, a.submission_id, a.queue, \
+             s.reference FROM audit_log a LEFT JOIN submissions s ON s.id = a.submission_id \
+             WHERE a.at >= $1 AND a.at < $2 ORDER BY a.seq";
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).bind(from.0).bind(to.0).fetch_all(p).await?
+        });
+        rows.into_iter()
+            .map(|(at, actor, action, submission_id, queue, reference)| {
+                Ok((
+                    AuditEntry {
+                        at: Timestamp(at),
+                        actor,
+                        action: audit_action(&action)?,
+                        submission_id,
+                        queue,
+                    },
+                    reference,
+                ))
+            })
+            .collect()
+    }
+
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         const SQL: &str =
