@@ -232,6 +232,33 @@ enum CaseworkerCommand {
         #[arg(long)]
         id: String,
     },
+    /// Take a case: in progress, by you.
+    Take {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        id: String,
+    },
+    /// Add an internal note to a case, sealed here to the queue's keys.
+    Note {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        id: String,
+        /// A UTF-8 text file with the note.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Show a case's notes, decrypted here.
+    Notes {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Your age identity file. It never leaves this machine.
+        #[arg(long)]
+        identity: PathBuf,
+        #[arg(long)]
+        id: String,
+    },
     /// Record that the citizen consented (by phone, letter or in person) to the case
     /// being handed to another public body.
     Consent {
@@ -555,6 +582,9 @@ fn action_words(action: &str) -> &'static str {
         SUBMISSION_REPLIED => "svar sendt på e-post; adressen slettet",
         CONSENT_RECORDED => "samtykke til utlevering registrert",
         SUBMISSION_HANDED_OVER => "utlevert til et annet offentlig organ",
+        SUBMISSION_TAKEN => "tatt til behandling",
+        NOTE_ADDED => "notat lagt til (kryptert)",
+        NOTES_FETCHED => "notater hentet (krypterte)",
         _ => "ukjent handling",
     }
 }
@@ -779,6 +809,49 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
         CaseworkerCommand::Done { server, id } => {
             post_action(&server, &id, "done").await?;
             println!("{id} marked done");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Take { server, id } => {
+            post_action(&server, &id, "take").await?;
+            println!("{id} taken: in progress, by you");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Note { server, id, file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let token = read_token(&server.token_file)?;
+            pull::add_note(
+                &server.server,
+                &token,
+                &id,
+                &text,
+                read_ca(server.ca.as_deref())?.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!("note added to {id}");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Notes {
+            server,
+            identity,
+            id,
+        } => {
+            let identities = read_identities(&identity)?;
+            let token = read_token(&server.token_file)?;
+            let notes = pull::notes(
+                &server.server,
+                &token,
+                &identities,
+                &id,
+                read_ca(server.ca.as_deref())?.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            for (at, author, text) in &notes {
+                println!("{at}  {author}\n{}\n", text.trim_end());
+            }
+            println!("{} note(s)", notes.len());
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Consent { server, id } => {

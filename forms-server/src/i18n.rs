@@ -272,6 +272,7 @@ pub enum Msg<'a> {
     ColumnReference,
     ColumnStatus,
     StatusNew,
+    StatusInProgress,
     StatusDone,
     Sensitive {
         label: &'a str,
@@ -586,6 +587,9 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (ColumnStatus, En) => "Status".into(),
         (StatusNew, Nb | Nn) => "Mottatt".into(),
         (StatusNew, En) => "Received".into(),
+        (StatusInProgress, Nb) => "Under behandling".into(),
+        (StatusInProgress, Nn) => "Under handsaming".into(),
+        (StatusInProgress, En) => "Being dealt with".into(),
         (StatusDone, Nb) => "Ferdig behandlet".into(),
         (StatusDone, Nn) => "Ferdig handsama".into(),
         (StatusDone, En) => "Dealt with".into(),

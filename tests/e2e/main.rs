@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod browser;
 mod canary;
+mod cases;
 mod citizen_login;
 mod cli;
 mod durability;

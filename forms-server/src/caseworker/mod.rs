@@ -315,6 +315,89 @@ pub async fn reply(
     Ok(())
 }
 
+/// Takes a case: in progress, by this caseworker (a case taken by another can be
+/// taken over; the audit log shows who took it when).
+pub async fn take(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    store
+        .write(vec![
+            Op::TakeSubmission {
+                id: meta.id.clone(),
+                caseworker: caseworker.id.clone(),
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: actor(caseworker),
+                action: actions::SUBMISSION_TAKEN,
+                submission_id: Some(meta.id),
+                queue: Some(meta.queue),
+            }),
+        ])
+        .await?;
+    Ok(())
+}
+
+/// Adds an internal note to a case, sealed on the caseworker's machine to the queue's
+/// recipients.
+pub async fn add_note(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    sealed: Vec<u8>,
+    now: Timestamp,
+) -> Result<String, CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    if !sealed.starts_with(AGE_HEADER) {
+        return Err(CaseworkerError::NotAgeFile);
+    }
+    let note_id = crate::submission::random_id().ok_or(CaseworkerError::Random)?;
+    store
+        .write(vec![
+            Op::AddNote(crate::store::Note {
+                id: note_id.clone(),
+                submission_id: meta.id.clone(),
+                at: now,
+                author: caseworker.id.clone(),
+                sealed,
+            }),
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: actor(caseworker),
+                action: actions::NOTE_ADDED,
+                submission_id: Some(meta.id),
+                queue: Some(meta.queue),
+            }),
+        ])
+        .await?;
+    Ok(note_id)
+}
+
+/// The sealed notes on a case.
+pub async fn notes(
+    store: &Store,
+    caseworker: &Caseworker,
+    id: &str,
+    now: Timestamp,
+) -> Result<Vec<crate::store::Note>, CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    let notes = store.notes(&meta.id).await?;
+    store
+        .write(vec![Op::Audit(AuditEntry {
+            at: now,
+            actor: actor(caseworker),
+            action: actions::NOTES_FETCHED,
+            submission_id: Some(meta.id),
+            queue: Some(meta.queue),
+        })])
+        .await?;
+    Ok(notes)
+}
+
 /// Records that the citizen consented (by phone, letter or in person) to the case being
 /// handed to another public body. The audit log shows who recorded it.
 pub async fn record_consent(

@@ -45,6 +45,101 @@ struct ListItem {
     reference: String,
 }
 
+/// The queue of one of the caseworker's submissions, found through their listings.
+async fn queue_of(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: &str,
+) -> Result<String, PullError> {
+    let me: Me = get_json(client, &format!("{base}/api/v1/caseworker/me"), token).await?;
+    for queue in me.queues {
+        let items: Vec<ListItem> = get_json(
+            client,
+            &format!("{base}/api/v1/queues/{queue}/submissions"),
+            token,
+        )
+        .await?;
+        if items.iter().any(|i| i.id == id) {
+            return Ok(queue);
+        }
+    }
+    Err(PullError::Server {
+        status: 404,
+        detail: format!("no submission {id} in your queues"),
+    })
+}
+
+/// Adds an internal note to a case: sealed here to the queue's recipients.
+pub async fn add_note(
+    server: &str,
+    token: &str,
+    id: &str,
+    text: &str,
+    ca_pem: Option<&[u8]>,
+) -> Result<(), PullError> {
+    let client = client(ca_pem)?;
+    let base = server.trim_end_matches('/');
+    let queue = queue_of(&client, base, token, id).await?;
+    let recipients = recipients_of(&client, base, &queue, token).await?;
+    let sealed =
+        forms_crypto::seal::seal(text.as_bytes(), &recipients).map_err(|e| PullError::Open {
+            reference: id.to_string(),
+            reason: e.to_string(),
+        })?;
+    let response = client
+        .post(format!("{base}/api/v1/submissions/{id}/notes"))
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(sealed)
+        .send()
+        .await
+        .map_err(|e| PullError::Http(e.to_string()))?;
+    check(response).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct NoteItem {
+    at: String,
+    author: String,
+    sealed_base64: String,
+}
+
+/// The notes on a case, opened here: (time, author id, text), oldest first.
+pub async fn notes(
+    server: &str,
+    token: &str,
+    identities: &[Identity],
+    id: &str,
+    ca_pem: Option<&[u8]>,
+) -> Result<Vec<(String, String, String)>, PullError> {
+    use base64::Engine;
+    let client = client(ca_pem)?;
+    let base = server.trim_end_matches('/');
+    let items: Vec<NoteItem> = get_json(
+        &client,
+        &format!("{base}/api/v1/submissions/{id}/notes"),
+        token,
+    )
+    .await?;
+    let mut out = Vec::new();
+    for item in items {
+        let open_error = |reason: String| PullError::Open {
+            reference: id.to_string(),
+            reason,
+        };
+        let sealed = base64::engine::general_purpose::STANDARD
+            .decode(&item.sealed_base64)
+            .map_err(|e| open_error(e.to_string()))?;
+        let text =
+            forms_crypto::seal::open(&sealed, identities).map_err(|e| open_error(e.to_string()))?;
+        let text = String::from_utf8(text.to_vec()).map_err(|e| open_error(e.to_string()))?;
+        out.push((item.at, item.author, text));
+    }
+    Ok(out)
+}
+
 #[derive(Debug)]
 pub enum PullError {
     Http(String),

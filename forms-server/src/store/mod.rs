@@ -53,6 +53,8 @@ macro_rules! on_pool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     New,
+    /// Taken by a caseworker.
+    InProgress,
     Done,
 }
 
@@ -60,6 +62,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::New => "new",
+            Status::InProgress => "in_progress",
             Status::Done => "done",
         }
     }
@@ -70,6 +73,7 @@ impl FromStr for Status {
     fn from_str(s: &str) -> Result<Self, StoreError> {
         match s {
             "new" => Ok(Status::New),
+            "in_progress" => Ok(Status::InProgress),
             "done" => Ok(Status::Done),
             other => Err(StoreError::Corrupt(format!("unknown status '{other}'"))),
         }
@@ -104,6 +108,19 @@ pub struct SubmissionMeta {
     pub queue: String,
     pub status: Status,
     pub received_at: Timestamp,
+    /// The caseworker (id) who took the case, while it is in progress or done.
+    pub taken_by: Option<String>,
+}
+
+/// A caseworker's note on a case, sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub id: String,
+    pub submission_id: String,
+    pub at: Timestamp,
+    /// The caseworker's id.
+    pub author: String,
+    pub sealed: Vec<u8>,
 }
 
 /// One line of the audit log. Ids and references only, never content.
@@ -167,6 +184,12 @@ pub enum Op {
     RecordConsent {
         id: String,
     },
+    /// A case taken by a caseworker: in progress, by them.
+    TakeSubmission {
+        id: String,
+        caseworker: String,
+    },
+    AddNote(Note),
     /// The reply address of a submission deleted (the answer has gone).
     ForgetReplyAddress {
         id: String,
@@ -306,7 +329,7 @@ impl Store {
         queue: &str,
         status: Option<Status>,
     ) -> Result<Vec<SubmissionMeta>, StoreError> {
-        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at \
+        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at, taken_by \
              FROM submissions WHERE queue = $1 AND ($2 = '' OR status = $2) \
              ORDER BY received_at, reference";
         let status = status.map(Status::as_str).unwrap_or("");
@@ -318,7 +341,7 @@ impl Store {
 
     /// A submission's metadata and its sealed answers.
     pub async fn sealed(&self, id: &str) -> Result<Option<(SubmissionMeta, Vec<u8>)>, StoreError> {
-        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at, sealed \
+        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at, taken_by, sealed \
              FROM submissions WHERE id = $1";
         on_pool!(&self.pool, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
@@ -340,6 +363,26 @@ impl Store {
             let rows = sqlx::query(SQL).bind(token_hash).fetch_all(p).await?;
             Ok(caseworkers_from_rows(&rows)?.pop())
         })
+    }
+
+    /// The notes on a case, oldest first.
+    pub async fn notes(&self, submission_id: &str) -> Result<Vec<Note>, StoreError> {
+        const SQL: &str = "SELECT id, submission_id, at, author, sealed FROM notes \
+             WHERE submission_id = $1 ORDER BY at, id";
+        type Row = (String, String, i64, String, Vec<u8>);
+        let rows: Vec<Row> = on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).bind(submission_id).fetch_all(p).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, submission_id, at, author, sealed)| Note {
+                id,
+                submission_id,
+                at: Timestamp(at),
+                author,
+                sealed,
+            })
+            .collect())
     }
 
     /// Whether the citizen consented to handing the submission to another body.
@@ -468,7 +511,7 @@ impl Store {
     /// The submissions of one citizen (by the HMAC of their identity number), newest
     /// first.
     pub async fn submissions_of(&self, citizen: &str) -> Result<Vec<SubmissionMeta>, StoreError> {
-        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at \
+        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at, taken_by \
              FROM submissions WHERE citizen = $1 ORDER BY received_at DESC, reference";
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(citizen).fetch_all(p).await?;
@@ -612,6 +655,7 @@ where
     R: Row,
     for<'c> &'c str: sqlx::ColumnIndex<R>,
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     Ok(SubmissionMeta {
@@ -621,6 +665,7 @@ where
         queue: row.try_get("queue")?,
         status: row.try_get::<String, _>("status")?.parse()?,
         received_at: Timestamp(row.try_get("received_at")?),
+        taken_by: row.try_get("taken_by")?,
     })
 }
 
@@ -636,6 +681,9 @@ pub mod actions {
     pub const SUBMISSION_FORWARDED: &str = "submission.forwarded";
     pub const SUBMISSION_REPLIED: &str = "submission.replied";
     pub const CONSENT_RECORDED: &str = "consent.recorded";
+    pub const SUBMISSION_TAKEN: &str = "submission.taken";
+    pub const NOTE_ADDED: &str = "note.added";
+    pub const NOTES_FETCHED: &str = "notes.fetched";
     pub const SUBMISSION_HANDED_OVER: &str = "submission.handed_over";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
@@ -649,6 +697,9 @@ pub mod actions {
         SUBMISSION_REPLIED,
         CONSENT_RECORDED,
         SUBMISSION_HANDED_OVER,
+        SUBMISSION_TAKEN,
+        NOTE_ADDED,
+        NOTES_FETCHED,
     ];
 }
 
@@ -945,6 +996,27 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(sealed)
                     .bind(Status::New.as_str())
                     .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Op::TakeSubmission { id, caseworker } => {
+                    sqlx::query("UPDATE submissions SET status = $1, taken_by = $2 WHERE id = $3")
+                        .bind(Status::InProgress.as_str())
+                        .bind(caseworker)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Op::AddNote(note) => {
+                    sqlx::query(
+                        "INSERT INTO notes (id, submission_id, at, author, sealed) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&note.id)
+                    .bind(&note.submission_id)
+                    .bind(note.at.0)
+                    .bind(&note.author)
+                    .bind(&note.sealed)
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -266,6 +266,9 @@ pub struct ListItem {
     form: String,
     received: String,
     status: &'static str,
+    /// The id of the caseworker who took the case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    taken_by: Option<String>,
 }
 
 impl From<SubmissionMeta> for ListItem {
@@ -276,6 +279,7 @@ impl From<SubmissionMeta> for ListItem {
             form: meta.form_id,
             received: meta.received_at.rfc3339(),
             status: meta.status.as_str(),
+            taken_by: meta.taken_by,
         }
     }
 }
@@ -289,15 +293,16 @@ pub async fn list_queue(
     let cw = authenticated(&app, &headers).await?;
     let status = match query_param(&uri, "status").as_deref() {
         None | Some("") => None,
-        Some("new") => Some(Status::New),
-        Some("done") => Some(Status::Done),
-        Some(_) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "Bad status",
-                "status must be 'new' or 'done'.",
-            ));
-        }
+        Some(text) => match text.parse::<Status>() {
+            Ok(status) => Some(status),
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "Bad status",
+                    "status must be 'new', 'in_progress' or 'done'.",
+                ));
+            }
+        },
     };
     let items = caseworker::list(&app.store, &cw, &queue, status, app.clock.now())
         .await
@@ -400,6 +405,72 @@ pub async fn reply(
     result.map_err(caseworker_error)?;
     tracing::info!(submission = %id, caseworker = %cw.id, "reply sent");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes a case: in progress, by the caller.
+pub async fn take(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    caseworker::take(&app.store, &cw, &id, app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+pub struct NoteCreated {
+    id: String,
+}
+
+/// Adds a note (an age file sealed to the queue's recipients) to a case.
+pub async fn add_note(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<NoteCreated>), ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let sealed = sealed_body(&app, &headers, body).await?;
+    let note = caseworker::add_note(&app.store, &cw, &id, sealed, app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
+    Ok((StatusCode::CREATED, Json(NoteCreated { id: note })))
+}
+
+#[derive(Serialize)]
+pub struct NoteItem {
+    id: String,
+    at: String,
+    author: String,
+    /// The age file, in standard base64.
+    sealed_base64: String,
+}
+
+/// The sealed notes on a case, oldest first.
+pub async fn notes(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<NoteItem>>, ApiError> {
+    use base64::Engine;
+    let cw = authenticated(&app, &headers).await?;
+    let notes = caseworker::notes(&app.store, &cw, &id, app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
+    Ok(Json(
+        notes
+            .into_iter()
+            .map(|n| NoteItem {
+                id: n.id,
+                at: n.at.rfc3339(),
+                author: n.author,
+                sealed_base64: base64::engine::general_purpose::STANDARD.encode(&n.sealed),
+            })
+            .collect(),
+    ))
 }
 
 /// Records the citizen's consent to a handover.

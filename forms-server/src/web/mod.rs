@@ -400,6 +400,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(api::record_consent),
         )
         .route("/api/v1/submissions/{id}/handover", post(api::hand_over))
+        .route("/api/v1/submissions/{id}/take", post(api::take))
+        .route(
+            "/api/v1/submissions/{id}/notes",
+            get(api::notes).post(api::add_note),
+        )
         .fallback(citizen::not_found)
         .layer(middleware::from_fn(frame))
         .with_state(state)

@@ -1036,6 +1036,7 @@ pub fn my_submissions_page(lang: Lang, rows: &[SentRow<'_>], account: Account<'_
                             td {
                                 @match row.status {
                                     crate::store::Status::New => (t(lang, Msg::StatusNew)),
+                                    crate::store::Status::InProgress => (t(lang, Msg::StatusInProgress)),
                                     crate::store::Status::Done => (t(lang, Msg::StatusDone)),
                                 }
                             }

@@ -1,0 +1,110 @@
+//! Working a case: a caseworker takes it (in progress, by them) and writes internal
+//! notes, sealed on their machine to the queue's keys; the server stores only
+//! ciphertext, and another queue's caseworker reaches neither.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::support::{Backend, FORMS, Server, canary, contains};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_is_taken_and_annotated_with_sealed_notes() {
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let (status, _) = server
+        .submit_json(
+            &client,
+            "kontakt",
+            json!({"answers": {"message": "Hull i veien"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (token_file, token) = server.add_caseworker("servicetorget");
+    let (_, other) = server.add_caseworker("byggesak");
+    let base = server.url.clone();
+    let list = |status: &'static str| {
+        let client = client.clone();
+        let token = token.clone();
+        let url = format!("{base}/api/v1/queues/servicetorget/submissions?status={status}");
+        async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Vec<serde_json::Value>>()
+                .await
+                .unwrap()
+        }
+    };
+    let id = list("new").await[0]["id"].as_str().unwrap().to_string();
+    let me: serde_json::Value = client
+        .get(format!("{base}/api/v1/caseworker/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let cli = |args: &[&str]| {
+        let out = Command::new(FORMS)
+            .arg("caseworker")
+            .args(args)
+            .args(["--server", &server.url, "--id", &id])
+            .arg("--ca")
+            .arg(server.dir.path().join("cert.pem"))
+            .arg("--token-file")
+            .arg(&token_file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        said
+    };
+
+    // Taken: in progress, by this caseworker.
+    cli(&["take"]);
+    let taken = list("in_progress").await;
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0]["status"], "in_progress");
+    assert_eq!(taken[0]["taken_by"], me["id"]);
+    assert!(list("new").await.is_empty());
+
+    // A note, sealed here, read back here.
+    let marker = canary("NOTE");
+    let note = server.dir.path().join("note.txt");
+    std::fs::write(&note, format!("Ringte innbyggeren. {marker}\n")).unwrap();
+    cli(&["note", "--file", note.to_str().unwrap()]);
+    let identity = server.queue("servicetorget").identity_path.clone();
+    let shown = cli(&["notes", "--identity", identity.to_str().unwrap()]);
+    assert!(shown.contains(&marker), "{shown}");
+    assert!(shown.contains("1 note(s)"), "{shown}");
+
+    // Another queue's caseworker reaches neither the case nor its notes.
+    for (method, path) in [("POST", "take"), ("GET", "notes")] {
+        let url = format!("{base}/api/v1/submissions/{id}/{path}");
+        let request = match method {
+            "POST" => client.post(url),
+            _ => client.get(url),
+        };
+        let response = request.bearer_auth(&other).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}");
+    }
+    // Only ciphertext was stored; nothing of the note in the log.
+    assert!(!contains(&server.sqlite_bytes(), &marker));
+    assert!(!server.log().contains(&marker));
+    assert!(
+        server
+            .run_forms(&["audit", "verify"], None)
+            .status
+            .success()
+    );
+}
