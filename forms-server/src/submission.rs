@@ -158,6 +158,37 @@ pub struct Intake<'a> {
     /// The field vault, to keep the citizen's reply address apart from the sealed
     /// submission; without it no reply address is kept.
     pub vault: Option<&'a forms_crypto::vault::Keyring>,
+    /// Outgoing mail, to tell caseworkers of new submissions.
+    pub mailer: Option<&'a std::sync::Arc<crate::mail::Mailer>>,
+}
+
+/// Tells the queue's caseworkers that a submission has come, without any of its
+/// content, after the receipt (a slow mail server never delays a citizen).
+fn notify_caseworkers(mailer: &std::sync::Arc<crate::mail::Mailer>, queue: &crate::schema::Queue) {
+    let addresses: Vec<String> = queue
+        .members
+        .iter()
+        .filter_map(|m| m.email.clone())
+        .collect();
+    if addresses.is_empty() {
+        return;
+    }
+    let mailer = mailer.clone();
+    let queue_id = queue.id.to_string();
+    let subject = format!("Ny innsending i køen {}", queue.name.nb);
+    let body = format!(
+        "Det har kommet en ny innsending i køen {} ({queue_id}).\n\n\
+         Hent og åpne den på din egen maskin med forms caseworker pull. Av hensyn til \
+         personvernet står ingenting av innholdet i denne e-posten.\n",
+        queue.name.nb
+    );
+    tokio::spawn(async move {
+        for address in addresses {
+            if mailer.send(&address, &subject, &body).await.is_err() {
+                tracing::warn!(queue = %queue_id, "a caseworker was not notified: the mail server did not take it");
+            }
+        }
+    });
 }
 
 /// The place of a submission's reply address in the field vault.
@@ -193,6 +224,7 @@ pub async fn accept(
         now,
         allow_synthetic_ids,
         vault,
+        mailer,
     } = *intake;
     let needed = crate::auth::idporten::Level::for_form(form.auth);
     let has = sender.map(|s| s.citizen.login.level);
@@ -292,6 +324,9 @@ pub async fn accept(
         match store.write(ops).await {
             Ok(()) => {
                 tracing::info!(form = %form.id, reference = %reference, "submission received");
+                if let (Some(mailer), Some(queue)) = (mailer, catalog.queue(queue.as_str())) {
+                    notify_caseworkers(mailer, queue);
+                }
                 return Ok(Receipt {
                     reference,
                     received_at: now,

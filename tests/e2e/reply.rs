@@ -1,6 +1,7 @@
 //! A caseworker's reply reaches the citizen through a real SMTP server (Python's
 //! aiosmtpd, started here, speaking STARTTLS with a test certificate), and the stored
-//! address is gone afterwards.
+//! address is gone afterwards. Caseworkers are told of new submissions the same way,
+//! without their content.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,15 +34,16 @@ fn python_with_aiosmtpd() -> &'static str {
     panic!("the reply test needs aiosmtpd: apt-get install python3-aiosmtpd (.ci/run does this)");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
+/// A server with `[mail]` towards aiosmtpd on a free port, and aiosmtpd itself,
+/// STARTTLS with the server's test certificate; what it receives goes to the returned
+/// file.
+fn server_and_smtp(work: &TempDir) -> (Server, Smtp, std::path::PathBuf) {
     let port = free_port();
     let mail = format!(
         "[mail]\nhost = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\n\
          from = \"Kommunen <postmottak@kommune.example>\"\nca_file = \"cert.pem\"\n"
     );
     let server = Server::start_with_config(Backend::Sqlite, &mail);
-    let work = TempDir::new("reply");
     let received = work.path().join("smtp.out");
     let child = Command::new(python_with_aiosmtpd())
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
@@ -53,13 +55,35 @@ async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _smtp = Smtp(child);
+    let smtp = Smtp(child);
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "aiosmtpd did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
+    (server, smtp, received)
+}
 
+/// What aiosmtpd has received once it holds `needle`.
+fn wait_for_mail(received: &std::path::Path, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(received).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no mail with {needle:?} arrived: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
+    let work = TempDir::new("reply");
+    let (server, _smtp, received) = server_and_smtp(&work);
     let client = server.client();
     let (status, body) = server
         .submit_json(
@@ -98,15 +122,7 @@ async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
     );
 
     // The SMTP server got it, for the citizen, with the text and the reference.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let text = loop {
-        let text = std::fs::read_to_string(&received).unwrap_or_default();
-        if text.contains("broeytet i morgen") {
-            break text;
-        }
-        assert!(Instant::now() < deadline, "no mail arrived: {text}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let text = wait_for_mail(&received, "broeytet i morgen");
     assert!(text.contains("To: innbygger@example.no"), "{text}");
     assert!(text.contains("postmottak@kommune.example"), "{text}");
     assert!(text.contains(&reference), "{text}");
@@ -135,4 +151,45 @@ async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
             .status
             .success()
     );
+}
+
+/// Caseworkers are told of a new submission in their queue by e-mail, with nothing of
+/// its content.
+#[tokio::test(flavor = "multi_thread")]
+async fn caseworkers_are_told_of_new_submissions_without_content() {
+    let work = TempDir::new("notify");
+    let (server, _smtp, received) = server_and_smtp(&work);
+    // The byggesak queue's caseworker gives an address for notices.
+    let path = server.schemas().join("queues.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("  - id: byggesak\n").unwrap();
+    let with_email = text[start..].replacen(
+        "      - name: Test\n",
+        "      - name: Test\n        email: saksbehandler@kommune.example\n",
+        1,
+    );
+    std::fs::write(&path, format!("{}{with_email}", &text[..start])).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.log().contains("form schemas reloaded") {
+        assert!(Instant::now() < deadline, "the queues were not reloaded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let marker = crate::support::canary("NOTICE");
+    let client = server.client();
+    let (status, body) = server
+        .submit_json(
+            &client,
+            "byggesak-sporsmal",
+            json!({"answers": {"message": format!("Tilbygg {marker}")}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mail = wait_for_mail(&received, "saksbehandler@kommune.example");
+    assert!(mail.contains("Ny innsending"), "{mail}");
+    assert!(
+        !mail.contains(&marker),
+        "the content went by e-mail: {mail}"
+    );
+    assert!(!server.log().contains("saksbehandler@kommune.example"));
 }

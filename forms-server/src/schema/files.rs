@@ -414,6 +414,10 @@ struct MemberFile {
     #[schemars(with = "Vec<String>")]
     #[validate(custom(function = "at_least_one_key"))]
     recipients: Vec<Spanned<String>>,
+    /// Where the caseworker is told of new submissions in the queue (never their
+    /// content).
+    #[validate(email(message = "must be an e-mail address"))]
+    email: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, JsonSchema, Validate)]
@@ -756,6 +760,7 @@ fn load_queues(path: &Path) -> Result<BTreeMap<String, Queue>, Vec<SchemaError>>
             members.push(QueueMember {
                 name: member.name,
                 recipients,
+                email: member.email,
             });
         }
         let id = match QueueId::parse(&queue.id.value) {

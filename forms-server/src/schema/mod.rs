@@ -442,6 +442,8 @@ impl Form {
 pub struct QueueMember {
     pub name: String,
     pub recipients: Vec<Recipient>,
+    /// Where the caseworker is told of new submissions.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -523,6 +525,7 @@ impl Catalog {
                 queue.members = vec![QueueMember {
                     name: format!("dev caseworker of {id}"),
                     recipients: vec![key.clone()],
+                    email: None,
                 }];
             }
         }

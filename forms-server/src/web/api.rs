@@ -391,7 +391,7 @@ pub async fn reply(
     let result = caseworker::reply(
         &app.store,
         app.vault.as_deref(),
-        app.mailer.as_ref(),
+        app.mailer.as_deref(),
         &cw,
         &id,
         &text,

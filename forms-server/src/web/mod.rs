@@ -54,7 +54,7 @@ pub struct AppState {
     /// The field vault, if keys are configured.
     pub vault: Option<Arc<forms_crypto::vault::Keyring>>,
     /// Outgoing mail, if configured.
-    pub mailer: Option<crate::mail::Mailer>,
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl AppState {
@@ -83,6 +83,7 @@ impl AppState {
             now: self.clock.now(),
             allow_synthetic_ids: self.allow_synthetic_ids,
             vault: self.vault.as_deref(),
+            mailer: self.mailer.as_ref(),
         }
     }
 
@@ -187,7 +188,9 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         (None, _) => None,
     };
     let mailer = match &config.mail {
-        Some(mail) => Some(crate::mail::Mailer::new(mail).map_err(StartError::Mail)?),
+        Some(mail) => Some(Arc::new(
+            crate::mail::Mailer::new(mail).map_err(StartError::Mail)?,
+        )),
         None => None,
     };
     let listener = TcpListener::bind(config.listen)
