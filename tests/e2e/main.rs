@@ -15,6 +15,7 @@ mod guard;
 mod handover;
 mod keys;
 mod login;
+mod openapi;
 mod reply;
 mod store;
 mod submit;

@@ -495,3 +495,57 @@ async fn frame(request: Request, next: Next) -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The caseworker operations the router serves, read from this file's routes.
+    fn routed() -> BTreeSet<(String, String)> {
+        let source = include_str!("mod.rs");
+        let methods = regex::Regex::new(r"\b(get|post|put|delete)\(api::").unwrap();
+        let mut found = BTreeSet::new();
+        for (i, _) in source.match_indices("\"/api/v1/") {
+            let rest = &source[i + 1..];
+            let path = &rest[..rest.find('"').unwrap()];
+            if path.starts_with("/api/v1/forms/") {
+                continue; // the citizens' API, not the caseworkers'
+            }
+            let end = rest.find(".route(").unwrap_or(rest.len());
+            for m in methods.captures_iter(&rest[..end]) {
+                found.insert((m[1].to_uppercase(), path.to_string()));
+            }
+        }
+        found
+    }
+
+    /// The operations forms-server/caseworker-api.yaml documents.
+    fn documented() -> BTreeSet<(String, String)> {
+        let text = include_str!("../../caseworker-api.yaml");
+        let spec: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+        let mut found = BTreeSet::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                found.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_openapi_file_documents_every_caseworker_route_and_no_other() {
+        let routed = routed();
+        let documented = documented();
+        assert!(routed.len() >= 13, "{routed:?}");
+        let undocumented: Vec<_> = routed.difference(&documented).collect();
+        let unrouted: Vec<_> = documented.difference(&routed).collect();
+        assert!(
+            undocumented.is_empty(),
+            "add to caseworker-api.yaml: {undocumented:?}"
+        );
+        assert!(
+            unrouted.is_empty(),
+            "documented but not served: {unrouted:?}"
+        );
+    }
+}
