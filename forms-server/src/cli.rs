@@ -585,6 +585,7 @@ fn action_words(action: &str) -> &'static str {
         SUBMISSION_TAKEN => "tatt til behandling",
         NOTE_ADDED => "notat lagt til (kryptert)",
         NOTES_FETCHED => "notater hentet (krypterte)",
+        CITIZEN_LOGIN => "innbygger logget inn med ID-porten",
         _ => "ukjent handling",
     }
 }

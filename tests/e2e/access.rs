@@ -45,12 +45,87 @@ async fn a_caseworker_reaches_only_their_own_queue() {
     assert!(own[0].get("sealed").is_none(), "a listing is metadata only");
 
     let base = server.url.clone();
-    let endpoints: Vec<(&str, String)> = vec![
-        ("GET", format!("{base}/api/v1/queues/byggesak/submissions")),
-        ("GET", format!("{base}/api/v1/submissions/{b_id}/sealed")),
-        ("POST", format!("{base}/api/v1/submissions/{b_id}/done")),
-        ("GET", format!("{base}/api/v1/caseworker/me")),
+    // Every caseworker operation (the OpenAPI file's), with a body it would accept.
+    let age = "age-encryption.org/v1\n-> X25519 test\n";
+    let endpoints: Vec<(&str, String, Option<(&str, &str)>)> = vec![
+        (
+            "GET",
+            format!("{base}/api/v1/queues/byggesak/submissions"),
+            None,
+        ),
+        (
+            "GET",
+            format!("{base}/api/v1/submissions/{b_id}/sealed"),
+            None,
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{b_id}/done"),
+            None,
+        ),
+        ("GET", format!("{base}/api/v1/caseworker/me"), None),
+        (
+            "GET",
+            format!("{base}/api/v1/queues/byggesak/recipients"),
+            None,
+        ),
+        (
+            "PUT",
+            format!("{base}/api/v1/submissions/{b_id}/sealed"),
+            Some(("application/octet-stream", age)),
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{b_id}/take"),
+            None,
+        ),
+        (
+            "GET",
+            format!("{base}/api/v1/submissions/{b_id}/notes"),
+            None,
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{b_id}/notes"),
+            Some(("application/octet-stream", age)),
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{b_id}/forward?to=servicetorget"),
+            Some(("application/octet-stream", age)),
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{b_id}/reply"),
+            Some(("text/plain; charset=utf-8", "Svar")),
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{b_id}/consent"),
+            None,
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{b_id}/handover"),
+            None,
+        ),
     ];
+    let spec: serde_json::Value = serde_saphyr::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/caseworker-api.yaml"
+    )))
+    .unwrap();
+    let documented: usize = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        endpoints.len(),
+        documented,
+        "every documented operation is in the table"
+    );
 
     // Queue B's caseworkers whose tokens no longer work: one expired, one revoked.
     let add = |name: &str, extra: &[&str]| {
@@ -85,40 +160,41 @@ async fn a_caseworker_reaches_only_their_own_queue() {
 
     // (who, Authorization header, expected statuses for the endpoints above)
     let wrong = format!("fcw_{}", "0".repeat(64));
-    let callers: Vec<(&str, Option<String>, [u16; 4])> = vec![
+    let refused = [401u16; 13];
+    let callers: Vec<(&str, Option<String>, [u16; 13])> = vec![
         (
             "queue A's caseworker",
             Some(format!("Bearer {token_a}")),
-            [403, 404, 404, 200],
+            [
+                403, 404, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404,
+            ],
         ),
         (
             "an expired token of queue B",
             Some(format!("Bearer {expired}")),
-            [401, 401, 401, 401],
+            refused,
         ),
         (
             "a revoked token of queue B",
             Some(format!("Bearer {revoked}")),
-            [401, 401, 401, 401],
+            refused,
         ),
-        (
-            "a wrong token",
-            Some(format!("Bearer {wrong}")),
-            [401, 401, 401, 401],
-        ),
-        (
-            "a malformed header",
-            Some(token_b.clone()),
-            [401, 401, 401, 401],
-        ),
-        ("no token", None, [401, 401, 401, 401]),
+        ("a wrong token", Some(format!("Bearer {wrong}")), refused),
+        ("a malformed header", Some(token_b.clone()), refused),
+        ("no token", None, refused),
     ];
     for (who, auth, expected) in callers {
-        for ((method, url), status) in endpoints.iter().zip(expected) {
+        for ((method, url, body), status) in endpoints.iter().zip(expected) {
             let mut request = match *method {
                 "GET" => client.get(url),
+                "PUT" => client.put(url),
                 _ => client.post(url),
             };
+            if let Some((content_type, text)) = body {
+                request = request
+                    .header("content-type", *content_type)
+                    .body(text.to_string());
+            }
             if let Some(auth) = &auth {
                 request = request.header("authorization", auth);
             }

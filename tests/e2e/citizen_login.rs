@@ -232,6 +232,28 @@ async fn login_prefill_send_list_and_log_out(backend: Backend, dump: impl Fn(&Se
         assert!(!log.contains(secret), "{secret} in the log");
         assert!(!contains(&stored, secret), "{secret} in the database");
     }
+    // Nor any token: a JWT (ID token, client assertion) starts with "eyJ", base64 of '{"'.
+    assert!(!log.contains("eyJ"), "a token in the log");
+    assert!(!contains(&stored, "eyJ"), "a token in the database");
+
+    // The login is in the audit log, without the person's number.
+    let report = server.run_forms(
+        &[
+            "audit",
+            "export",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2999-12-31",
+        ],
+        None,
+    );
+    let report = String::from_utf8_lossy(&report.stdout).into_owned();
+    assert!(
+        report.contains("innbygger logget inn med ID-porten"),
+        "{report}"
+    );
+    assert!(!report.contains(KARI_PID));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -684,6 +684,7 @@ pub mod actions {
     pub const SUBMISSION_TAKEN: &str = "submission.taken";
     pub const NOTE_ADDED: &str = "note.added";
     pub const NOTES_FETCHED: &str = "notes.fetched";
+    pub const CITIZEN_LOGIN: &str = "citizen.login";
     pub const SUBMISSION_HANDED_OVER: &str = "submission.handed_over";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
@@ -700,6 +701,7 @@ pub mod actions {
         SUBMISSION_TAKEN,
         NOTE_ADDED,
         NOTES_FETCHED,
+        CITIZEN_LOGIN,
     ];
 }
 

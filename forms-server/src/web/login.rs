@@ -228,6 +228,16 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
             return server_error(lang);
         }
     };
+    let audit = crate::store::Op::Audit(crate::store::AuditEntry {
+        at: now,
+        actor: "citizen".into(),
+        action: crate::store::actions::CITIZEN_LOGIN,
+        submission_id: None,
+        queue: None,
+    });
+    if let Err(err) = app.store.write(vec![audit]).await {
+        tracing::error!(error = %err, "cannot write a login to the audit log");
+    }
     let location = format!("{}?lang={}", pending.return_to, lang.tag());
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     if let Some(value) = session_cookie(&fresh.id) {
