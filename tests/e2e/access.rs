@@ -5,6 +5,9 @@ use serde_json::json;
 
 use crate::support::{Backend, Server};
 
+/// An operation: method, URL, and the content type and body it is sent with.
+type Endpoint<'a> = (&'a str, String, Option<(&'a str, &'a str)>);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_caseworker_reaches_only_their_own_queue() {
     let server = Server::start(Backend::Sqlite);
@@ -47,7 +50,7 @@ async fn a_caseworker_reaches_only_their_own_queue() {
     let base = server.url.clone();
     // Every caseworker operation (the OpenAPI file's), with a body it would accept.
     let age = "age-encryption.org/v1\n-> X25519 test\n";
-    let endpoints: Vec<(&str, String, Option<(&str, &str)>)> = vec![
+    let endpoints: Vec<Endpoint> = vec![
         (
             "GET",
             format!("{base}/api/v1/queues/byggesak/submissions"),
