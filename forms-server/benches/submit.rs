@@ -183,6 +183,7 @@ fn main() {
         allow_synthetic_ids: false,
         idporten: None,
         mail: None,
+        housekeeping: Default::default(),
     };
     let catalog = Catalog::load_dir(&schemas).unwrap();
 

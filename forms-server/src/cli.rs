@@ -61,7 +61,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Administration: caseworkers and their tokens.
+    /// Administration: caseworkers and their tokens, retention, guard statistics.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
@@ -125,6 +125,12 @@ enum AdminCommand {
         /// The first day to count, YYYY-MM-DD [default: 30 days ago].
         #[arg(long)]
         since: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete now every submission whose retention has ended (the server also does this
+    /// every few minutes); each deletion is an audit entry.
+    Retention {
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -413,6 +419,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             init_logging(LogFormat::Text);
             runtime()?.block_on(admin_guard_stats(since, &store))
         }
+        Command::Admin {
+            command: AdminCommand::Retention { store },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_retention(&store))
+        }
         Command::Caseworker { command } => runtime()?.block_on(caseworker_command(command)),
         Command::Audit {
             command: AuditCommand::Verify { store },
@@ -586,6 +598,7 @@ fn action_words(action: &str) -> &'static str {
         NOTE_ADDED => "notat lagt til (kryptert)",
         NOTES_FETCHED => "notater hentet (krypterte)",
         CITIZEN_LOGIN => "innbygger logget inn med ID-porten",
+        SUBMISSION_DELETED => "slettet: oppbevaringstiden var ute",
         _ => "ukjent handling",
     }
 }
@@ -634,6 +647,7 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
             .unwrap_or_else(|| match entry.actor.as_str() {
                 "citizen" => "innbygger".to_string(),
                 "admin" => "administrator".to_string(),
+                crate::privacy::retention::ACTOR => "oppbevaringsregelen".to_string(),
                 other => other.to_string(),
             });
         println!(
@@ -647,6 +661,16 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
     }
     println!();
     println!("{} oppføring(er).", entries.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_retention(args: &StoreArgs) -> Result<ExitCode, String> {
+    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let deleted = crate::privacy::retention::delete_expired(&store, SystemClock.now()).await;
+    store.close().await;
+    let deleted = deleted.map_err(|e| format!("cannot delete expired submissions: {e}"))?;
+    println!("{deleted} submission(s) deleted: their retention had ended");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -22,6 +22,14 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(days.saturating_mul(86_400_000)))
     }
 
+    /// The same time of day, `months` calendar months later (UTC), on the last day of
+    /// the month where it is shorter.
+    pub fn plus_months(self, months: u32) -> Timestamp {
+        const DAY: i64 = 86_400_000;
+        let date = self.day().plus_months(i64::from(months));
+        Timestamp(date.days() * DAY + self.0.rem_euclid(DAY))
+    }
+
     /// The calendar year, month and day (UTC).
     pub fn date(self) -> (i64, u32, u32) {
         civil_from_days(self.0.div_euclid(86_400_000))
@@ -351,5 +359,33 @@ mod tests {
         assert_eq!(clock.now(), Timestamp(1_000));
         clock.advance_millis(500);
         assert_eq!(clock.now(), Timestamp(1_500));
+    }
+
+    #[test]
+    fn months_later_keeps_the_time_and_stays_inside_short_months() {
+        let at = |text: &str| {
+            let (date, time) = text.split_once('T').unwrap();
+            let date = Date::parse(date).unwrap();
+            let (h, m) = time.split_once(':').unwrap();
+            Timestamp(
+                date.days() * 86_400_000
+                    + h.parse::<i64>().unwrap() * 3_600_000
+                    + m.parse::<i64>().unwrap() * 60_000,
+            )
+        };
+        let cases = [
+            ("2026-11-23T13:05", 24, "2028-11-23T13:05:00Z"),
+            ("2026-01-31T23:59", 1, "2026-02-28T23:59:00Z"),
+            ("2028-01-31T00:00", 1, "2028-02-29T00:00:00Z"),
+            ("2028-02-29T08:00", 12, "2029-02-28T08:00:00Z"),
+            ("2026-12-15T10:00", 1, "2027-01-15T10:00:00Z"),
+        ];
+        for (from, months, expected) in cases {
+            assert_eq!(
+                at(from).plus_months(months).rfc3339(),
+                expected,
+                "{from} + {months}"
+            );
+        }
     }
 }

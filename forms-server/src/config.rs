@@ -39,6 +39,23 @@ pub struct Config {
     /// Outgoing mail, for caseworkers' replies. Without it, replies cannot be sent.
     #[serde(default)]
     pub mail: Option<MailConfig>,
+    #[serde(default)]
+    pub housekeeping: Housekeeping,
+}
+
+/// The background task that deletes idle sessions and submissions whose retention
+/// ended.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Housekeeping {
+    /// Seconds between two runs (the first runs at start-up).
+    pub every_seconds: u64,
+}
+
+impl Default for Housekeeping {
+    fn default() -> Self {
+        Housekeeping { every_seconds: 300 }
+    }
 }
 
 /// The SMTP server that sends caseworkers' replies.
@@ -255,6 +272,14 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_example_configuration_is_a_valid_one() {
+        let text = include_str!("../../deploy/forms.example.toml");
+        let config: Config = toml::from_str(text).unwrap();
+        assert!(config.idporten.is_some() && config.mail.is_some());
+        assert_eq!(config.housekeeping.every_seconds, 300);
+    }
 
     #[test]
     fn unknown_keys_and_bad_vault_keys_stop_loading() {

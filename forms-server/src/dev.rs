@@ -278,6 +278,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         allow_synthetic_ids: true,
         idporten: Some(idporten),
         mail: None,
+        housekeeping: Default::default(),
     };
     config.keyring().map_err(|e| e.to_string())?;
     let app = web::build(

@@ -6,6 +6,7 @@
 //! - [`schema`]: the schema language: load, check, validate answers.
 //! - [`submission`]: the way of a submission: validate, seal, store, receipt.
 //! - [`caseworker`]: tokens, queue access, and the caseworker's `pull` client.
+//! - [`privacy`]: the privacy lifecycle: deletion when retention ends.
 //! - [`store`]: SQLite and PostgreSQL behind one interface, with group commit.
 //! - [`web`]: TLS, routes, pages, JSON API. Thin: parse, call the domain, render.
 //! - [`config`], [`clock`], [`i18n`], [`dev`], [`cli`].
@@ -23,6 +24,7 @@ pub mod files;
 pub mod guard;
 pub mod i18n;
 pub mod mail;
+pub mod privacy;
 pub mod schema;
 pub mod store;
 pub mod submission;

@@ -297,7 +297,7 @@ pub async fn accept(
                 schema_sha256: form.schema_sha256.clone(),
                 queue: queue.to_string(),
                 received_at: now,
-                retain_until: now.plus_days(form.retention_days()),
+                retain_until: form.retain_until(now),
                 sealed,
                 citizen: sender.map(|s| s.key.clone()),
                 handover_consent: form

@@ -17,6 +17,7 @@ mod keys;
 mod login;
 mod openapi;
 mod reply;
+mod retention;
 mod store;
 mod submit;
 mod support;

@@ -261,3 +261,75 @@ async fn store_contract_on_postgres() {
     let store = Store::open(&pg.url).await.unwrap();
     assert_eq!(store.count_submissions().await.unwrap(), 299);
 }
+
+/// Two servers sharing a database run retention at the same time: every expired
+/// submission is deleted once, with one audit entry, and the rest stay.
+async fn retention_by_two_servers_at_once(url: &str) {
+    const T0: i64 = 1_800_000_000_000;
+    let first = Store::open(url).await.unwrap();
+    let second = Store::open(url).await.unwrap();
+    let mut writes = Vec::new();
+    for n in 0..200 {
+        let mut s = submission(n, &format!("R-{n:04}"), "a");
+        s.retain_until = Timestamp(T0 + n as i64);
+        let store = first.clone();
+        writes.push(tokio::spawn(async move {
+            store.write(vec![Op::InsertSubmission(s)]).await
+        }));
+    }
+    for write in writes {
+        write.await.unwrap().unwrap();
+    }
+    // Retention ended for the 150 whose time is at or before now.
+    let now = Timestamp(T0 + 149);
+    let (a, b) = tokio::join!(
+        forms_server::privacy::retention::delete_expired(&first, now),
+        forms_server::privacy::retention::delete_expired(&second, now),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a + b, 150, "deleted {a} and {b}");
+    assert_eq!(first.count_submissions().await.unwrap(), 50);
+    assert!(first.sealed("id-0149").await.unwrap().is_none());
+    assert!(first.sealed("id-0150").await.unwrap().is_some());
+    let audit = first.audit_log().await.unwrap();
+    let mut deleted: Vec<String> = audit
+        .iter()
+        .filter(|e| e.action == actions::SUBMISSION_DELETED)
+        .map(|e| e.submission_id.clone().unwrap())
+        .collect();
+    deleted.sort();
+    deleted.dedup();
+    assert_eq!(deleted.len(), 150, "one entry a deleted submission");
+    assert_eq!(audit.len(), 150, "and no other");
+    assert!(
+        audit
+            .iter()
+            .all(|e| e.actor == forms_server::privacy::retention::ACTOR)
+    );
+    assert!(matches!(
+        first.verify_audit().await.unwrap(),
+        forms_server::store::AuditVerdict::Intact { entries: 150, .. }
+    ));
+    // A second run finds nothing more.
+    assert_eq!(
+        forms_server::privacy::retention::delete_expired(&second, now)
+            .await
+            .unwrap(),
+        0
+    );
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_by_two_servers_on_sqlite() {
+    let dir = TempDir::new("retention");
+    let url = format!("sqlite://{}", dir.path().join("forms.db").display());
+    retention_by_two_servers_at_once(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_by_two_servers_on_postgres() {
+    let pg = Postgres::start();
+    retention_by_two_servers_at_once(&pg.url).await;
+}

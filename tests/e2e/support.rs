@@ -364,7 +364,7 @@ impl Server {
         server
     }
 
-    fn prepare(backend: Backend, login: Option<LoginSetup>) -> Server {
+    pub fn prepare(backend: Backend, login: Option<LoginSetup>) -> Server {
         let dir = TempDir::new("server");
         let root = dir.path();
         let schemas = root.join("schemas");

@@ -22,7 +22,7 @@ use forms_crypto::seal::Recipient;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::clock::Date;
+use crate::clock::{Date, Timestamp};
 use crate::i18n::Lang;
 use values::FileType;
 
@@ -415,9 +415,11 @@ impl Form {
         self.pages.len() > 1
     }
 
-    /// Days a submission is kept, at most, counting a month as 31 days.
-    pub fn retention_days(&self) -> i64 {
-        i64::from(self.retention_months) * 31
+    /// When a submission received at `received` is to be deleted: the same day and
+    /// time, `retention_months` calendar months later (UTC; the last day of a shorter
+    /// month).
+    pub fn retain_until(&self, received: Timestamp) -> Timestamp {
+        received.plus_months(self.retention_months)
     }
 
     /// Every queue the form may route to.

@@ -194,6 +194,14 @@ pub enum Op {
     ForgetReplyAddress {
         id: String,
     },
+    /// A submission deleted with its notes; a tombstone keeps its reference, form,
+    /// queue and times for the audit report. Fails with [`StoreError::Gone`] if it is
+    /// no longer there (another server deleted it first), so that its audit entry is
+    /// not written twice.
+    DeleteSubmission {
+        id: String,
+        at: Timestamp,
+    },
     /// Ends a caseworker's token for good.
     RevokeCaseworker {
         id: String,
@@ -250,6 +258,8 @@ pub enum StoreError {
     Corrupt(String),
     /// The writer has stopped (the server is shutting down).
     Closed,
+    /// What was to be deleted is no longer there.
+    Gone,
 }
 
 impl fmt::Display for StoreError {
@@ -259,6 +269,7 @@ impl fmt::Display for StoreError {
             StoreError::Database(msg) => write!(f, "database error: {msg}"),
             StoreError::Corrupt(msg) => write!(f, "unexpected stored data: {msg}"),
             StoreError::Closed => f.write_str("the store is shut down"),
+            StoreError::Gone => f.write_str("already deleted"),
         }
     }
 }
@@ -424,7 +435,9 @@ impl Store {
         to: Timestamp,
     ) -> Result<Vec<(AuditEntry, Option<String>)>, StoreError> {
         const SQL: &str = "SELECT a.at, a.actor, a.action, a.submission_id, a.queue, \
-             s.reference FROM audit_log a LEFT JOIN submissions s ON s.id = a.submission_id \
+             COALESCE(s.reference, d.reference) FROM audit_log a \
+             LEFT JOIN submissions s ON s.id = a.submission_id \
+             LEFT JOIN deleted_submissions d ON d.id = a.submission_id \
              WHERE a.at >= $1 AND a.at < $2 ORDER BY a.seq";
         type Row = (
             i64,
@@ -451,6 +464,20 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// Up to `limit` submissions whose retention ended before `now`: id and queue,
+    /// the longest expired first.
+    pub async fn expired(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        const SQL: &str = "SELECT id, queue FROM submissions WHERE retain_until <= $1 \
+             ORDER BY retain_until LIMIT $2";
+        Ok(on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).bind(now.0).bind(limit).fetch_all(p).await?
+        }))
     }
 
     /// The audit log, oldest first.
@@ -686,6 +713,7 @@ pub mod actions {
     pub const NOTES_FETCHED: &str = "notes.fetched";
     pub const CITIZEN_LOGIN: &str = "citizen.login";
     pub const SUBMISSION_HANDED_OVER: &str = "submission.handed_over";
+    pub const SUBMISSION_DELETED: &str = "submission.deleted";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -702,6 +730,7 @@ pub mod actions {
         NOTE_ADDED,
         NOTES_FETCHED,
         CITIZEN_LOGIN,
+        SUBMISSION_DELETED,
     ];
 }
 
@@ -722,6 +751,8 @@ async fn connect(url: &str) -> Result<Pool, StoreError> {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
+            // A deleted submission's pages are overwritten, not left in free space.
+            .pragma("secure_delete", "on")
             // No commit stops to copy the WAL into the database file; [`checkpoints`]
             // does that beside the writer, so a receipt never waits for it.
             .pragma("wal_autocheckpoint", "0");
@@ -1033,6 +1064,31 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
+                }
+                Op::DeleteSubmission { id, at } => {
+                    // Deleting first takes the row's lock: a second server deleting the
+                    // same submission waits, then finds nothing and fails alone.
+                    let row: Option<(String, String, String, i64)> = sqlx::query_as(
+                        "DELETE FROM submissions WHERE id = $1 \
+                         RETURNING reference, form_id, queue, received_at",
+                    )
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let (reference, form_id, queue, received_at) = row.ok_or(StoreError::Gone)?;
+                    sqlx::query(
+                        "INSERT INTO deleted_submissions \
+                         (id, reference, form_id, queue, received_at, deleted_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(id)
+                    .bind(reference)
+                    .bind(form_id)
+                    .bind(queue)
+                    .bind(received_at)
+                    .bind(at.0)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 Op::RevokeCaseworker { id, at } => {
                     sqlx::query(

@@ -410,17 +410,3 @@ pub async fn my_submissions(
     let page = pages::my_submissions_page(lang, &rows, Account { csrf: &csrf });
     html(StatusCode::OK, page, set.then_some(csrf.as_str()))
 }
-
-/// Removes sessions idle too long, every few minutes.
-pub fn spawn_sweeper(app: Arc<AppState>) {
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
-            if let Some(login) = &app.login
-                && let Err(err) = login.sessions.sweep(app.clock.now()).await
-            {
-                tracing::warn!(error = %err, "cannot sweep sessions");
-            }
-        }
-    });
-}

@@ -20,7 +20,7 @@ pub mod tls;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
@@ -207,9 +207,10 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         vault,
         mailer,
     });
-    if state.login.is_some() {
-        login::spawn_sweeper(state.clone());
-    }
+    spawn_housekeeping(
+        state.clone(),
+        Duration::from_secs(config.housekeeping.every_seconds.max(1)),
+    );
     spawn_schema_reload(
         state.clone(),
         config.schemas.clone(),
@@ -306,6 +307,31 @@ fn load_catalog(
 
 /// How often the schema folder is looked at for changes.
 const SCHEMA_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Deletes what has outlived its time, at start and then every `every`: sessions idle
+/// too long, and submissions whose retention ended (each with an audit entry).
+fn spawn_housekeeping(state: Arc<AppState>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            if let Some(login) = &state.login
+                && let Err(err) = login.sessions.sweep(now).await
+            {
+                tracing::warn!(error = %err, "cannot delete idle sessions");
+            }
+            match crate::privacy::retention::delete_expired(&state.store, now).await {
+                Ok(0) => {}
+                Ok(deleted) => {
+                    tracing::info!(deleted, "deleted submissions whose retention ended")
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot delete expired submissions"),
+            }
+        }
+    });
+}
 
 /// Takes in changed schema files while the server runs, on SIGHUP or when a file in the
 /// folder changes, but only if the whole folder passes the check; a broken edit leaves

@@ -1,0 +1,207 @@
+//! Retention: a submission is deleted, with its notes and reply address, when the
+//! retention its form declares has ended; the server's housekeeping does it by itself,
+//! `forms admin retention` does it at once, and each deletion is an audit entry that
+//! the privacy officer's report names by reference.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use forms_server::clock::{Clock, ManualClock, SystemClock, Timestamp};
+use serde_json::json;
+
+use crate::support::{Backend, Postgres, Server};
+
+const DAY: i64 = 86_400_000;
+
+/// A server of this test process with a clock of the test's, its housekeeping running
+/// every second.
+async fn server_at(backend: Backend, clock: &ManualClock) -> Server {
+    let mut server = Server::prepare(backend, None);
+    let mut config = std::fs::read_to_string(&server.config).unwrap();
+    config.push_str("[housekeeping]\nevery_seconds = 1\n");
+    std::fs::write(&server.config, config).unwrap();
+    server.serve_here(Arc::new(clock.clone())).await;
+    server
+}
+
+/// The ids listed in a queue, as its caseworker sees them.
+async fn listed(server: &Server, token: &str, queue: &str) -> Vec<String> {
+    let response = server
+        .client()
+        .get(format!("{}/api/v1/queues/{queue}/submissions", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let items: Vec<serde_json::Value> = response.json().await.unwrap();
+    items
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Waits until `queue` lists none of the submissions, or fails after 20 s.
+async fn until_empty(server: &Server, token: &str, queue: &str) {
+    let start = Instant::now();
+    while !listed(server, token, queue).await.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "queue {queue} still lists its submissions"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn status_of(server: &Server, token: &str, method: reqwest::Method, path: &str) -> u16 {
+    server
+        .client()
+        .request(method, format!("{}{path}", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn submissions_are_deleted_when_their_retention_ends(backend: Backend) {
+    let start = SystemClock.now();
+    let clock = ManualClock::at(start);
+    let server = server_at(backend, &clock).await;
+    let client = server.client();
+    // kontakt keeps 24 months, byggesak-sporsmal 12.
+    let (status, body) = server
+        .submit_json(
+            &client,
+            "kontakt",
+            json!({"answers": {"message": "Når tømmes søpla?", "email": "svar@example.no"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let kontakt_ref = body["reference"].as_str().unwrap().to_string();
+    let (status, body) = server
+        .submit_json(
+            &client,
+            "byggesak-sporsmal",
+            json!({"answers": {"message": "Trenger jeg søknad for en levegg?"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let byggesak_ref = body["reference"].as_str().unwrap().to_string();
+    // Tokens that outlive the two years this test passes through.
+    let token = |queue: &str| {
+        let out = server.admin(&[
+            "caseworker",
+            "add",
+            "--queue",
+            queue,
+            "--name",
+            "Test",
+            "--valid-days",
+            "1000",
+        ]);
+        out.trim().to_string()
+    };
+    let (service, building) = (token("servicetorget"), token("byggesak"));
+    let kontakt = listed(&server, &service, "servicetorget").await;
+    let byggesak = listed(&server, &building, "byggesak").await;
+    assert_eq!((kontakt.len(), byggesak.len()), (1, 1));
+    let note = forms_crypto::seal::seal(
+        b"Ringte innbyggeren",
+        &[server.queue("servicetorget").identity.recipient()],
+    )
+    .unwrap();
+    let response = client
+        .post(format!(
+            "{}/api/v1/submissions/{}/notes",
+            server.url, kontakt[0]
+        ))
+        .bearer_auth(&service)
+        .header("content-type", "application/octet-stream")
+        .body(note)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+
+    // The day before the shorter retention ends, both stay (housekeeping runs every
+    // second; three runs see nothing to delete).
+    clock.set(Timestamp(start.plus_months(12).millis() - DAY));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(listed(&server, &building, "byggesak").await, byggesak);
+
+    // Just after it ends, the building question goes by itself; the enquiry stays.
+    clock.set(Timestamp(start.plus_months(12).millis() + 60_000));
+    until_empty(&server, &building, "byggesak").await;
+    let gone = format!("/api/v1/submissions/{}/sealed", byggesak[0]);
+    assert_eq!(
+        status_of(&server, &building, reqwest::Method::GET, &gone).await,
+        404
+    );
+    assert_eq!(listed(&server, &service, "servicetorget").await, kontakt);
+
+    // Two years on, the enquiry goes too, with its note.
+    clock.set(Timestamp(start.plus_months(24).millis() + 60_000));
+    until_empty(&server, &service, "servicetorget").await;
+    let notes = format!("/api/v1/submissions/{}/notes", kontakt[0]);
+    assert_eq!(
+        status_of(&server, &service, reqwest::Method::GET, &notes).await,
+        404
+    );
+
+    // The chain holds, and the report names both deletions by reference.
+    let out = server.run_forms(&["audit", "verify"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let to = Timestamp(clock.now().millis() + DAY)
+        .norwegian_day()
+        .to_string();
+    let from = start.norwegian_day().to_string();
+    let out = server.run_forms(&["audit", "export", "--from", &from, "--to", &to], None);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    for reference in [&kontakt_ref, &byggesak_ref] {
+        let line = report
+            .lines()
+            .find(|l| l.contains(reference.as_str()) && l.contains("slettet"))
+            .unwrap_or_else(|| panic!("no deletion of {reference} in:\n{report}"));
+        assert!(line.contains("oppbevaringsregelen"), "{line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submissions_are_deleted_when_their_retention_ends_on_sqlite() {
+    submissions_are_deleted_when_their_retention_ends(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submissions_are_deleted_when_their_retention_ends_on_postgres() {
+    let pg = Postgres::start();
+    submissions_are_deleted_when_their_retention_ends(Backend::Postgres(pg.url.clone())).await;
+}
+
+/// `forms admin retention` deletes at once what has expired by the real clock: here,
+/// submissions a server received (by its clock) three years ago.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admin_command_deletes_what_has_expired() {
+    let clock = ManualClock::at(Timestamp(SystemClock.now().millis() - 3 * 366 * DAY));
+    let server = server_at(Backend::Sqlite, &clock).await;
+    let client = server.client();
+    for n in 0..3 {
+        let (status, body) = server
+            .submit_json(
+                &client,
+                "kontakt",
+                json!({"answers": {"message": format!("Gammel henvendelse {n}")}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let out = server.admin(&["retention"]);
+    assert!(out.contains("3 submission(s) deleted"), "{out}");
+    let out = server.admin(&["retention"]);
+    assert!(out.contains("0 submission(s) deleted"), "{out}");
+    let (_, token) = server.add_caseworker("servicetorget");
+    assert!(listed(&server, &token, "servicetorget").await.is_empty());
+}
