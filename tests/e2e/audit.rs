@@ -117,3 +117,202 @@ async fn a_tampered_audit_log_fails_verification_at_the_first_bad_entry() {
         }
     }
 }
+
+/// An operation (method, URL, content type and body) and the action and queue of the
+/// entry it must leave.
+type Step<'a> = (
+    &'a str,
+    String,
+    Option<(&'a str, Vec<u8>)>,
+    &'a str,
+    &'a str,
+);
+
+/// Checks that the audit log has one entry more than `seen`, with this actor, action,
+/// submission and queue (none if empty).
+async fn expect_next(
+    store: &forms_server::store::Store,
+    seen: &mut usize,
+    actor: &str,
+    action: &str,
+    id: Option<&str>,
+    queue: &str,
+) {
+    let log = store.audit_log().await.unwrap();
+    assert_eq!(log.len(), *seen + 1, "one entry for {action}: {log:?}");
+    *seen = log.len();
+    let entry = log.last().unwrap();
+    assert_eq!(
+        (
+            entry.actor.as_str(),
+            entry.action,
+            entry.submission_id.as_deref(),
+            entry.queue.as_deref()
+        ),
+        (actor, action, id, Some(queue).filter(|q| !q.is_empty())),
+    );
+}
+
+/// Each caseworker operation, each admin step and each receipt adds one entry naming
+/// who did what to which submission (retention's deletions and citizens' logins are
+/// checked in their own tests).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_operation_leaves_its_own_audit_entry() {
+    use forms_server::store::actions::*;
+
+    let work = TempDir::new("audit-operations");
+    let (server, _smtp, received) = crate::reply::server_and_smtp(&work);
+    let url = format!(
+        "sqlite://{}",
+        server.sqlite_path.as_ref().unwrap().display()
+    );
+    let store = forms_server::store::Store::open(&url).await.unwrap();
+    let mut seen = store.audit_log().await.unwrap().len();
+    let client = server.client();
+    let (status, body) = server
+        .submit_json(
+            &client,
+            "kontakt",
+            json!({"answers": {"message": "Når åpner bassenget?", "email": "svar@example.no"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (_, token) = server.add_caseworker("servicetorget");
+    let log = store.audit_log().await.unwrap();
+    assert_eq!(log.len(), seen + 2);
+    let id = log[seen].submission_id.clone().unwrap();
+    assert_eq!(
+        (log[seen].actor.as_str(), log[seen].action),
+        ("citizen", SUBMISSION_RECEIVED)
+    );
+    assert_eq!(
+        (log[seen + 1].actor.as_str(), log[seen + 1].action),
+        ("admin", CASEWORKER_ADDED)
+    );
+    seen += 2;
+    let me: serde_json::Value = client
+        .get(format!("{}/api/v1/caseworker/me", server.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let caseworker_id = me["id"].as_str().unwrap().to_string();
+    let actor = format!("caseworker:{caseworker_id}");
+    let age = forms_crypto::seal::seal(
+        b"sealed on the caseworker's machine",
+        &[server.queue("servicetorget").identity.recipient()],
+    )
+    .unwrap();
+
+    let base = server.url.clone();
+    let steps: Vec<Step> = vec![
+        (
+            "GET",
+            format!("{base}/api/v1/queues/servicetorget/submissions"),
+            None,
+            QUEUE_LISTED,
+            "servicetorget",
+        ),
+        (
+            "GET",
+            format!("{base}/api/v1/submissions/{id}/sealed"),
+            None,
+            SUBMISSION_FETCHED,
+            "servicetorget",
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{id}/take"),
+            None,
+            SUBMISSION_TAKEN,
+            "servicetorget",
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{id}/notes"),
+            Some(("application/octet-stream", age.clone())),
+            NOTE_ADDED,
+            "servicetorget",
+        ),
+        (
+            "GET",
+            format!("{base}/api/v1/submissions/{id}/notes"),
+            None,
+            NOTES_FETCHED,
+            "servicetorget",
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{id}/consent"),
+            None,
+            CONSENT_RECORDED,
+            "servicetorget",
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{id}/handover"),
+            None,
+            SUBMISSION_HANDED_OVER,
+            "servicetorget",
+        ),
+        (
+            "PUT",
+            format!("{base}/api/v1/submissions/{id}/sealed"),
+            Some(("application/octet-stream", age.clone())),
+            SUBMISSION_RESEALED,
+            "servicetorget",
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{id}/reply"),
+            Some((
+                "text/plain; charset=utf-8",
+                "Bassenget åpner 1. mai.".as_bytes().to_vec(),
+            )),
+            SUBMISSION_REPLIED,
+            "servicetorget",
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{id}/done"),
+            None,
+            SUBMISSION_DONE,
+            "servicetorget",
+        ),
+        (
+            "POST",
+            format!("{base}/api/v1/submissions/{id}/forward?to=byggesak"),
+            Some(("application/octet-stream", age)),
+            SUBMISSION_FORWARDED,
+            "byggesak",
+        ),
+    ];
+    for (method, url, body, action, queue) in steps {
+        let mut request = match method {
+            "GET" => client.get(&url),
+            "PUT" => client.put(&url),
+            _ => client.post(&url),
+        };
+        if let Some((content_type, bytes)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request.bearer_auth(&token).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{method} {url}: {}",
+            response.status()
+        );
+        let about = (action != QUEUE_LISTED).then_some(id.as_str());
+        expect_next(&store, &mut seen, &actor, action, about, queue).await;
+    }
+    crate::reply::wait_for_mail(&received, "Bassenget");
+
+    server.admin(&["caseworker", "revoke", &caseworker_id]);
+    expect_next(&store, &mut seen, "admin", CASEWORKER_REVOKED, None, "").await;
+    store.close().await;
+    let out = server.run_forms(&["audit", "verify"], None);
+    assert!(out.status.success());
+}

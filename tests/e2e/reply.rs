@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::support::{Backend, FORMS, Server, TempDir, free_port};
 
 /// aiosmtpd, killed when the test ends.
-struct Smtp(Child);
+pub struct Smtp(Child);
 
 impl Drop for Smtp {
     fn drop(&mut self) {
@@ -37,7 +37,7 @@ fn python_with_aiosmtpd() -> &'static str {
 /// A server with `[mail]` towards aiosmtpd on a free port, and aiosmtpd itself,
 /// STARTTLS with the server's test certificate; what it receives goes to the returned
 /// file.
-fn server_and_smtp(work: &TempDir) -> (Server, Smtp, std::path::PathBuf) {
+pub fn server_and_smtp(work: &TempDir) -> (Server, Smtp, std::path::PathBuf) {
     let port = free_port();
     let mail = format!(
         "[mail]\nhost = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\n\
@@ -65,7 +65,7 @@ fn server_and_smtp(work: &TempDir) -> (Server, Smtp, std::path::PathBuf) {
 }
 
 /// What aiosmtpd has received once it holds `needle`.
-fn wait_for_mail(received: &std::path::Path, needle: &str) -> String {
+pub fn wait_for_mail(received: &std::path::Path, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let text = std::fs::read_to_string(received).unwrap_or_default();
