@@ -706,23 +706,19 @@ async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+/// The caseworker API as the caseworker of `--token-file` (trusting `--ca` if given).
+fn api(server: &ServerArgs) -> Result<pull::Api, String> {
+    let token = read_token(&server.token_file)?;
+    let ca = read_ca(server.ca.as_deref())?;
+    pull::Api::new(&server.server, &token, ca.as_deref()).map_err(|e| e.to_string())
+}
+
 /// `POST /api/v1/submissions/{id}/{action}` as the caseworker.
 async fn post_action(server: &ServerArgs, id: &str, action: &str) -> Result<(), String> {
-    let client =
-        pull::client(read_ca(server.ca.as_deref())?.as_deref()).map_err(|e| e.to_string())?;
-    let token = read_token(&server.token_file)?;
-    let url = format!(
-        "{}/api/v1/submissions/{id}/{action}",
-        server.server.trim_end_matches('/')
-    );
-    let response = client
-        .post(url)
-        .bearer_auth(token.as_str())
-        .send()
+    api(server)?
+        .post_action(id, action)
         .await
-        .map_err(|e| format!("cannot reach the server: {e}"))?;
-    pull::check(response).await.map_err(|e| e.to_string())?;
-    Ok(())
+        .map_err(|e| e.to_string())
 }
 
 fn read_identities(path: &Path) -> Result<Vec<Identity>, String> {
@@ -745,6 +741,7 @@ fn read_ca(path: Option<&Path>) -> Result<Option<Vec<u8>>, String> {
 }
 
 async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, String> {
+    let failed = |e: pull::PullError| e.to_string();
     match command {
         CaseworkerCommand::Pull {
             server,
@@ -752,14 +749,10 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             out,
         } => {
             let identities = read_identities(&identity)?;
-            let options = pull::PullOptions {
-                server: server.server,
-                token: read_token(&server.token_file)?.to_string(),
-                identities,
-                out: out.clone(),
-                ca_pem: read_ca(server.ca.as_deref())?,
-            };
-            let report = pull::pull(&options).await.map_err(|e| e.to_string())?;
+            let report = api(&server)?
+                .pull(&identities, &out)
+                .await
+                .map_err(failed)?;
             println!(
                 "{} new submission(s) written to {}; {} already there",
                 report.written.len(),
@@ -777,16 +770,10 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             queue,
         } => {
             let identities = read_identities(&identity)?;
-            let token = read_token(&server.token_file)?;
-            let count = pull::reseal(
-                &server.server,
-                &token,
-                &identities,
-                &queue,
-                read_ca(server.ca.as_deref())?.as_deref(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            let count = api(&server)?
+                .reseal(&identities, &queue)
+                .await
+                .map_err(failed)?;
             println!("{count} submission(s) of {queue} re-sealed to its current keys");
             Ok(ExitCode::SUCCESS)
         }
@@ -797,17 +784,10 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             to,
         } => {
             let identities = read_identities(&identity)?;
-            let token = read_token(&server.token_file)?;
-            let reference = pull::forward(
-                &server.server,
-                &token,
-                &identities,
-                &id,
-                &to,
-                read_ca(server.ca.as_deref())?.as_deref(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            let reference = api(&server)?
+                .forward(&identities, &id, &to)
+                .await
+                .map_err(failed)?;
             println!("{reference} forwarded to {to}");
             Ok(ExitCode::SUCCESS)
         }
@@ -818,16 +798,10 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
         } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let token = read_token(&server.token_file)?;
-            pull::reply(
-                &server.server,
-                &token,
-                &reference,
-                &text,
-                read_ca(server.ca.as_deref())?.as_deref(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            api(&server)?
+                .reply(&reference, &text)
+                .await
+                .map_err(failed)?;
             println!("reply to {reference} sent");
             Ok(ExitCode::SUCCESS)
         }
@@ -844,16 +818,7 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
         CaseworkerCommand::Note { server, id, file } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let token = read_token(&server.token_file)?;
-            pull::add_note(
-                &server.server,
-                &token,
-                &id,
-                &text,
-                read_ca(server.ca.as_deref())?.as_deref(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            api(&server)?.add_note(&id, &text).await.map_err(failed)?;
             println!("note added to {id}");
             Ok(ExitCode::SUCCESS)
         }
@@ -863,16 +828,10 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             id,
         } => {
             let identities = read_identities(&identity)?;
-            let token = read_token(&server.token_file)?;
-            let notes = pull::notes(
-                &server.server,
-                &token,
-                &identities,
-                &id,
-                read_ca(server.ca.as_deref())?.as_deref(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            let notes = api(&server)?
+                .notes(&identities, &id)
+                .await
+                .map_err(failed)?;
             for (at, author, text) in &notes {
                 println!("{at}  {author}\n{}\n", text.trim_end());
             }

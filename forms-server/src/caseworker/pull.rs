@@ -15,14 +15,321 @@ use serde::Deserialize;
 
 use crate::submission::Payload;
 
-/// Where and how to pull.
-pub struct PullOptions {
-    pub server: String,
-    pub token: String,
-    pub identities: Vec<Identity>,
-    pub out: PathBuf,
-    /// An extra trusted root certificate (PEM), such as `forms dev`'s own.
-    pub ca_pem: Option<Vec<u8>>,
+/// The caseworker API as one caseworker sees it: the server, their token and an HTTPS
+/// client (TLS only, no redirects, timeouts). Every command of `forms caseworker` goes
+/// through it.
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: zeroize::Zeroizing<String>,
+}
+
+/// A request body: its content type and bytes.
+type Body = (&'static str, Vec<u8>);
+
+impl Api {
+    /// `server` is the base URL; `ca_pem` an extra root certificate to trust (such as
+    /// `forms dev`'s own).
+    pub fn new(server: &str, token: &str, ca_pem: Option<&[u8]>) -> Result<Api, PullError> {
+        let mut builder = reqwest::Client::builder()
+            .https_only(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60));
+        if let Some(pem) = ca_pem {
+            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| {
+                PullError::Http(format!("the CA file is not a PEM certificate: {e}"))
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        Ok(Api {
+            client: builder
+                .build()
+                .map_err(|e| PullError::Http(e.to_string()))?,
+            base: server.trim_end_matches('/').to_string(),
+            token: zeroize::Zeroizing::new(token.trim().to_string()),
+        })
+    }
+
+    /// Sends `method` to `path` (under `/api/v1/`) with the token; an error status
+    /// becomes [`PullError::Server`].
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Body>,
+    ) -> Result<reqwest::Response, PullError> {
+        let mut request = self
+            .client
+            .request(method, format!("{}/api/v1/{path}", self.base))
+            .bearer_auth(self.token.as_str());
+        if let Some((content_type, bytes)) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))?;
+        check(response).await
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, PullError> {
+        self.send(reqwest::Method::GET, path, None)
+            .await?
+            .json()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))
+    }
+
+    async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, PullError> {
+        let bytes = self
+            .send(reqwest::Method::GET, path, None)
+            .await?
+            .bytes()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// `POST submissions/{id}/{action}` without a body (done, take, consent, handover).
+    pub async fn post_action(&self, id: &str, action: &str) -> Result<(), PullError> {
+        self.send(
+            reqwest::Method::POST,
+            &format!("submissions/{id}/{action}"),
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn queues(&self) -> Result<Vec<String>, PullError> {
+        Ok(self.get_json::<Me>("caseworker/me").await?.queues)
+    }
+
+    async fn list(&self, queue: &str, only_new: bool) -> Result<Vec<ListItem>, PullError> {
+        let filter = if only_new { "?status=new" } else { "" };
+        self.get_json(&format!("queues/{queue}/submissions{filter}"))
+            .await
+    }
+
+    /// The queue and id of one of the caseworker's submissions, found by id or reference
+    /// through their listings.
+    async fn find(&self, wanted: &str) -> Result<(String, ListItem), PullError> {
+        for queue in self.queues().await? {
+            let items = self.list(&queue, false).await?;
+            if let Some(item) = items
+                .into_iter()
+                .find(|i| i.id == wanted || i.reference == wanted)
+            {
+                return Ok((queue, item));
+            }
+        }
+        Err(PullError::Server {
+            status: 404,
+            detail: format!("no submission {wanted} in your queues"),
+        })
+    }
+
+    /// The age recipients a queue's submissions are sealed to now.
+    async fn recipients_of(
+        &self,
+        queue: &str,
+    ) -> Result<Vec<forms_crypto::seal::Recipient>, PullError> {
+        let current: QueueRecipients = self.get_json(&format!("queues/{queue}/recipients")).await?;
+        let recipients = current
+            .recipients
+            .iter()
+            .map(|r| r.parse::<forms_crypto::seal::Recipient>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| PullError::Http(format!("the server sent a bad recipient: {e}")))?;
+        if recipients.is_empty() {
+            return Err(PullError::Http(format!("queue {queue} has no recipients")));
+        }
+        Ok(recipients)
+    }
+
+    /// Fetches the new submissions of the caseworker's queues and writes each, opened
+    /// with `identities`, into `out` (see the module's comment).
+    pub async fn pull(&self, identities: &[Identity], out: &Path) -> Result<PullReport, PullError> {
+        std::fs::create_dir_all(out).map_err(|e| PullError::Write {
+            path: out.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let mut report = PullReport::default();
+        for queue in self.queues().await? {
+            for item in self.list(&queue, true).await? {
+                if !is_safe_name(&item.reference) {
+                    return Err(PullError::Open {
+                        reference: item.reference.chars().take(20).collect(),
+                        reason: "the reference is not a safe file name".into(),
+                    });
+                }
+                let json_path = out.join(format!("{}.json", item.reference));
+                if json_path.exists() {
+                    report.skipped += 1;
+                    continue;
+                }
+                let sealed = self
+                    .get_bytes(&format!("submissions/{}/sealed", item.id))
+                    .await?;
+                let open_error = |reason: String| PullError::Open {
+                    reference: item.reference.clone(),
+                    reason,
+                };
+                let payload = open_payload(&sealed, identities).map_err(open_error)?;
+                let json =
+                    serde_json::to_vec_pretty(&payload).map_err(|e| open_error(e.to_string()))?;
+                write_private(
+                    &out.join(format!("{}.txt", item.reference)),
+                    payload.to_text().as_bytes(),
+                )?;
+                // The JSON file last: its presence means the submission is complete here.
+                write_private(&json_path, &json)?;
+                report.written.push(item.reference);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Adds an internal note to a case: sealed here to the queue's recipients.
+    pub async fn add_note(&self, id: &str, text: &str) -> Result<(), PullError> {
+        let (queue, item) = self.find(id).await?;
+        let recipients = self.recipients_of(&queue).await?;
+        let sealed = forms_crypto::seal::seal(text.as_bytes(), &recipients).map_err(|e| {
+            PullError::Open {
+                reference: item.reference.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        self.send(
+            reqwest::Method::POST,
+            &format!("submissions/{}/notes", item.id),
+            Some(("application/octet-stream", sealed)),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The notes on a case, opened here: (time, author id, text), oldest first.
+    pub async fn notes(
+        &self,
+        identities: &[Identity],
+        id: &str,
+    ) -> Result<Vec<(String, String, String)>, PullError> {
+        use base64::Engine;
+        let items: Vec<NoteItem> = self.get_json(&format!("submissions/{id}/notes")).await?;
+        let open_error = |reason: String| PullError::Open {
+            reference: id.to_string(),
+            reason,
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let sealed = base64::engine::general_purpose::STANDARD
+                .decode(&item.sealed_base64)
+                .map_err(|e| open_error(e.to_string()))?;
+            let text = forms_crypto::seal::open(&sealed, identities)
+                .map_err(|e| open_error(e.to_string()))?;
+            let text = String::from_utf8(text.to_vec()).map_err(|e| open_error(e.to_string()))?;
+            out.push((item.at, item.author, text));
+        }
+        Ok(out)
+    }
+
+    /// Forwards submission `id` to `to_queue`: opened here, its payload's queue changed,
+    /// sealed to that queue's recipients and sent; it then leaves the caseworker's
+    /// queue. Returns the submission's reference.
+    pub async fn forward(
+        &self,
+        identities: &[Identity],
+        id: &str,
+        to_queue: &str,
+    ) -> Result<String, PullError> {
+        let recipients = self.recipients_of(to_queue).await?;
+        let response = self
+            .send(
+                reqwest::Method::GET,
+                &format!("submissions/{id}/sealed"),
+                None,
+            )
+            .await?;
+        let reference = response
+            .headers()
+            .get("x-forms-reference")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(id)
+            .to_string();
+        let sealed = response
+            .bytes()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))?;
+        let open_error = |reason: String| PullError::Open {
+            reference: reference.clone(),
+            reason,
+        };
+        let plaintext =
+            forms_crypto::seal::open(&sealed, identities).map_err(|e| open_error(e.to_string()))?;
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&plaintext).map_err(|e| open_error(e.to_string()))?;
+        payload["queue"] = serde_json::Value::String(to_queue.to_string());
+        let plaintext = zeroize::Zeroizing::new(
+            serde_json::to_vec(&payload).map_err(|e| open_error(e.to_string()))?,
+        );
+        let resealed = forms_crypto::seal::seal(&plaintext, &recipients)
+            .map_err(|e| open_error(e.to_string()))?;
+        self.send(
+            reqwest::Method::POST,
+            &format!(
+                "submissions/{id}/forward?to={}",
+                crate::auth::url_encode(to_queue)
+            ),
+            Some(("application/octet-stream", resealed)),
+        )
+        .await?;
+        Ok(reference)
+    }
+
+    /// Re-seals every stored submission of `queue` to the queue's current recipients:
+    /// each is fetched, opened here with the caseworker's identities, sealed again and
+    /// sent back. The plaintext never leaves this machine. Returns the number re-sealed.
+    pub async fn reseal(&self, identities: &[Identity], queue: &str) -> Result<usize, PullError> {
+        let recipients = self.recipients_of(queue).await?;
+        let mut count = 0;
+        for item in self.list(queue, false).await? {
+            let path = format!("submissions/{}/sealed", item.id);
+            let sealed = self.get_bytes(&path).await?;
+            let open_error = |reason: String| PullError::Open {
+                reference: item.reference.clone(),
+                reason,
+            };
+            let plaintext = forms_crypto::seal::open(&sealed, identities)
+                .map_err(|e| open_error(e.to_string()))?;
+            let resealed = forms_crypto::seal::seal(&plaintext, &recipients)
+                .map_err(|e| open_error(e.to_string()))?;
+            self.send(
+                reqwest::Method::PUT,
+                &path,
+                Some(("application/octet-stream", resealed)),
+            )
+            .await?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Sends `text` by e-mail to the citizen of the submission with this reference,
+    /// through the server (which deletes the citizen's address afterwards).
+    pub async fn reply(&self, reference: &str, text: &str) -> Result<(), PullError> {
+        let (_, item) = self.find(reference).await?;
+        self.send(
+            reqwest::Method::POST,
+            &format!("submissions/{}/reply", item.id),
+            Some(("text/plain; charset=utf-8", text.as_bytes().to_vec())),
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 /// What a pull did.
@@ -45,99 +352,11 @@ struct ListItem {
     reference: String,
 }
 
-/// The queue of one of the caseworker's submissions, found through their listings.
-async fn queue_of(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    id: &str,
-) -> Result<String, PullError> {
-    let me: Me = get_json(client, &format!("{base}/api/v1/caseworker/me"), token).await?;
-    for queue in me.queues {
-        let items: Vec<ListItem> = get_json(
-            client,
-            &format!("{base}/api/v1/queues/{queue}/submissions"),
-            token,
-        )
-        .await?;
-        if items.iter().any(|i| i.id == id) {
-            return Ok(queue);
-        }
-    }
-    Err(PullError::Server {
-        status: 404,
-        detail: format!("no submission {id} in your queues"),
-    })
-}
-
-/// Adds an internal note to a case: sealed here to the queue's recipients.
-pub async fn add_note(
-    server: &str,
-    token: &str,
-    id: &str,
-    text: &str,
-    ca_pem: Option<&[u8]>,
-) -> Result<(), PullError> {
-    let client = client(ca_pem)?;
-    let base = server.trim_end_matches('/');
-    let queue = queue_of(&client, base, token, id).await?;
-    let recipients = recipients_of(&client, base, &queue, token).await?;
-    let sealed =
-        forms_crypto::seal::seal(text.as_bytes(), &recipients).map_err(|e| PullError::Open {
-            reference: id.to_string(),
-            reason: e.to_string(),
-        })?;
-    let response = client
-        .post(format!("{base}/api/v1/submissions/{id}/notes"))
-        .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-        .body(sealed)
-        .send()
-        .await
-        .map_err(|e| PullError::Http(e.to_string()))?;
-    check(response).await?;
-    Ok(())
-}
-
 #[derive(Deserialize)]
 struct NoteItem {
     at: String,
     author: String,
     sealed_base64: String,
-}
-
-/// The notes on a case, opened here: (time, author id, text), oldest first.
-pub async fn notes(
-    server: &str,
-    token: &str,
-    identities: &[Identity],
-    id: &str,
-    ca_pem: Option<&[u8]>,
-) -> Result<Vec<(String, String, String)>, PullError> {
-    use base64::Engine;
-    let client = client(ca_pem)?;
-    let base = server.trim_end_matches('/');
-    let items: Vec<NoteItem> = get_json(
-        &client,
-        &format!("{base}/api/v1/submissions/{id}/notes"),
-        token,
-    )
-    .await?;
-    let mut out = Vec::new();
-    for item in items {
-        let open_error = |reason: String| PullError::Open {
-            reference: id.to_string(),
-            reason,
-        };
-        let sealed = base64::engine::general_purpose::STANDARD
-            .decode(&item.sealed_base64)
-            .map_err(|e| open_error(e.to_string()))?;
-        let text =
-            forms_crypto::seal::open(&sealed, identities).map_err(|e| open_error(e.to_string()))?;
-        let text = String::from_utf8(text.to_vec()).map_err(|e| open_error(e.to_string()))?;
-        out.push((item.at, item.author, text));
-    }
-    Ok(out)
 }
 
 #[derive(Debug)]
@@ -167,49 +386,8 @@ impl fmt::Display for PullError {
 
 impl std::error::Error for PullError {}
 
-/// An HTTPS client for the caseworker API: TLS only, no redirects, timeouts.
-pub fn client(ca_pem: Option<&[u8]>) -> Result<reqwest::Client, PullError> {
-    let mut builder = reqwest::Client::builder()
-        .https_only(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60));
-    if let Some(pem) = ca_pem {
-        let cert = reqwest::Certificate::from_pem(pem)
-            .map_err(|e| PullError::Http(format!("the CA file is not a PEM certificate: {e}")))?;
-        builder = builder.add_root_certificate(cert);
-    }
-    builder.build().map_err(|e| PullError::Http(e.to_string()))
-}
-
-async fn get(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-) -> Result<reqwest::Response, PullError> {
-    let response = client
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| PullError::Http(e.to_string()))?;
-    check(response).await
-}
-
-async fn get_json<T: serde::de::DeserializeOwned>(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-) -> Result<T, PullError> {
-    get(client, url, token)
-        .await?
-        .json()
-        .await
-        .map_err(|e| PullError::Http(e.to_string()))
-}
-
 /// Turns an error status into [`PullError::Server`] with the problem's detail.
-pub async fn check(response: reqwest::Response) -> Result<reqwest::Response, PullError> {
+async fn check(response: reqwest::Response) -> Result<reqwest::Response, PullError> {
     if response.status().is_success() {
         return Ok(response);
     }
@@ -221,69 +399,6 @@ pub async fn check(response: reqwest::Response) -> Result<reqwest::Response, Pul
         .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(String::from))
         .unwrap_or_default();
     Err(PullError::Server { status, detail })
-}
-
-pub async fn pull(options: &PullOptions) -> Result<PullReport, PullError> {
-    let client = client(options.ca_pem.as_deref())?;
-    let base = options.server.trim_end_matches('/');
-    std::fs::create_dir_all(&options.out).map_err(|e| PullError::Write {
-        path: options.out.clone(),
-        reason: e.to_string(),
-    })?;
-    let me: Me = get_json(
-        &client,
-        &format!("{base}/api/v1/caseworker/me"),
-        &options.token,
-    )
-    .await?;
-    let mut report = PullReport::default();
-    for queue in &me.queues {
-        let items: Vec<ListItem> = get_json(
-            &client,
-            &format!("{base}/api/v1/queues/{queue}/submissions?status=new"),
-            &options.token,
-        )
-        .await?;
-        for item in items {
-            if !is_safe_name(&item.reference) {
-                return Err(PullError::Open {
-                    reference: item.reference.chars().take(20).collect(),
-                    reason: "the reference is not a safe file name".into(),
-                });
-            }
-            let json_path = options.out.join(format!("{}.json", item.reference));
-            if json_path.exists() {
-                report.skipped += 1;
-                continue;
-            }
-            let sealed = get(
-                &client,
-                &format!("{base}/api/v1/submissions/{}/sealed", item.id),
-                &options.token,
-            )
-            .await?
-            .bytes()
-            .await
-            .map_err(|e| PullError::Http(e.to_string()))?;
-            let payload =
-                open_payload(&sealed, &options.identities).map_err(|reason| PullError::Open {
-                    reference: item.reference.clone(),
-                    reason,
-                })?;
-            let json = serde_json::to_vec_pretty(&payload).map_err(|e| PullError::Open {
-                reference: item.reference.clone(),
-                reason: e.to_string(),
-            })?;
-            write_private(
-                &options.out.join(format!("{}.txt", item.reference)),
-                payload.to_text().as_bytes(),
-            )?;
-            // The JSON file last: its presence means the submission is complete here.
-            write_private(&json_path, &json)?;
-            report.written.push(item.reference);
-        }
-    }
-    Ok(report)
 }
 
 /// Opens a sealed payload with the caseworker's identities and parses it.
@@ -309,180 +424,4 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), PullError> {
 #[derive(Deserialize)]
 struct QueueRecipients {
     recipients: Vec<String>,
-}
-
-/// The age recipients a queue's submissions are sealed to now.
-async fn recipients_of(
-    client: &reqwest::Client,
-    base: &str,
-    queue: &str,
-    token: &str,
-) -> Result<Vec<forms_crypto::seal::Recipient>, PullError> {
-    let current: QueueRecipients = get_json(
-        client,
-        &format!("{base}/api/v1/queues/{queue}/recipients"),
-        token,
-    )
-    .await?;
-    let recipients = current
-        .recipients
-        .iter()
-        .map(|r| r.parse::<forms_crypto::seal::Recipient>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PullError::Http(format!("the server sent a bad recipient: {e}")))?;
-    if recipients.is_empty() {
-        return Err(PullError::Http(format!("queue {queue} has no recipients")));
-    }
-    Ok(recipients)
-}
-
-/// Forwards submission `id` to `to_queue`: opened here, its payload's queue changed,
-/// sealed to that queue's recipients and sent; it then leaves the caseworker's queue.
-/// Returns the submission's reference.
-pub async fn forward(
-    server: &str,
-    token: &str,
-    identities: &[Identity],
-    id: &str,
-    to_queue: &str,
-    ca_pem: Option<&[u8]>,
-) -> Result<String, PullError> {
-    let client = client(ca_pem)?;
-    let base = server.trim_end_matches('/');
-    let recipients = recipients_of(&client, base, to_queue, token).await?;
-    let response = get(
-        &client,
-        &format!("{base}/api/v1/submissions/{id}/sealed"),
-        token,
-    )
-    .await?;
-    let reference = response
-        .headers()
-        .get("x-forms-reference")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or(id)
-        .to_string();
-    let sealed = response
-        .bytes()
-        .await
-        .map_err(|e| PullError::Http(e.to_string()))?;
-    let open_error = |reason: String| PullError::Open {
-        reference: reference.clone(),
-        reason,
-    };
-    let plaintext =
-        forms_crypto::seal::open(&sealed, identities).map_err(|e| open_error(e.to_string()))?;
-    let mut payload: serde_json::Value =
-        serde_json::from_slice(&plaintext).map_err(|e| open_error(e.to_string()))?;
-    payload["queue"] = serde_json::Value::String(to_queue.to_string());
-    let plaintext = zeroize::Zeroizing::new(
-        serde_json::to_vec(&payload).map_err(|e| open_error(e.to_string()))?,
-    );
-    let resealed =
-        forms_crypto::seal::seal(&plaintext, &recipients).map_err(|e| open_error(e.to_string()))?;
-    let response = client
-        .post(format!(
-            "{base}/api/v1/submissions/{id}/forward?to={}",
-            crate::auth::url_encode(to_queue)
-        ))
-        .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-        .body(resealed)
-        .send()
-        .await
-        .map_err(|e| PullError::Http(e.to_string()))?;
-    check(response).await?;
-    Ok(reference)
-}
-
-/// Re-seals every stored submission of `queue` to the queue's current recipients: each
-/// is fetched, opened here with the caseworker's identities, sealed again and sent
-/// back. The plaintext never leaves this machine. Returns the number re-sealed.
-pub async fn reseal(
-    server: &str,
-    token: &str,
-    identities: &[Identity],
-    queue: &str,
-    ca_pem: Option<&[u8]>,
-) -> Result<usize, PullError> {
-    let client = client(ca_pem)?;
-    let base = server.trim_end_matches('/');
-    let recipients = recipients_of(&client, base, queue, token).await?;
-    let items: Vec<ListItem> = get_json(
-        &client,
-        &format!("{base}/api/v1/queues/{queue}/submissions"),
-        token,
-    )
-    .await?;
-    let mut count = 0;
-    for item in items {
-        let url = format!("{base}/api/v1/submissions/{}/sealed", item.id);
-        let sealed = get(&client, &url, token)
-            .await?
-            .bytes()
-            .await
-            .map_err(|e| PullError::Http(e.to_string()))?;
-        let plaintext =
-            forms_crypto::seal::open(&sealed, identities).map_err(|e| PullError::Open {
-                reference: item.reference.clone(),
-                reason: e.to_string(),
-            })?;
-        let resealed =
-            forms_crypto::seal::seal(&plaintext, &recipients).map_err(|e| PullError::Open {
-                reference: item.reference.clone(),
-                reason: e.to_string(),
-            })?;
-        let response = client
-            .put(&url)
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(resealed)
-            .send()
-            .await
-            .map_err(|e| PullError::Http(e.to_string()))?;
-        check(response).await?;
-        count += 1;
-    }
-    Ok(count)
-}
-
-/// Sends `text` by e-mail to the citizen of the submission with this reference, through
-/// the server (which deletes the citizen's address afterwards).
-pub async fn reply(
-    server: &str,
-    token: &str,
-    reference: &str,
-    text: &str,
-    ca_pem: Option<&[u8]>,
-) -> Result<(), PullError> {
-    let client = client(ca_pem)?;
-    let base = server.trim_end_matches('/');
-    let me: Me = get_json(&client, &format!("{base}/api/v1/caseworker/me"), token).await?;
-    let mut found = None;
-    for queue in &me.queues {
-        let items: Vec<ListItem> = get_json(
-            &client,
-            &format!("{base}/api/v1/queues/{queue}/submissions"),
-            token,
-        )
-        .await?;
-        if let Some(item) = items.into_iter().find(|i| i.reference == reference) {
-            found = Some(item.id);
-            break;
-        }
-    }
-    let id = found.ok_or_else(|| PullError::Server {
-        status: 404,
-        detail: format!("no submission {reference} in your queues"),
-    })?;
-    let response = client
-        .post(format!("{base}/api/v1/submissions/{id}/reply"))
-        .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(text.to_string())
-        .send()
-        .await
-        .map_err(|e| PullError::Http(e.to_string()))?;
-    check(response).await?;
-    Ok(())
 }
