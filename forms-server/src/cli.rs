@@ -230,6 +230,15 @@ enum CaseworkerCommand {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Erase a submission, with its notes, at the citizen's request; refused while the
+    /// law its form names still requires keeping it.
+    Erase {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The submission's id (from `pull`'s JSON file) or its reference.
+        #[arg(long)]
+        id: String,
+    },
     /// Mark a submission done.
     Done {
         #[command(flatten)]
@@ -599,6 +608,7 @@ fn action_words(action: &str) -> &'static str {
         NOTES_FETCHED => "notater hentet (krypterte)",
         CITIZEN_LOGIN => "innbygger logget inn med ID-porten",
         SUBMISSION_DELETED => "slettet: oppbevaringstiden var ute",
+        SUBMISSION_ERASED => "slettet etter krav fra innbyggeren",
         _ => "ukjent handling",
     }
 }
@@ -803,6 +813,11 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                 .await
                 .map_err(failed)?;
             println!("reply to {reference} sent");
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Erase { server, id } => {
+            let reference = api(&server)?.erase(&id).await.map_err(failed)?;
+            println!("{reference} erased");
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Done { server, id } => {

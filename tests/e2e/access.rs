@@ -112,6 +112,7 @@ async fn a_caseworker_reaches_only_their_own_queue() {
             format!("{base}/api/v1/submissions/{b_id}/handover"),
             None,
         ),
+        ("DELETE", format!("{base}/api/v1/submissions/{b_id}"), None),
     ];
     let spec: serde_json::Value = serde_saphyr::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -163,13 +164,13 @@ async fn a_caseworker_reaches_only_their_own_queue() {
 
     // (who, Authorization header, expected statuses for the endpoints above)
     let wrong = format!("fcw_{}", "0".repeat(64));
-    let refused = [401u16; 13];
-    let callers: Vec<(&str, Option<String>, [u16; 13])> = vec![
+    let refused = [401u16; 14];
+    let callers: Vec<(&str, Option<String>, [u16; 14])> = vec![
         (
             "queue A's caseworker",
             Some(format!("Bearer {token_a}")),
             [
-                403, 404, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404,
+                403, 404, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             ],
         ),
         (
@@ -191,6 +192,7 @@ async fn a_caseworker_reaches_only_their_own_queue() {
             let mut request = match *method {
                 "GET" => client.get(url),
                 "PUT" => client.put(url),
+                "DELETE" => client.delete(url),
                 _ => client.post(url),
             };
             if let Some((content_type, text)) = body {

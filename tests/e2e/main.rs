@@ -10,6 +10,7 @@ mod cases;
 mod citizen_login;
 mod cli;
 mod durability;
+mod erase;
 mod forms;
 mod guard;
 mod handover;

@@ -224,7 +224,7 @@ title: { nb: Spørsmål om byggesak }
 languages: [nb]
 auth: none
 route: { queue: byggesak }
-retention: { months: 12 }
+retention: { months: 12, required_by: arkivlova § 6 }
 fields:
   - id: message
     type: textarea

@@ -448,6 +448,50 @@ pub async fn hand_over(
     Ok(())
 }
 
+/// Erases a submission before its retention ends, on the citizen's request (GDPR
+/// article 17), with its notes and reply address; a tombstone keeps its reference for
+/// the audit report. Refused while the law its form names under `retention:
+/// required_by` still requires keeping it.
+pub async fn erase(
+    store: &Store,
+    catalog: &crate::schema::Catalog,
+    caseworker: &Caseworker,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
+    let (meta, _) = visible(store, caseworker, id).await?;
+    if let Some(form) = catalog.form(&meta.form_id)
+        && let Some(law) = &form.retention_required_by
+    {
+        let until = form.retain_until(meta.received_at);
+        if now < until {
+            return Err(CaseworkerError::KeptByLaw {
+                law: law.clone(),
+                until,
+            });
+        }
+    }
+    let written = store
+        .write(vec![
+            Op::DeleteSubmission {
+                id: meta.id.clone(),
+                at: now,
+            },
+            Op::Audit(AuditEntry {
+                at: now,
+                actor: actor(caseworker),
+                action: actions::SUBMISSION_ERASED,
+                submission_id: Some(meta.id),
+                queue: Some(meta.queue),
+            }),
+        ])
+        .await;
+    match written {
+        Err(StoreError::Gone) => Err(CaseworkerError::NotFound),
+        other => Ok(other?),
+    }
+}
+
 /// Another queue's submission answers exactly like a missing one, so ids cannot be
 /// probed across queues.
 async fn visible(
@@ -476,6 +520,11 @@ pub enum CaseworkerError {
     Mail(String),
     /// A handover without the citizen's consent.
     NoConsent,
+    /// An erasure the law forbids before `until`.
+    KeptByLaw {
+        law: String,
+        until: Timestamp,
+    },
     Random,
     Store(StoreError),
 }
@@ -499,6 +548,11 @@ impl fmt::Display for CaseworkerError {
             CaseworkerError::NoConsent => {
                 f.write_str("the citizen has not consented to a handover")
             }
+            CaseworkerError::KeptByLaw { law, until } => write!(
+                f,
+                "{law} requires keeping it until {}",
+                until.norwegian_day()
+            ),
             CaseworkerError::Random => f.write_str("no randomness for the token"),
             CaseworkerError::Store(err) => write!(f, "{err}"),
         }

@@ -318,6 +318,19 @@ impl Api {
         Ok(count)
     }
 
+    /// Erases one of the caseworker's submissions, found by id or reference; returns its
+    /// reference.
+    pub async fn erase(&self, wanted: &str) -> Result<String, PullError> {
+        let (_, item) = self.find(wanted).await?;
+        self.send(
+            reqwest::Method::DELETE,
+            &format!("submissions/{}", item.id),
+            None,
+        )
+        .await?;
+        Ok(item.reference)
+    }
+
     /// Sends `text` by e-mail to the citizen of the submission with this reference,
     /// through the server (which deletes the citizen's address afterwards).
     pub async fn reply(&self, reference: &str, text: &str) -> Result<(), PullError> {

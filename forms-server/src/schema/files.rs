@@ -252,6 +252,12 @@ struct RetentionFile {
     /// Months a submission is kept before it is deleted.
     #[validate(range(min = 1, max = 1200, message = "must be between 1 and 1200 months"))]
     months: u32,
+    /// The law that requires keeping a submission for all those months, e.g.
+    /// `arkivlova § 6`. With it, a citizen's request to erase one is refused until the
+    /// months have passed; without it, a caseworker may erase one on request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
+    required_by: Option<String>,
 }
 
 /// One field of a form. Which options apply depends on `type`.
@@ -1085,6 +1091,7 @@ impl Checker<'_> {
                 rules,
             },
             retention_months: file.retention.months,
+            retention_required_by: file.retention.required_by.clone(),
             receipt,
             pages,
             schema_sha256,

@@ -364,6 +364,9 @@ pub struct Form {
     pub sensitive: bool,
     pub routing: Routing,
     pub retention_months: u32,
+    /// The law that requires keeping submissions for `retention_months`; without one,
+    /// a submission may be erased on the citizen's request before then.
+    pub retention_required_by: Option<String>,
     /// Extra text on the receipt page.
     pub receipt: Option<Text>,
     pub pages: Vec<Page>,

@@ -714,6 +714,7 @@ pub mod actions {
     pub const CITIZEN_LOGIN: &str = "citizen.login";
     pub const SUBMISSION_HANDED_OVER: &str = "submission.handed_over";
     pub const SUBMISSION_DELETED: &str = "submission.deleted";
+    pub const SUBMISSION_ERASED: &str = "submission.erased";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -731,6 +732,7 @@ pub mod actions {
         NOTES_FETCHED,
         CITIZEN_LOGIN,
         SUBMISSION_DELETED,
+        SUBMISSION_ERASED,
     ];
 }
 

@@ -229,6 +229,15 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
             "Not an age file",
             "The body must be the submission sealed with age, in age's binary format.",
         ),
+        CaseworkerError::KeptByLaw { law, until } => ApiError::new(
+            StatusCode::CONFLICT,
+            "Kept by law",
+            format!(
+                "{law} requires keeping this submission until {}; it is deleted then. Tell \
+                 the citizen why it cannot be erased now.",
+                until.norwegian_day()
+            ),
+        ),
         other => ApiError::internal("caseworker request failed", &other),
     }
 }
@@ -494,6 +503,20 @@ pub async fn hand_over(
 ) -> Result<StatusCode, ApiError> {
     let cw = authenticated(&app, &headers).await?;
     caseworker::hand_over(&app.store, &cw, &id, app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erases a submission on the citizen's request, unless the law its form names still
+/// requires keeping it.
+pub async fn erase(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    caseworker::erase(&app.store, &app.catalog(), &cw, &id, app.clock.now())
         .await
         .map_err(caseworker_error)?;
     Ok(StatusCode::NO_CONTENT)

@@ -27,7 +27,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use forms_crypto::seal::Recipient;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
@@ -430,6 +430,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/submissions/{id}/handover", post(api::hand_over))
         .route("/api/v1/submissions/{id}/take", post(api::take))
+        .route("/api/v1/submissions/{id}", delete(api::erase))
         .route(
             "/api/v1/submissions/{id}/notes",
             get(api::notes).post(api::add_note),
