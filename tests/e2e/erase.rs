@@ -32,22 +32,7 @@ async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
     assert_eq!(status, 201);
     let (token_file, token) = server.add_caseworker("servicetorget");
     let (_, building) = server.add_caseworker("byggesak");
-    let list = |token: String, queue: &'static str| {
-        let client = client.clone();
-        let url = format!("{}/api/v1/queues/{queue}/submissions", server.url);
-        async move {
-            client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json::<Vec<serde_json::Value>>()
-                .await
-                .unwrap()
-        }
-    };
-    let id = list(token.clone(), "servicetorget").await[0]["id"]
+    let id = server.listed(&token, "servicetorget").await[0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -75,7 +60,7 @@ async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(said.contains(&format!("{reference} erased")), "{said}");
-    assert!(list(token.clone(), "servicetorget").await.is_empty());
+    assert!(server.listed(&token, "servicetorget").await.is_empty());
     let again = client
         .delete(format!("{}/api/v1/submissions/{id}", server.url))
         .bearer_auth(&token)
@@ -86,7 +71,7 @@ async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
 
     // The building question's form names the archive law: refused, with the law and
     // the day it ends, and kept.
-    let kept = list(building.clone(), "byggesak").await;
+    let kept = server.listed(&building, "byggesak").await;
     let kept_id = kept[0]["id"].as_str().unwrap();
     let response = client
         .delete(format!("{}/api/v1/submissions/{kept_id}", server.url))
@@ -107,7 +92,7 @@ async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
         detail.contains("arkivlova § 6") && detail.contains(&until[..7]),
         "{detail}"
     );
-    assert_eq!(list(building, "byggesak").await.len(), 1);
+    assert_eq!(server.listed(&building, "byggesak").await.len(), 1);
 
     // The report names the erasure, by whom and of what.
     let today = SystemClock.now().norwegian_day().to_string();

@@ -26,16 +26,9 @@ async fn server_at(backend: Backend, clock: &ManualClock) -> Server {
 
 /// The ids listed in a queue, as its caseworker sees them.
 async fn listed(server: &Server, token: &str, queue: &str) -> Vec<String> {
-    let response = server
-        .client()
-        .get(format!("{}/api/v1/queues/{queue}/submissions", server.url))
-        .bearer_auth(token)
-        .send()
+    server
+        .listed(token, queue)
         .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let items: Vec<serde_json::Value> = response.json().await.unwrap();
-    items
         .iter()
         .map(|item| item["id"].as_str().unwrap().to_string())
         .collect()

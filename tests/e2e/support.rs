@@ -613,6 +613,19 @@ impl Server {
         String::from_utf8(output.stdout).unwrap()
     }
 
+    /// A queue's listing as its caseworker with `token` sees it (asserting a 200).
+    pub async fn listed(&self, token: &str, queue: &str) -> Vec<serde_json::Value> {
+        let response = self
+            .client()
+            .get(format!("{}/api/v1/queues/{queue}/submissions", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "listing {queue}");
+        response.json().await.unwrap()
+    }
+
     /// Submits the contact form through the JSON API; returns status and body.
     pub async fn submit_json(
         &self,
