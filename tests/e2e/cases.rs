@@ -101,10 +101,5 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
     // Only ciphertext was stored; nothing of the note in the log.
     assert!(!contains(&server.sqlite_bytes(), &marker));
     assert!(!server.log().contains(&marker));
-    assert!(
-        server
-            .run_forms(&["audit", "verify"], None)
-            .status
-            .success()
-    );
+    server.assert_audit_intact();
 }

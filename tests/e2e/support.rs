@@ -559,6 +559,16 @@ impl Server {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Asserts that `forms audit verify` finds this server's audit chain whole.
+    pub fn assert_audit_intact(&self) {
+        let out = self.run_forms(&["audit", "verify"], None);
+        assert!(
+            out.status.success(),
+            "audit verify: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
     /// Adds a caseworker to a queue with `forms admin` and returns the token file.
     pub fn add_caseworker(&self, queue: &str) -> (PathBuf, String) {
         let out = self.admin(&[

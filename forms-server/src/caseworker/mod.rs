@@ -124,6 +124,39 @@ fn actor(caseworker: &Caseworker) -> String {
     format!("caseworker:{}", caseworker.id)
 }
 
+/// The audit entry of `action` by `caseworker` on submission `id`, in `queue`.
+fn case_entry(
+    caseworker: &Caseworker,
+    action: &'static str,
+    id: &str,
+    queue: &str,
+    now: Timestamp,
+) -> Op {
+    Op::Audit(AuditEntry {
+        at: now,
+        actor: actor(caseworker),
+        action,
+        submission_id: Some(id.to_string()),
+        queue: Some(queue.to_string()),
+    })
+}
+
+/// Writes `change` (if any) and the audit entry of `action` on the case, in one
+/// transaction.
+async fn record(
+    store: &Store,
+    caseworker: &Caseworker,
+    meta: &SubmissionMeta,
+    action: &'static str,
+    change: Option<Op>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let entry = case_entry(caseworker, action, &meta.id, &meta.queue, now);
+    store
+        .write(change.into_iter().chain([entry]).collect())
+        .await
+}
+
 /// The submissions of one of the caseworker's queues.
 pub async fn list(
     store: &Store,
@@ -155,16 +188,20 @@ pub async fn fetch_sealed(
     id: &str,
     now: Timestamp,
 ) -> Result<(SubmissionMeta, Vec<u8>), CaseworkerError> {
-    let (meta, sealed) = visible(store, caseworker, id).await?;
-    store
-        .write(vec![Op::Audit(AuditEntry {
-            at: now,
-            actor: actor(caseworker),
-            action: actions::SUBMISSION_FETCHED,
-            submission_id: Some(meta.id.clone()),
-            queue: Some(meta.queue.clone()),
-        })])
-        .await?;
+    let (meta, sealed) = store
+        .sealed(id)
+        .await?
+        .filter(|(meta, _)| caseworker.queues.contains(&meta.queue))
+        .ok_or(CaseworkerError::NotFound)?;
+    record(
+        store,
+        caseworker,
+        &meta,
+        actions::SUBMISSION_FETCHED,
+        None,
+        now,
+    )
+    .await?;
     Ok((meta, sealed))
 }
 
@@ -175,32 +212,39 @@ pub async fn mark_done(
     id: &str,
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
-    store
-        .write(vec![
-            Op::SetStatus {
-                id: meta.id.clone(),
-                status: Status::Done,
-            },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: actor(caseworker),
-                action: actions::SUBMISSION_DONE,
-                submission_id: Some(meta.id),
-                queue: Some(meta.queue),
-            }),
-        ])
-        .await?;
+    let meta = visible(store, caseworker, id).await?;
+    let change = Op::SetStatus {
+        id: meta.id.clone(),
+        status: Status::Done,
+    };
+    record(
+        store,
+        caseworker,
+        &meta,
+        actions::SUBMISSION_DONE,
+        Some(change),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
 /// The first line of every age file.
 const AGE_HEADER: &[u8] = b"age-encryption.org/v1\n";
 
+/// `sealed` if it is an age file. The server cannot check who can open one, only that
+/// it is one.
+fn age_file(sealed: Vec<u8>) -> Result<Vec<u8>, CaseworkerError> {
+    if sealed.starts_with(AGE_HEADER) {
+        Ok(sealed)
+    } else {
+        Err(CaseworkerError::NotAgeFile)
+    }
+}
+
 /// Replaces a submission's ciphertext with one the caseworker sealed, on their own
-/// machine, to the queue's current recipients (`forms caseworker reseal`). The server
-/// cannot check who can open it; it checks that it is an age file, and records who
-/// replaced it.
+/// machine, to the queue's current recipients (`forms caseworker reseal`). The audit
+/// log records who replaced it.
 pub async fn replace_sealed(
     store: &Store,
     caseworker: &Caseworker,
@@ -208,25 +252,20 @@ pub async fn replace_sealed(
     sealed: Vec<u8>,
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
-    if !sealed.starts_with(AGE_HEADER) {
-        return Err(CaseworkerError::NotAgeFile);
-    }
-    store
-        .write(vec![
-            Op::ReplaceSealed {
-                id: meta.id.clone(),
-                sealed,
-            },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: actor(caseworker),
-                action: actions::SUBMISSION_RESEALED,
-                submission_id: Some(meta.id),
-                queue: Some(meta.queue),
-            }),
-        ])
-        .await?;
+    let meta = visible(store, caseworker, id).await?;
+    let change = Op::ReplaceSealed {
+        id: meta.id.clone(),
+        sealed: age_file(sealed)?,
+    };
+    record(
+        store,
+        caseworker,
+        &meta,
+        actions::SUBMISSION_RESEALED,
+        Some(change),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -241,24 +280,21 @@ pub async fn forward(
     sealed: Vec<u8>,
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
-    if !sealed.starts_with(AGE_HEADER) {
-        return Err(CaseworkerError::NotAgeFile);
-    }
+    let meta = visible(store, caseworker, id).await?;
     store
         .write(vec![
             Op::MoveSubmission {
                 id: meta.id.clone(),
                 queue: to_queue.to_string(),
-                sealed,
+                sealed: age_file(sealed)?,
             },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: actor(caseworker),
-                action: actions::SUBMISSION_FORWARDED,
-                submission_id: Some(meta.id),
-                queue: Some(to_queue.to_string()),
-            }),
+            case_entry(
+                caseworker,
+                actions::SUBMISSION_FORWARDED,
+                &meta.id,
+                to_queue,
+                now,
+            ),
         ])
         .await?;
     Ok(())
@@ -276,7 +312,7 @@ pub async fn reply(
     text: &str,
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
+    let meta = visible(store, caseworker, id).await?;
     let mailer = mailer.ok_or(CaseworkerError::MailNotConfigured)?;
     let stored = store
         .reply_address(&meta.id)
@@ -298,20 +334,18 @@ pub async fn reply(
         .send(&address, &subject, &body)
         .await
         .map_err(CaseworkerError::Mail)?;
-    store
-        .write(vec![
-            Op::ForgetReplyAddress {
-                id: meta.id.clone(),
-            },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: actor(caseworker),
-                action: actions::SUBMISSION_REPLIED,
-                submission_id: Some(meta.id),
-                queue: Some(meta.queue),
-            }),
-        ])
-        .await?;
+    let change = Op::ForgetReplyAddress {
+        id: meta.id.clone(),
+    };
+    record(
+        store,
+        caseworker,
+        &meta,
+        actions::SUBMISSION_REPLIED,
+        Some(change),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -323,22 +357,20 @@ pub async fn take(
     id: &str,
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
-    store
-        .write(vec![
-            Op::TakeSubmission {
-                id: meta.id.clone(),
-                caseworker: caseworker.id.clone(),
-            },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: actor(caseworker),
-                action: actions::SUBMISSION_TAKEN,
-                submission_id: Some(meta.id),
-                queue: Some(meta.queue),
-            }),
-        ])
-        .await?;
+    let meta = visible(store, caseworker, id).await?;
+    let change = Op::TakeSubmission {
+        id: meta.id.clone(),
+        caseworker: caseworker.id.clone(),
+    };
+    record(
+        store,
+        caseworker,
+        &meta,
+        actions::SUBMISSION_TAKEN,
+        Some(change),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -351,29 +383,25 @@ pub async fn add_note(
     sealed: Vec<u8>,
     now: Timestamp,
 ) -> Result<String, CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
-    if !sealed.starts_with(AGE_HEADER) {
-        return Err(CaseworkerError::NotAgeFile);
-    }
+    let meta = visible(store, caseworker, id).await?;
+    let sealed = age_file(sealed)?;
     let note_id = crate::submission::random_id().ok_or(CaseworkerError::Random)?;
-    store
-        .write(vec![
-            Op::AddNote(crate::store::Note {
-                id: note_id.clone(),
-                submission_id: meta.id.clone(),
-                at: now,
-                author: caseworker.id.clone(),
-                sealed,
-            }),
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: actor(caseworker),
-                action: actions::NOTE_ADDED,
-                submission_id: Some(meta.id),
-                queue: Some(meta.queue),
-            }),
-        ])
-        .await?;
+    let change = Op::AddNote(crate::store::Note {
+        id: note_id.clone(),
+        submission_id: meta.id.clone(),
+        at: now,
+        author: caseworker.id.clone(),
+        sealed,
+    });
+    record(
+        store,
+        caseworker,
+        &meta,
+        actions::NOTE_ADDED,
+        Some(change),
+        now,
+    )
+    .await?;
     Ok(note_id)
 }
 
@@ -384,17 +412,9 @@ pub async fn notes(
     id: &str,
     now: Timestamp,
 ) -> Result<Vec<crate::store::Note>, CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
+    let meta = visible(store, caseworker, id).await?;
     let notes = store.notes(&meta.id).await?;
-    store
-        .write(vec![Op::Audit(AuditEntry {
-            at: now,
-            actor: actor(caseworker),
-            action: actions::NOTES_FETCHED,
-            submission_id: Some(meta.id),
-            queue: Some(meta.queue),
-        })])
-        .await?;
+    record(store, caseworker, &meta, actions::NOTES_FETCHED, None, now).await?;
     Ok(notes)
 }
 
@@ -406,21 +426,19 @@ pub async fn record_consent(
     id: &str,
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
-    store
-        .write(vec![
-            Op::RecordConsent {
-                id: meta.id.clone(),
-            },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: actor(caseworker),
-                action: actions::CONSENT_RECORDED,
-                submission_id: Some(meta.id),
-                queue: Some(meta.queue),
-            }),
-        ])
-        .await?;
+    let meta = visible(store, caseworker, id).await?;
+    let change = Op::RecordConsent {
+        id: meta.id.clone(),
+    };
+    record(
+        store,
+        caseworker,
+        &meta,
+        actions::CONSENT_RECORDED,
+        Some(change),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -432,19 +450,19 @@ pub async fn hand_over(
     id: &str,
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
+    let meta = visible(store, caseworker, id).await?;
     if !store.handover_consent(&meta.id).await? {
         return Err(CaseworkerError::NoConsent);
     }
-    store
-        .write(vec![Op::Audit(AuditEntry {
-            at: now,
-            actor: actor(caseworker),
-            action: actions::SUBMISSION_HANDED_OVER,
-            submission_id: Some(meta.id),
-            queue: Some(meta.queue),
-        })])
-        .await?;
+    record(
+        store,
+        caseworker,
+        &meta,
+        actions::SUBMISSION_HANDED_OVER,
+        None,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -459,50 +477,49 @@ pub async fn erase(
     id: &str,
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
-    let (meta, _) = visible(store, caseworker, id).await?;
-    if let Some(form) = catalog.form(&meta.form_id)
-        && let Some(law) = &form.retention_required_by
+    let meta = visible(store, caseworker, id).await?;
+    if let Some(law) = catalog
+        .form(&meta.form_id)
+        .and_then(|form| form.retention_required_by.as_ref())
+        && now < meta.retain_until
     {
-        let until = form.retain_until(meta.received_at);
-        if now < until {
-            return Err(CaseworkerError::KeptByLaw {
-                law: law.clone(),
-                until,
-            });
-        }
+        return Err(CaseworkerError::KeptByLaw {
+            law: law.clone(),
+            until: meta.retain_until,
+        });
     }
-    let written = store
-        .write(vec![
-            Op::DeleteSubmission {
-                id: meta.id.clone(),
-                at: now,
-            },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: actor(caseworker),
-                action: actions::SUBMISSION_ERASED,
-                submission_id: Some(meta.id),
-                queue: Some(meta.queue),
-            }),
-        ])
-        .await;
-    match written {
+    let change = Op::DeleteSubmission {
+        id: meta.id.clone(),
+        at: now,
+    };
+    match record(
+        store,
+        caseworker,
+        &meta,
+        actions::SUBMISSION_ERASED,
+        Some(change),
+        now,
+    )
+    .await
+    {
         Err(StoreError::Gone) => Err(CaseworkerError::NotFound),
         other => Ok(other?),
     }
 }
 
-/// Another queue's submission answers exactly like a missing one, so ids cannot be
-/// probed across queues.
+/// The metadata of a submission in one of the caseworker's queues (not its sealed
+/// answers: no operation but a fetch needs them). Another queue's submission answers
+/// exactly like a missing one, so ids cannot be probed across queues.
 async fn visible(
     store: &Store,
     caseworker: &Caseworker,
     id: &str,
-) -> Result<(SubmissionMeta, Vec<u8>), CaseworkerError> {
-    match store.sealed(id).await? {
-        Some((meta, sealed)) if caseworker.queues.contains(&meta.queue) => Ok((meta, sealed)),
-        _ => Err(CaseworkerError::NotFound),
-    }
+) -> Result<SubmissionMeta, CaseworkerError> {
+    store
+        .meta(id)
+        .await?
+        .filter(|meta| caseworker.queues.contains(&meta.queue))
+        .ok_or(CaseworkerError::NotFound)
 }
 
 #[derive(Debug)]

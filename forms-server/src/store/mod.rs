@@ -49,6 +49,13 @@ macro_rules! on_pool {
     };
 }
 
+/// The columns [`meta_from_row`] reads.
+macro_rules! meta_columns {
+    () => {
+        "id, reference, form_id, queue, status, received_at, retain_until, taken_by"
+    };
+}
+
 /// The status of a submission in its queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -108,6 +115,8 @@ pub struct SubmissionMeta {
     pub queue: String,
     pub status: Status,
     pub received_at: Timestamp,
+    /// When retention deletes it.
+    pub retain_until: Timestamp,
     /// The caseworker (id) who took the case, while it is in progress or done.
     pub taken_by: Option<String>,
 }
@@ -229,6 +238,28 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The statement of an op that changes the rows of one key, and the key.
+    fn by_key(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Op::DeleteSession { id_hash } => {
+                Some(("DELETE FROM sessions WHERE id_hash = $1", id_hash))
+            }
+            Op::DeleteSessionsBySid { sid_hash } => {
+                Some(("DELETE FROM sessions WHERE sid_hash = $1", sid_hash))
+            }
+            Op::RecordConsent { id } => Some((
+                "UPDATE submissions SET handover_consent = 1 WHERE id = $1",
+                id,
+            )),
+            Op::ForgetReplyAddress { id } => {
+                Some(("UPDATE submissions SET reply_to = NULL WHERE id = $1", id))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Refusals by the content guard on one day, for one form and kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardRefusals {
@@ -340,9 +371,12 @@ impl Store {
         queue: &str,
         status: Option<Status>,
     ) -> Result<Vec<SubmissionMeta>, StoreError> {
-        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at, taken_by \
-             FROM submissions WHERE queue = $1 AND ($2 = '' OR status = $2) \
-             ORDER BY received_at, reference";
+        const SQL: &str = concat!(
+            "SELECT ",
+            meta_columns!(),
+            " FROM submissions WHERE queue = $1 AND ($2 = '' OR status = $2) \
+             ORDER BY received_at, reference"
+        );
         let status = status.map(Status::as_str).unwrap_or("");
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(queue).bind(status).fetch_all(p).await?;
@@ -350,10 +384,26 @@ impl Store {
         })
     }
 
+    /// A submission's metadata, without its sealed answers.
+    pub async fn meta(&self, id: &str) -> Result<Option<SubmissionMeta>, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            meta_columns!(),
+            " FROM submissions WHERE id = $1"
+        );
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
+            row.as_ref().map(meta_from_row).transpose()
+        })
+    }
+
     /// A submission's metadata and its sealed answers.
     pub async fn sealed(&self, id: &str) -> Result<Option<(SubmissionMeta, Vec<u8>)>, StoreError> {
-        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at, taken_by, sealed \
-             FROM submissions WHERE id = $1";
+        const SQL: &str = concat!(
+            "SELECT ",
+            meta_columns!(),
+            ", sealed FROM submissions WHERE id = $1"
+        );
         on_pool!(&self.pool, p => {
             let row = sqlx::query(SQL).bind(id).fetch_optional(p).await?;
             row.map(|row| Ok((meta_from_row(&row)?, row.try_get("sealed")?)))
@@ -538,8 +588,11 @@ impl Store {
     /// The submissions of one citizen (by the HMAC of their identity number), newest
     /// first.
     pub async fn submissions_of(&self, citizen: &str) -> Result<Vec<SubmissionMeta>, StoreError> {
-        const SQL: &str = "SELECT id, reference, form_id, queue, status, received_at, taken_by \
-             FROM submissions WHERE citizen = $1 ORDER BY received_at DESC, reference";
+        const SQL: &str = concat!(
+            "SELECT ",
+            meta_columns!(),
+            " FROM submissions WHERE citizen = $1 ORDER BY received_at DESC, reference"
+        );
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(citizen).fetch_all(p).await?;
             rows.iter().map(meta_from_row).collect()
@@ -692,6 +745,7 @@ where
         queue: row.try_get("queue")?,
         status: row.try_get::<String, _>("status")?.parse()?,
         received_at: Timestamp(row.try_get("received_at")?),
+        retain_until: Timestamp(row.try_get("retain_until")?),
         taken_by: row.try_get("taken_by")?,
     })
 }
@@ -956,8 +1010,18 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
             query.execute(&mut *tx).await?;
         }
         for op in ops {
+            if let Some((sql, key)) = op.by_key() {
+                sqlx::query(sql).bind(key).execute(&mut *tx).await?;
+                continue;
+            }
             match op {
-                Op::InsertSubmission(_) | Op::Audit(_) => {}
+                // Inserted in bulk above and below, or by key just now.
+                Op::InsertSubmission(_)
+                | Op::Audit(_)
+                | Op::DeleteSession { .. }
+                | Op::DeleteSessionsBySid { .. }
+                | Op::RecordConsent { .. }
+                | Op::ForgetReplyAddress { .. } => {}
                 Op::PutSession(row) => {
                     sqlx::query(
                         "INSERT INTO sessions (id_hash, sid_hash, created_at, last_seen, data) \
@@ -972,18 +1036,6 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(&row.data)
                     .execute(&mut *tx)
                     .await?;
-                }
-                Op::DeleteSession { id_hash } => {
-                    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-                        .bind(id_hash)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Op::DeleteSessionsBySid { sid_hash } => {
-                    sqlx::query("DELETE FROM sessions WHERE sid_hash = $1")
-                        .bind(sid_hash)
-                        .execute(&mut *tx)
-                        .await?;
                 }
                 Op::CountGuardRefusal {
                     day,
@@ -1054,18 +1106,6 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(&note.sealed)
                     .execute(&mut *tx)
                     .await?;
-                }
-                Op::RecordConsent { id } => {
-                    sqlx::query("UPDATE submissions SET handover_consent = 1 WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Op::ForgetReplyAddress { id } => {
-                    sqlx::query("UPDATE submissions SET reply_to = NULL WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
                 }
                 Op::DeleteSubmission { id, at } => {
                     // Deleting first takes the row's lock: a second server deleting the
