@@ -102,6 +102,11 @@ async fn a_tampered_audit_log_fails_verification_at_the_first_bad_entry() {
             format!("DELETE FROM audit_log WHERE seq = {last}"),
             Some(last),
         ),
+        (
+            "head removed",
+            "DELETE FROM audit_head".to_string(),
+            Some(last),
+        ),
     ];
     for (case, sql, bad) in cases {
         let (code, text) = verify_tampered(&server, &work, &case.replace(' ', "-"), &sql).await;

@@ -321,6 +321,51 @@ async fn retention_by_two_servers_at_once(url: &str) {
     second.close().await;
 }
 
+/// Two servers that both write their first audit entry into a new database: the
+/// entries are chained one after the other, and neither write fails.
+async fn first_audit_entries_of_two_servers(url: &str) {
+    let first = Store::open(url).await.unwrap();
+    let second = Store::open(url).await.unwrap();
+    let entry = |actor: &str| {
+        vec![Op::Audit(AuditEntry {
+            at: Timestamp(1_800_000_000_000),
+            actor: actor.into(),
+            action: actions::CASEWORKER_ADDED,
+            submission_id: None,
+            queue: None,
+        })]
+    };
+    let (a, b) = tokio::join!(first.write(entry("first")), second.write(entry("second")));
+    a.unwrap();
+    b.unwrap();
+    assert!(matches!(
+        first.verify_audit().await.unwrap(),
+        forms_server::store::AuditVerdict::Intact {
+            entries: 2,
+            legacy: 0
+        }
+    ));
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_audit_entries_of_two_servers_on_sqlite() {
+    for round in 0..10 {
+        let dir = TempDir::new(&format!("first-audit-{round}"));
+        let url = format!("sqlite://{}", dir.path().join("forms.db").display());
+        first_audit_entries_of_two_servers(&url).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_audit_entries_of_two_servers_on_postgres() {
+    let pg = Postgres::start();
+    for round in 0..10 {
+        first_audit_entries_of_two_servers(&pg.create_database(&format!("fresh{round}"))).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn retention_by_two_servers_on_sqlite() {
     let dir = TempDir::new("retention");

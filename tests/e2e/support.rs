@@ -141,8 +141,18 @@ impl Postgres {
             ))
             .args(["-w", "-t", "60", "start"]);
         run_ok(start, "pg_ctl start");
+        let mut pg = Postgres {
+            dir,
+            url: String::new(),
+        };
+        pg.url = pg.create_database("forms");
+        pg
+    }
+
+    /// Creates an empty database `name` in this cluster; returns its URL.
+    pub fn create_database(&self, name: &str) -> String {
         let mut create = pg_command("psql", false);
-        create.arg("-h").arg(dir.path()).args([
+        create.arg("-h").arg(self.dir.path()).args([
             "-U",
             "forms",
             "-d",
@@ -150,14 +160,13 @@ impl Postgres {
             "-v",
             "ON_ERROR_STOP=1",
             "-c",
-            "CREATE DATABASE forms",
+            &format!("CREATE DATABASE {name}"),
         ]);
         run_ok(create, "create database");
-        let url = format!(
-            "postgres://forms@localhost/forms?host={}",
-            dir.path().display()
-        );
-        Postgres { dir, url }
+        format!(
+            "postgres://forms@localhost/{name}?host={}",
+            self.dir.path().display()
+        )
     }
 
     /// Everything in the database, as `pg_dump` writes it.

@@ -618,17 +618,18 @@ impl Store {
             let head = sqlx::query_as(HEAD).fetch_optional(p).await?;
             (rows, head)
         });
-        let mut previous = String::new();
-        let mut last: Option<(i64, String)> = None;
+        // The chain starts after the entries from before it, with the hash "".
+        let mut last: (i64, String) = (0, String::new());
         let mut legacy = 0;
         let mut entries = 0;
         for (seq, at, actor, action, submission_id, queue, hash) in rows {
             let Some(hash) = hash else {
-                if last.is_some() {
+                if entries > 0 {
                     let why = "has no hash, after the chain began".to_string();
                     return Ok(AuditVerdict::Broken { seq, why });
                 }
                 legacy += 1;
+                last.0 = seq;
                 continue;
             };
             let Ok(action) = audit_action(&action) else {
@@ -642,31 +643,28 @@ impl Store {
                 submission_id,
                 queue,
             };
-            if audit_hash(&previous, seq, &entry) != hash {
+            if audit_hash(&last.1, seq, &entry) != hash {
                 let why = "does not match its content or the entry before it (edited, \
                            moved, or an entry before it removed)"
                     .to_string();
                 return Ok(AuditVerdict::Broken { seq, why });
             }
             entries += 1;
-            previous.clone_from(&hash);
-            last = Some((seq, hash));
+            last = (seq, hash);
         }
-        match (head, last) {
-            (None, None) => {}
-            (Some((seq, hash)), Some(last)) if (seq, hash.clone()) == last => {}
-            (Some((seq, _)), _) => {
+        match head {
+            Some(head) if head == last => Ok(AuditVerdict::Intact { entries, legacy }),
+            Some((seq, _)) => {
                 let why = "is the newest entry by the chain's head, but it is missing or differs \
                            (entries removed from the end)"
                     .to_string();
-                return Ok(AuditVerdict::Broken { seq, why });
+                Ok(AuditVerdict::Broken { seq, why })
             }
-            (None, Some((seq, _))) => {
-                let why = "is chained, but the chain's head is missing".to_string();
-                return Ok(AuditVerdict::Broken { seq, why });
+            None => {
+                let why = "is the last entry, and the chain's head is missing".to_string();
+                Ok(AuditVerdict::Broken { seq: last.0, why })
             }
         }
-        Ok(AuditVerdict::Intact { entries, legacy })
     }
 
     /// The content guard's refusal counts from `since` (`YYYY-MM-DD`) on, by day, form
@@ -974,9 +972,13 @@ pub enum AuditVerdict {
 /// batch, go in multi-row INSERTs: a statement is a round trip to the database, and round
 /// trips, not the disk, bound a batch's commit time. Audit entries go last, in job order.
 async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
-    let lock = match pool {
-        Pool::Sqlite(_) => "",
-        Pool::Postgres(_) => " FOR UPDATE",
+    // Another server may append to the audit chain between this transaction's reading
+    // of the head and its writing of the entries after it: SQLite takes the database's
+    // write lock at the start (a deferred transaction fails with "database is locked" when
+    // it would take it later), PostgreSQL locks the head's row when reading it.
+    let (begin, lock) = match pool {
+        Pool::Sqlite(_) => ("BEGIN IMMEDIATE", ""),
+        Pool::Postgres(_) => ("BEGIN", " FOR UPDATE"),
     };
     let mut submissions: Vec<&NewSubmission> = Vec::new();
     let mut audits: Vec<&AuditEntry> = Vec::new();
@@ -988,7 +990,7 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
         }
     }
     on_pool!(pool, p => {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_with(begin).await?;
         for chunk in power_of_two_chunks(&submissions) {
             let sql = insert_sql(SUBMISSION_COLUMNS, 12, chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1174,24 +1176,19 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
             }
         }
         if !audits.is_empty() {
-            // The chain's head, locked on PostgreSQL so that servers sharing the
-            // database append one after another.
-            let head: Option<(i64, String)> =
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT seq, hash FROM audit_head WHERE id = 1{lock}"
-                )))
-                .fetch_optional(&mut *tx)
-                .await?;
-            let (mut seq, mut previous) = match head {
-                Some(head) => head,
-                None => {
-                    let (last,): (Option<i64>,) =
-                        sqlx::query_as("SELECT MAX(seq) FROM audit_log")
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    (last.unwrap_or(0), String::new())
-                }
-            };
+            // The chain's head (there from the first migration on), locked so that
+            // servers sharing the database append one after another.
+            // Without it nothing is written: no access goes unrecorded.
+            let head: Option<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT seq, hash FROM audit_head WHERE id = 1{lock}"
+            )))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (mut seq, mut previous) = head.ok_or_else(|| {
+                StoreError::Database(
+                    "the audit chain's head is missing; run forms audit verify".into(),
+                )
+            })?;
             let mut chained = Vec::with_capacity(audits.len());
             for entry in &audits {
                 seq += 1;
@@ -1214,10 +1211,7 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                 }
                 query.execute(&mut *tx).await?;
             }
-            sqlx::query(
-                "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) \
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-            )
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
             .bind(seq)
             .bind(&previous)
             .execute(&mut *tx)
