@@ -15,8 +15,9 @@
 // Then again with JavaScript on, only so that axe-core can run in each of those states.
 // A form with "login" (an "acr amr" pair of the simulator's page) sends the browser to
 // the ID-porten simulator first: the first test person is picked at that level, and
-// after the receipt "Mine innsendinger" must list the reference.
-// Writes DIR/report.json: per form the reference of each receipt, the states audited,
+// after the receipt "Mine innsendinger" must list the reference. A form with "erase" is
+// then erased from there (or, where a law keeps it, its erasure page says so).
+// Writes DIR/report.json: per form the reference of each receipt, those erased, the states audited,
 // axe-core's WCAG 2.1 A/AA violations, and every check that failed. The Rust test judges it.
 
 import fs from 'node:fs';
@@ -149,11 +150,41 @@ async function walk(form, page, result, audit, shoot) {
         }
         await shoot('mine-innsendinger');
         await audit('mine-innsendinger');
+        if (form.erase) await erase(page, sent, result, audit, shoot);
       }
       return;
     }
   }
   fail('no receipt after 12 steps');
+}
+
+/**
+ * From "Mine innsendinger": the erasure page of `sent` (by its link, or by its address
+ * where a law keeps it and there is no link), then, if it asks, yes.
+ */
+async function erase(page, sent, result, audit, shoot) {
+  const fail = (what) => result.failures.push(what);
+  const link = page.locator(`main a[href*="/mine-innsendinger/${sent}/slett"]`);
+  if ((await link.count()) > 0) {
+    await link.click();
+  } else {
+    await page.goto(`${plan.base}/mine-innsendinger/${sent}/slett`);
+  }
+  await shoot('slett');
+  await audit('slett');
+  const yes = page.locator('main form[action*="/slett"] button[type="submit"]');
+  if ((await yes.count()) === 0) return;
+  await yes.click();
+  if (!(await page.locator('main').innerText()).includes(sent)) {
+    fail(`the erasure's answer does not name ${sent}`);
+  }
+  await shoot('slettet');
+  await audit('slettet');
+  result.erased.push(sent);
+  await page.locator('main a[href^="/mine-innsendinger"]').click();
+  if ((await page.locator('main').innerText()).includes(sent)) {
+    fail(`"Mine innsendinger" still lists ${sent} after erasing it`);
+  }
 }
 
 /** "Continue" on a page of several, otherwise "Send". */
@@ -190,7 +221,7 @@ async function answer(page, name, value) {
 }
 
 for (const form of plan.forms) {
-  const result = { references: [], audited: [], violations: [], screenshots: [], failures: [] };
+  const result = { references: [], erased: [], audited: [], violations: [], screenshots: [], failures: [] };
   report.forms[form.id] = result;
 
   // Without JavaScript: the citizen's walk, with screenshots.

@@ -28,6 +28,9 @@ struct Walk {
     login: Option<&'static str>,
     answers: Value,
     files: Value,
+    /// After sending, erases the submission from "Mine innsendinger" (or, where a law
+    /// keeps it, is told so).
+    erase: bool,
 }
 
 fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
@@ -42,6 +45,7 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
             login: None,
             answers: json!({ "message": format!("Når blir veien brøytet? {marker}"), "email": "ola@example.no" }),
             files: none.clone(),
+            erase: false,
         },
         Walk {
             form: "feilmelding",
@@ -52,6 +56,7 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
                 "beskrivelse": format!("Vann fosser opp av kummen {marker}"), "epost": "ola@example.no"
             }),
             files: json!({ "bilde": [photo] }),
+            erase: false,
         },
         Walk {
             form: "nyhetsbrev",
@@ -59,6 +64,7 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
             login: None,
             answers: json!({ "epost": format!("{}@example.no", marker.to_lowercase()), "tema": ["kultur", "vei"], "samtykke": "true" }),
             files: none.clone(),
+            erase: false,
         },
         Walk {
             form: "kontaktregister",
@@ -70,6 +76,7 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
                 "telefon": "912 34 567", "postnummer": "0150", "samtykke": "true"
             }),
             files: none.clone(),
+            erase: false,
         },
         Walk {
             form: "barnehage",
@@ -81,6 +88,7 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
                 "barn.0.behov": "nei", "bydel": "nord", "heltid": "100", "samtykke": "true"
             }),
             files: none.clone(),
+            erase: true,
         },
         Walk {
             form: "innsyn",
@@ -91,6 +99,7 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
                 "levering": "digitalt"
             }),
             files: none.clone(),
+            erase: false,
         },
         Walk {
             form: "sikker-melding",
@@ -98,6 +107,7 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
             login: Some("idporten-loa-substantial Minid-PIN"),
             answers: json!({ "melding": format!("Min sønn har fått diagnosen diabetes {marker}") }),
             files: none.clone(),
+            erase: true,
         },
         Walk {
             form: "retting",
@@ -108,6 +118,7 @@ fn walks(marker: &str, photo: &Path) -> Vec<Walk> {
                 "riktig": "Storgata 1, 0150 Oslo"
             }),
             files: none,
+            erase: false,
         },
     ]
 }
@@ -194,6 +205,7 @@ async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe(
         "out": SCREENSHOTS,
         "forms": walks.iter().map(|w| json!({
             "id": w.form, "send": true, "login": w.login, "answers": w.answers, "files": w.files,
+            "erase": w.erase,
         })).collect::<Vec<_>>(),
     });
     let plan_path = work.path().join("plan.json");
@@ -203,6 +215,13 @@ async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe(
     let report: Value =
         serde_json::from_slice(&std::fs::read(Path::new(SCREENSHOTS).join("report.json")).unwrap())
             .unwrap();
+    // A walk that erases, on a form no law keeps: the erasure goes through.
+    let erasable = |walk: &Walk| {
+        walk.erase
+            && shipped
+                .form(walk.form)
+                .is_some_and(|form| form.retention_required_by.is_none())
+    };
     let mut problems = Vec::new();
     for walk in &walks {
         let result = &report["forms"][walk.form];
@@ -228,6 +247,12 @@ async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe(
         if walk.login.is_some() {
             expected.push("mine-innsendinger");
         }
+        if walk.erase {
+            expected.push("slett");
+        }
+        if erasable(walk) {
+            expected.push("slettet");
+        }
         for state in expected {
             if !audited.contains(&state) {
                 problems.push(format!("{}: state '{state}' was not audited", walk.form));
@@ -241,19 +266,36 @@ async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe(
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     // What the browser sent arrived, sealed, in the right queue: both walks of each form.
+    // What it erased is gone; what a law keeps is not.
     for walk in &walks {
         let queue = walk.queue;
-        let references: Vec<&str> = report["forms"][walk.form]["references"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r.as_str().unwrap())
-            .collect();
+        let strings = |key: &str| -> Vec<String> {
+            report["forms"][walk.form][key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap().to_string())
+                .collect()
+        };
+        let (references, erased) = (strings("references"), strings("erased"));
         assert_eq!(references.len(), 2, "{}: {references:?}", walk.form);
         let (token_file, _) = server.add_caseworker(queue);
         let inbox = TempDir::new("browser-inbox");
         server.pull(&token_file, queue, inbox.path());
-        for reference in references {
+        if erasable(walk) {
+            assert_eq!(erased, references, "{}: both walks erase", walk.form);
+        } else {
+            assert!(erased.is_empty(), "{}: erased {erased:?}", walk.form);
+        }
+        for reference in &erased {
+            let path = inbox.path().join(format!("{reference}.json"));
+            assert!(
+                !path.exists(),
+                "{}: {reference} erased, yet pulled",
+                walk.form
+            );
+        }
+        for reference in references.iter().filter(|r| !erased.contains(r)) {
             let path = inbox.path().join(format!("{reference}.json"));
             let payload: Value =
                 serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| {

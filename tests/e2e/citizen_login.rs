@@ -16,12 +16,18 @@ const KARI_PID: &str = "17819010188";
 const KARI_EMAIL: &str = "kari.nordmann@example.no";
 const KARI_MOBILE: &str = "+4791234567";
 const SESSION: &str = "__Host-session";
-const SUBSTANTIAL: &str = "idporten-loa-substantial Minid-PIN";
+pub(crate) const SUBSTANTIAL: &str = "idporten-loa-substantial Minid-PIN";
 const HIGH: &str = "idporten-loa-high BankID";
 
 /// At the simulator's authorize page: picks person, level and fault, and follows
 /// the way back.
-async fn pick(browser: &Browser, page: &Page, person: &str, level: &str, fault: &str) -> Page {
+pub(crate) async fn pick(
+    browser: &Browser,
+    page: &Page,
+    person: &str,
+    level: &str,
+    fault: &str,
+) -> Page {
     assert!(
         page.url.contains("/authorize?"),
         "expected the simulator's login page, got {} ({})",
@@ -59,7 +65,7 @@ async fn has_session(server: &Server, browser: &Browser) -> bool {
     true
 }
 
-fn reference_on(receipt: &Page) -> String {
+pub(crate) fn reference_on(receipt: &Page) -> String {
     receipt
         .body
         .split("class=\"reference\"")

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::clock::Timestamp;
+use crate::privacy::{EraseError, KeptByLaw};
 use crate::store::{
     AuditEntry, Caseworker, Op, Status, Store, StoreError, SubmissionMeta, actions,
 };
@@ -466,10 +467,8 @@ pub async fn hand_over(
     Ok(())
 }
 
-/// Erases a submission before its retention ends, on the citizen's request (GDPR
-/// article 17), with its notes and reply address; a tombstone keeps its reference for
-/// the audit report. Refused while the law its form names under `retention:
-/// required_by` still requires keeping it.
+/// Erases a submission before its retention ends, on the citizen's request (see
+/// [`crate::privacy::erase`]); refused while a law still requires keeping it.
 pub async fn erase(
     store: &Store,
     catalog: &crate::schema::Catalog,
@@ -478,33 +477,15 @@ pub async fn erase(
     now: Timestamp,
 ) -> Result<(), CaseworkerError> {
     let meta = visible(store, caseworker, id).await?;
-    if let Some(law) = catalog
-        .form(&meta.form_id)
-        .and_then(|form| form.retention_required_by.as_ref())
-        && now < meta.retain_until
-    {
-        return Err(CaseworkerError::KeptByLaw {
-            law: law.clone(),
-            until: meta.retain_until,
-        });
-    }
-    let change = Op::DeleteSubmission {
-        id: meta.id.clone(),
-        at: now,
-    };
-    match record(
-        store,
-        caseworker,
-        &meta,
-        actions::SUBMISSION_ERASED,
-        Some(change),
-        now,
-    )
-    .await
-    {
-        Err(StoreError::Gone) => Err(CaseworkerError::NotFound),
-        other => Ok(other?),
-    }
+    crate::privacy::erase(store, catalog, &meta, actor(caseworker), now)
+        .await
+        .map_err(|err| match err {
+            EraseError::KeptByLaw(KeptByLaw { law, until }) => {
+                CaseworkerError::KeptByLaw { law, until }
+            }
+            EraseError::Gone => CaseworkerError::NotFound,
+            EraseError::Store(err) => err.into(),
+        })
 }
 
 /// The metadata of a submission in one of the caseworker's queues (not its sealed

@@ -85,6 +85,34 @@ fn valid_token_shape(token: &str) -> bool {
     token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Whether a POST carries the CSRF token of its cookie.
+pub(super) fn csrf_matches(headers: &HeaderMap, sent: Option<&str>) -> bool {
+    match (cookie(headers, CSRF_COOKIE), sent) {
+        (Some(c), Some(s)) => super::constant_time_eq(s.as_bytes(), c.as_bytes()),
+        _ => false,
+    }
+}
+
+/// The fields of a small urlencoded POST (a button's form), if it carries the CSRF
+/// token of its cookie.
+pub(super) async fn csrf_checked_fields(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Option<Vec<(String, String)>> {
+    let bytes = super::error::read_body(
+        headers,
+        body,
+        "application/x-www-form-urlencoded",
+        app.max_body_bytes,
+    )
+    .await
+    .ok()?;
+    let fields = parse_urlencoded(&bytes)?;
+    let sent = fields.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
+    csrf_matches(headers, sent.map(String::as_str)).then_some(fields)
+}
+
 /// The CSRF token for this response, and whether it must be (re)set as a cookie.
 pub(super) fn csrf_token(headers: &HeaderMap) -> (String, bool) {
     match cookie(headers, CSRF_COOKIE).filter(|t| valid_token_shape(t)) {
@@ -604,10 +632,7 @@ pub async fn submit_form(
     let signed_in = citizen_at(session.as_ref(), Level::Substantial).is_some();
     let shown_login = (login_view(&app, &form, citizen.as_ref()), signed_in);
     let cookie_token = cookie(&headers, CSRF_COOKIE).map(str::to_string);
-    let csrf_ok = match (&cookie_token, &post.csrf) {
-        (Some(c), Some(s)) => super::constant_time_eq(s.as_bytes(), c.as_bytes()),
-        _ => false,
-    };
+    let csrf_ok = csrf_matches(&headers, post.csrf.as_deref());
     let page_sent = match post.page.as_deref() {
         Some("summary") => None,
         Some(p) => p.parse::<usize>().ok().filter(|p| *p < form.pages.len()),

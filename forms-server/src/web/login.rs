@@ -1,5 +1,4 @@
-//! The citizen's login routes: off to ID-porten and back, logout both ways, and
-//! "Mine innsendinger".
+//! The citizen's login routes: off to ID-porten and back, and logout both ways.
 //!
 //! A session starts when a login does: the `__Host-session` cookie then holds a random
 //! id, and the login under way (state, nonce, PKCE verifier, where to return, and what
@@ -14,9 +13,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use super::citizen::{cookie, csrf_token, html, parse_urlencoded, query_param, request_lang};
-use super::error::read_body;
-use super::pages::{self, Account};
+use super::citizen::{cookie, csrf_checked_fields, html, query_param, request_lang};
+use super::pages;
 use super::{AppState, FramedBy};
 use crate::auth::idporten::{IdPorten, Level, LoginError};
 use crate::auth::session::{self, Citizen, Pending, Session, Sessions};
@@ -102,7 +100,7 @@ pub async fn start(
     response
 }
 
-fn server_error(lang: Lang) -> Response {
+pub(super) fn server_error(lang: Lang) -> Response {
     let page = pages::message_page(
         lang,
         &t(lang, Msg::ServerErrorTitle),
@@ -135,7 +133,20 @@ fn failed(lang: Lang, return_to: &str, err: &LoginError, ended: bool) -> Respons
     response
 }
 
-fn configured(app: &AppState) -> Option<&Login> {
+/// The page for a button's POST without its CSRF token (a forgery, or a page kept open
+/// across a restart of the browser).
+pub(super) fn forged(lang: Lang, path: &str) -> Response {
+    let page = pages::message_page(
+        lang,
+        &t(lang, Msg::BadRequestTitle),
+        &t(lang, Msg::ExpiredBody),
+        None,
+        path,
+    );
+    html(StatusCode::FORBIDDEN, page, None)
+}
+
+pub(super) fn configured(app: &AppState) -> Option<&Login> {
     app.login.as_ref()
 }
 
@@ -257,35 +268,9 @@ pub async fn logout(
     let Some(login) = configured(&app) else {
         return super::citizen::not_found(uri, headers).await;
     };
-    let sent = read_body(
-        &headers,
-        body,
-        "application/x-www-form-urlencoded",
-        app.max_body_bytes,
-    )
-    .await
-    .ok()
-    .and_then(|bytes| parse_urlencoded(&bytes))
-    .and_then(|pairs| {
-        pairs
-            .into_iter()
-            .find(|(k, _)| k == "_csrf")
-            .map(|(_, v)| v)
-    });
-    let csrf_ok = match (cookie(&headers, super::citizen::CSRF_COOKIE), sent) {
-        (Some(c), Some(s)) => super::constant_time_eq(c.as_bytes(), s.as_bytes()),
-        _ => false,
-    };
-    if !csrf_ok {
+    if csrf_checked_fields(&app, &headers, body).await.is_none() {
         tracing::info!("logout without a valid CSRF token");
-        let page = pages::message_page(
-            lang,
-            &t(lang, Msg::BadRequestTitle),
-            &t(lang, Msg::ExpiredBody),
-            None,
-            "/utlogging",
-        );
-        return html(StatusCode::FORBIDDEN, page, None);
+        return forged(lang, "/utlogging");
     }
     let session = current_session(&app, &headers).await;
     let mut location = format!("/utlogget?lang={}", lang.tag());
@@ -368,45 +353,4 @@ fn origin_of(url: &str) -> String {
         Ok(u) => u.origin().ascii_serialization(),
         Err(_) => String::new(),
     }
-}
-
-/// `GET /mine-innsendinger`: the logged-in citizen's own submissions, metadata only.
-pub async fn my_submissions(
-    State(app): State<Arc<AppState>>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let lang = request_lang(&uri, &headers);
-    let Some(login) = configured(&app) else {
-        return super::citizen::not_found(uri, headers).await;
-    };
-    let session = current_session(&app, &headers).await;
-    let Some(citizen) = citizen_at(session.as_ref(), Level::Substantial) else {
-        let path = "/mine-innsendinger".to_string();
-        return start(&app, login, session, Level::Substantial, path, lang, None).await;
-    };
-    let key = login.sessions.citizen_key(&citizen.login.pid);
-    let sent = match app.store.submissions_of(&key).await {
-        Ok(sent) => sent,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot list a citizen's submissions");
-            return server_error(lang);
-        }
-    };
-    let catalog = app.catalog();
-    let rows: Vec<pages::SentRow<'_>> = sent
-        .iter()
-        .map(|s| pages::SentRow {
-            form_title: catalog
-                .form(&s.form_id)
-                .map(|f| f.title.get(lang))
-                .unwrap_or(&s.form_id),
-            received: s.received_at,
-            reference: &s.reference,
-            status: s.status,
-        })
-        .collect();
-    let (csrf, set) = csrf_token(&headers);
-    let page = pages::my_submissions_page(lang, &rows, Account { csrf: &csrf });
-    html(StatusCode::OK, page, set.then_some(csrf.as_str()))
 }

@@ -14,6 +14,7 @@ mod api;
 mod citizen;
 mod error;
 pub mod login;
+mod mine;
 pub mod pages;
 pub mod tls;
 
@@ -407,7 +408,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/innlogging/frontkanal", get(login::front_channel))
         .route("/utlogging", post(login::logout))
         .route("/utlogget", get(login::logged_out))
-        .route("/mine-innsendinger", get(login::my_submissions))
+        .route("/mine-innsendinger", get(mine::list))
+        .route(
+            "/mine-innsendinger/{reference}/slett",
+            get(mine::confirm_erase).post(mine::erase),
+        )
         .route("/livez", get(api::live))
         .route("/healthz", get(api::health))
         .route("/api/v1/forms/{form}/submissions", post(api::submit))

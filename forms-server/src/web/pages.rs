@@ -1006,6 +1006,23 @@ pub struct SentRow<'a> {
     pub received: Timestamp,
     pub reference: &'a str,
     pub status: crate::store::Status,
+    /// The law that still requires keeping it, if any: then it cannot be erased.
+    pub kept: Option<crate::privacy::KeptByLaw>,
+}
+
+/// The address of a submission's erasure page.
+pub fn erase_href(reference: &str, lang: Lang) -> String {
+    format!("/mine-innsendinger/{reference}/slett?lang={}", lang.tag())
+}
+
+/// The text that says which law keeps a submission, and until when.
+fn kept_text(
+    lang: Lang,
+    kept: &crate::privacy::KeptByLaw,
+    msg: for<'m> fn(&'m str, &'m str) -> Msg<'m>,
+) -> String {
+    let until = kept.until.norwegian_day().display_nb();
+    t(lang, msg(&kept.law, &until))
 }
 
 /// "Mine innsendinger": what the citizen has sent while logged in, metadata only.
@@ -1025,6 +1042,7 @@ pub fn my_submissions_page(lang: Lang, rows: &[SentRow<'_>], account: Account<'_
                         th scope="col" { (t(lang, Msg::ColumnReceived)) }
                         th scope="col" { (t(lang, Msg::ColumnReference)) }
                         th scope="col" { (t(lang, Msg::ColumnStatus)) }
+                        th scope="col" { (t(lang, Msg::ColumnErase)) }
                     }
                 }
                 tbody {
@@ -1038,6 +1056,16 @@ pub fn my_submissions_page(lang: Lang, rows: &[SentRow<'_>], account: Account<'_
                                     crate::store::Status::New => (t(lang, Msg::StatusNew)),
                                     crate::store::Status::InProgress => (t(lang, Msg::StatusInProgress)),
                                     crate::store::Status::Done => (t(lang, Msg::StatusDone)),
+                                }
+                            }
+                            td {
+                                @if let Some(kept) = &row.kept {
+                                    (kept_text(lang, kept, |law, until| Msg::KeptUntil { law, until }))
+                                } @else {
+                                    a href=(erase_href(row.reference, lang)) {
+                                        (t(lang, Msg::EraseLink))
+                                        span class="visually-hidden" { " " (row.reference) }
+                                    }
                                 }
                             }
                         }
@@ -1054,6 +1082,78 @@ pub fn my_submissions_page(lang: Lang, rows: &[SentRow<'_>], account: Account<'_
         Some(account),
         main,
     )
+}
+
+/// A step of erasing one of the citizen's submissions.
+pub enum Erasure<'a> {
+    /// Asks before erasing; or says which law keeps it.
+    Confirm(&'a SentRow<'a>),
+    Erased {
+        reference: &'a str,
+    },
+    /// Not among the citizen's submissions (or erased already).
+    Missing,
+}
+
+/// The page of an erasure step, at `/mine-innsendinger/{reference}/slett`.
+pub fn erase_page(lang: Lang, step: Erasure<'_>, path: &str, account: Account<'_>) -> Markup {
+    let back = html! {
+        p { a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::BackToMySubmissions)) } }
+    };
+    let (title, main) = match step {
+        Erasure::Confirm(SentRow {
+            kept: Some(kept), ..
+        }) => {
+            let title = t(lang, Msg::KeptTitle);
+            let main = html! {
+                h1 { (title) }
+                p { (kept_text(lang, kept, |law, until| Msg::KeptBody { law, until })) }
+                (back)
+            };
+            (title, main)
+        }
+        Erasure::Confirm(row) => {
+            let title = t(lang, Msg::EraseTitle);
+            let lead = Msg::EraseLead {
+                form: row.form_title,
+                received: &row.received.display_nb(),
+                reference: row.reference,
+            };
+            let lead = t(lang, lead);
+            let main = html! {
+                h1 { (title) }
+                p { (lead) }
+                form method="post" action=(erase_href(row.reference, lang)) {
+                    input type="hidden" name="_csrf" value=(account.csrf);
+                    div class="actions" {
+                        button type="submit" class="button button--warning" { (t(lang, Msg::EraseConfirm)) }
+                        " "
+                        a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::EraseCancel)) }
+                    }
+                }
+            };
+            (title, main)
+        }
+        Erasure::Erased { reference } => {
+            let title = t(lang, Msg::ErasedTitle);
+            let main = html! {
+                h1 { (title) }
+                p { (t(lang, Msg::ErasedBody { reference })) }
+                (back)
+            };
+            (title, main)
+        }
+        Erasure::Missing => {
+            let title = t(lang, Msg::NotFoundTitle);
+            let main = html! {
+                h1 { (title) }
+                p { (t(lang, Msg::EraseMissingBody)) }
+                (back)
+            };
+            (title, main)
+        }
+    };
+    layout(lang, &title, false, path, Some(account), main)
 }
 
 /// The one stylesheet, served from `/static/forms.css`.
