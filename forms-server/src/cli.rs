@@ -181,7 +181,8 @@ struct ServerArgs {
 
 #[derive(Subcommand)]
 enum CaseworkerCommand {
-    /// Fetch new submissions of your queues and decrypt them here.
+    /// Fetch new submissions of your queues and decrypt them here; delete the files of
+    /// those the server has deleted since.
     Pull {
         #[command(flatten)]
         server: ServerArgs,
@@ -609,6 +610,7 @@ fn action_words(action: &str) -> &'static str {
         CITIZEN_LOGIN => "innbygger logget inn med ID-porten",
         SUBMISSION_DELETED => "slettet: oppbevaringstiden var ute",
         SUBMISSION_ERASED => "slettet etter krav fra innbyggeren",
+        DELETIONS_LISTED => "slettede innsendinger i køen listet",
         _ => "ukjent handling",
     }
 }
@@ -771,6 +773,16 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             );
             for reference in &report.written {
                 println!("  {reference}");
+            }
+            if !report.removed.is_empty() {
+                println!(
+                    "{} submission(s) deleted on the server (retention ended, or erased on \
+                     request); their files here are deleted too",
+                    report.removed.len()
+                );
+                for reference in &report.removed {
+                    println!("  {reference}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

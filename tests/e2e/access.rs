@@ -69,6 +69,11 @@ async fn a_caseworker_reaches_only_their_own_queue() {
         ("GET", format!("{base}/api/v1/caseworker/me"), None),
         (
             "GET",
+            format!("{base}/api/v1/queues/byggesak/deleted"),
+            None,
+        ),
+        (
+            "GET",
             format!("{base}/api/v1/queues/byggesak/recipients"),
             None,
         ),
@@ -164,13 +169,13 @@ async fn a_caseworker_reaches_only_their_own_queue() {
 
     // (who, Authorization header, expected statuses for the endpoints above)
     let wrong = format!("fcw_{}", "0".repeat(64));
-    let refused = [401u16; 14];
-    let callers: Vec<(&str, Option<String>, [u16; 14])> = vec![
+    let refused = [401u16; 15];
+    let callers: Vec<(&str, Option<String>, [u16; 15])> = vec![
         (
             "queue A's caseworker",
             Some(format!("Bearer {token_a}")),
             [
-                403, 404, 404, 200, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404,
+                403, 404, 404, 200, 403, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             ],
         ),
         (

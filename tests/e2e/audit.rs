@@ -223,6 +223,13 @@ async fn every_operation_leaves_its_own_audit_entry() {
         ),
         (
             "GET",
+            format!("{base}/api/v1/queues/servicetorget/deleted"),
+            None,
+            DELETIONS_LISTED,
+            "servicetorget",
+        ),
+        (
+            "GET",
             format!("{base}/api/v1/submissions/{id}/sealed"),
             None,
             SUBMISSION_FETCHED,
@@ -310,7 +317,8 @@ async fn every_operation_leaves_its_own_audit_entry() {
             "{method} {url}: {}",
             response.status()
         );
-        let about = (action != QUEUE_LISTED).then_some(id.as_str());
+        let of_queue = [QUEUE_LISTED, DELETIONS_LISTED].contains(&action);
+        let about = (!of_queue).then_some(id.as_str());
         expect_next(&store, &mut seen, &actor, action, about, queue).await;
     }
     crate::reply::wait_for_mail(&received, "Bassenget");

@@ -9,7 +9,7 @@ use forms_server::clock::{Clock, SystemClock};
 use serde_json::json;
 
 use crate::citizen_login::{SUBSTANTIAL, pick, reference_on};
-use crate::support::{Backend, Browser, FORMS, Page, Server, submit};
+use crate::support::{Backend, Browser, FORMS, Page, Server, TempDir, submit};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
@@ -38,6 +38,15 @@ async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
         .as_str()
         .unwrap()
         .to_string();
+
+    // The caseworker has pulled it to their machine.
+    let inbox = TempDir::new("erase-inbox");
+    server.pull(&token_file, "servicetorget", inbox.path());
+    let copies = [
+        inbox.path().join(format!("{reference}.json")),
+        inbox.path().join(format!("{reference}.txt")),
+    ];
+    assert!(copies.iter().all(|c| c.exists()));
 
     // The contact form names no law: the caseworker erases it by its reference.
     let out = Command::new(FORMS)
@@ -70,6 +79,17 @@ async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
         .await
         .unwrap();
     assert_eq!(again.status(), 404, "erased once, gone after");
+
+    // The next pull deletes the copies on the caseworker's machine too.
+    let said = server.pull(&token_file, "servicetorget", inbox.path());
+    assert!(
+        said.contains("1 submission(s) deleted on the server"),
+        "{said}"
+    );
+    assert!(said.contains(&reference), "{said}");
+    assert!(copies.iter().all(|c| !c.exists()), "{said}");
+    let said = server.pull(&token_file, "servicetorget", inbox.path());
+    assert!(!said.contains("deleted on the server"), "once: {said}");
 
     // The building question's form names the archive law: refused, with the law and
     // the day it ends, and kept.

@@ -89,4 +89,24 @@ async fn the_server_answers_as_its_openapi_file_says() {
     for property in required(&spec, "Recipients") {
         assert!(recipients.get(&property).is_some(), "{recipients}");
     }
+    let erased = client
+        .delete(format!(
+            "{}/api/v1/submissions/{}",
+            server.url,
+            item["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), 204);
+    let deleted = get(format!(
+        "{}/api/v1/queues/servicetorget/deleted",
+        server.url
+    ))
+    .await;
+    assert_eq!(deleted[0]["reference"], item["reference"], "{deleted}");
+    for property in required(&spec, "DeletedItem") {
+        assert!(deleted[0].get(&property).is_some(), "{deleted}");
+    }
 }

@@ -166,20 +166,44 @@ pub async fn list(
     status: Option<Status>,
     now: Timestamp,
 ) -> Result<Vec<SubmissionMeta>, CaseworkerError> {
+    record_queue(store, caseworker, queue, actions::QUEUE_LISTED, now).await?;
+    Ok(store.list_queue(queue, status).await?)
+}
+
+/// Refuses a queue that is not the caseworker's; otherwise writes the audit entry of
+/// `action` on it, before what it records is read.
+async fn record_queue(
+    store: &Store,
+    caseworker: &Caseworker,
+    queue: &str,
+    action: &'static str,
+    now: Timestamp,
+) -> Result<(), CaseworkerError> {
     if !caseworker.queues.iter().any(|q| q == queue) {
         return Err(CaseworkerError::Forbidden);
     }
-    let items = store.list_queue(queue, status).await?;
     store
         .write(vec![Op::Audit(AuditEntry {
             at: now,
             actor: actor(caseworker),
-            action: actions::QUEUE_LISTED,
+            action,
             submission_id: None,
             queue: Some(queue.to_string()),
         })])
         .await?;
-    Ok(items)
+    Ok(())
+}
+
+/// The submissions deleted from one of the caseworker's queues, so that their own
+/// machine can delete its copies too: reference and when.
+pub async fn deleted(
+    store: &Store,
+    caseworker: &Caseworker,
+    queue: &str,
+    now: Timestamp,
+) -> Result<Vec<(String, Timestamp)>, CaseworkerError> {
+    record_queue(store, caseworker, queue, actions::DELETIONS_LISTED, now).await?;
+    Ok(store.deleted_from(queue).await?)
 }
 
 /// A submission's sealed payload, if it is in one of the caseworker's queues.

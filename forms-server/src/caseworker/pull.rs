@@ -4,7 +4,9 @@
 //! them locally with the caseworker's age identity, writing for each a JSON file and a
 //! plain-text rendering named by its reference number. The identity is read here and
 //! never sent anywhere. Files are written with mode 0600 and atomically, and a
-//! submission already written is not fetched again.
+//! submission already written is not fetched again. The files of a submission the
+//! server has deleted since (its retention ended, or it was erased at the citizen's
+//! request) are deleted here too, so that no copy outlives the original.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -189,6 +191,13 @@ impl Api {
                 write_private(&json_path, &json)?;
                 report.written.push(item.reference);
             }
+            let deleted: Vec<DeletedItem> =
+                self.get_json(&format!("queues/{queue}/deleted")).await?;
+            for item in deleted {
+                if is_safe_name(&item.reference) && remove_copies(out, &item.reference)? {
+                    report.removed.push(item.reference);
+                }
+            }
         }
         Ok(report)
     }
@@ -352,6 +361,32 @@ pub struct PullReport {
     pub written: Vec<String>,
     /// Already present in the output folder, not fetched again.
     pub skipped: usize,
+    /// References whose files were deleted here, because the server deleted them.
+    pub removed: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DeletedItem {
+    reference: String,
+}
+
+/// Deletes the files a pull wrote for `reference` in `out`; whether there were any.
+fn remove_copies(out: &Path, reference: &str) -> Result<bool, PullError> {
+    let mut removed = false;
+    for extension in ["json", "txt"] {
+        let path = out.join(format!("{reference}.{extension}"));
+        match std::fs::remove_file(&path) {
+            Ok(()) => removed = true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(PullError::Write {
+                    path,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(removed)
 }
 
 #[derive(Deserialize)]

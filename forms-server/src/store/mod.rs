@@ -530,6 +530,17 @@ impl Store {
         }))
     }
 
+    /// The submissions deleted from `queue` (retention or erasure), from their
+    /// tombstones: reference and when, oldest first.
+    pub async fn deleted_from(&self, queue: &str) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        const SQL: &str = "SELECT reference, deleted_at FROM deleted_submissions \
+             WHERE queue = $1 ORDER BY deleted_at, reference";
+        let rows: Vec<(String, i64)> = on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).bind(queue).fetch_all(p).await?
+        });
+        Ok(rows.into_iter().map(|(r, at)| (r, Timestamp(at))).collect())
+    }
+
     /// The audit log, oldest first.
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         const SQL: &str =
@@ -767,6 +778,7 @@ pub mod actions {
     pub const SUBMISSION_HANDED_OVER: &str = "submission.handed_over";
     pub const SUBMISSION_DELETED: &str = "submission.deleted";
     pub const SUBMISSION_ERASED: &str = "submission.erased";
+    pub const DELETIONS_LISTED: &str = "queue.deletions_listed";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -785,6 +797,7 @@ pub mod actions {
         CITIZEN_LOGIN,
         SUBMISSION_DELETED,
         SUBMISSION_ERASED,
+        DELETIONS_LISTED,
     ];
 }
 

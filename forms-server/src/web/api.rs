@@ -319,6 +319,35 @@ pub async fn list_queue(
     Ok(Json(items.into_iter().map(ListItem::from).collect()))
 }
 
+/// A submission deleted from a queue, by retention or erasure.
+#[derive(Serialize)]
+pub struct DeletedItem {
+    reference: String,
+    deleted: String,
+}
+
+/// The submissions deleted from a queue, for the caseworker's machine to delete its
+/// copies of.
+pub async fn deleted_from_queue(
+    State(app): State<Arc<AppState>>,
+    Path(queue): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<DeletedItem>>, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let deleted = caseworker::deleted(&app.store, &cw, &queue, app.clock.now())
+        .await
+        .map_err(caseworker_error)?;
+    Ok(Json(
+        deleted
+            .into_iter()
+            .map(|(reference, at)| DeletedItem {
+                reference,
+                deleted: at.rfc3339(),
+            })
+            .collect(),
+    ))
+}
+
 #[derive(Serialize)]
 pub struct QueueRecipients {
     queue: String,

@@ -419,6 +419,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/caseworker/me", get(api::me))
         .route("/api/v1/queues/{queue}/submissions", get(api::list_queue))
         .route(
+            "/api/v1/queues/{queue}/deleted",
+            get(api::deleted_from_queue),
+        )
+        .route(
             "/api/v1/queues/{queue}/recipients",
             get(api::queue_recipients),
         )
