@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use forms_server::clock::{Clock, ManualClock, SystemClock, Timestamp};
 use serde_json::json;
 
-use crate::support::{Backend, Postgres, Server};
+use crate::support::{Backend, Postgres, Server, TempDir};
 
 const DAY: i64 = 86_400_000;
 
@@ -100,6 +100,14 @@ async fn submissions_are_deleted_when_their_retention_ends(backend: Backend) {
     let kontakt = listed(&server, &service, "servicetorget").await;
     let byggesak = listed(&server, &building, "byggesak").await;
     assert_eq!((kontakt.len(), byggesak.len()), (1, 1));
+    // The building caseworker has pulled theirs.
+    let inbox = TempDir::new("retention-inbox");
+    let token_file = inbox.path().join("byggesak.token");
+    std::fs::write(&token_file, &building).unwrap();
+    let pulled = inbox.path().join("pulled");
+    server.pull(&token_file, "byggesak", &pulled);
+    let copy = pulled.join(format!("{byggesak_ref}.json"));
+    assert!(copy.exists());
     let note = forms_crypto::seal::seal(
         b"Ringte innbyggeren",
         &[server.queue("servicetorget").identity.recipient()],
@@ -133,6 +141,9 @@ async fn submissions_are_deleted_when_their_retention_ends(backend: Backend) {
         404
     );
     assert_eq!(listed(&server, &service, "servicetorget").await, kontakt);
+    // Their next pull deletes their copy.
+    let said = server.pull(&token_file, "byggesak", &pulled);
+    assert!(said.contains(&byggesak_ref) && !copy.exists(), "{said}");
 
     // Two years on, the enquiry goes too, with its note.
     clock.set(Timestamp(start.plus_months(24).millis() + 60_000));
