@@ -1,4 +1,4 @@
-//! "Mine innsendinger": what a logged-in citizen has sent, and erasing one of it.
+//! "Mine innsendinger": what a logged-in citizen has sent, and erasing what they sent.
 //!
 //! The list shows metadata only; the answers are sealed to the caseworkers. A citizen
 //! finds only their own submissions, by the keyed hash of their identity number that
