@@ -290,6 +290,10 @@ async fn a_citizen_erases_their_own_submission_unless_the_law_keeps_it() {
     let done = submit(&kari, &confirm, &[]).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(done.body.contains("Innsendingen er slettet"));
+    assert!(
+        done.body.contains("href=\"/mine-innsendinger?lang=en\""),
+        "its language switch leads to the list, not to the erased address"
+    );
     let mine = kari.get(&format!("{}/mine-innsendinger", server.url)).await;
     assert!(!mine.body.contains(&message));
     assert!(mine.body.contains(&kept));

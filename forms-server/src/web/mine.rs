@@ -187,8 +187,9 @@ async fn erasure(
     )
     .await
     {
+        // Its language switch leads to the list: the erasure's own address is gone.
         Ok(()) => page(headers, StatusCode::OK, |account| {
-            pages::erase_page(lang, Erasure::Erased { reference }, path, account)
+            pages::erase_page(lang, Erasure::Erased { reference }, LIST, account)
         }),
         Err(EraseError::Gone) => missing(headers),
         Err(err) => {
