@@ -657,8 +657,8 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
             .get(&entry.actor)
             .map(|name| format!("{name} (saksbehandler)"))
             .unwrap_or_else(|| match entry.actor.as_str() {
-                "citizen" => "innbygger".to_string(),
-                "admin" => "administrator".to_string(),
+                crate::store::actors::CITIZEN => "innbygger".to_string(),
+                crate::store::actors::ADMIN => "administrator".to_string(),
                 crate::privacy::retention::ACTOR => "oppbevaringsregelen".to_string(),
                 other => other.to_string(),
             });

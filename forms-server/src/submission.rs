@@ -315,7 +315,7 @@ pub async fn accept(
             }),
             Op::Audit(AuditEntry {
                 at: now,
-                actor: "citizen".into(),
+                actor: crate::store::actors::CITIZEN.into(),
                 action: actions::SUBMISSION_RECEIVED,
                 submission_id: Some(id),
                 queue: Some(queue.to_string()),

@@ -2,11 +2,9 @@
 //! notes, sealed on their machine to the queue's keys; the server stores only
 //! ciphertext, and another queue's caseworker reaches neither.
 
-use std::process::Command;
-
 use serde_json::json;
 
-use crate::support::{Backend, FORMS, Server, canary, contains};
+use crate::support::{Backend, Server, canary, contains};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_case_is_taken_and_annotated_with_sealed_notes() {
@@ -51,23 +49,9 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
         .unwrap();
 
     let cli = |args: &[&str]| {
-        let out = Command::new(FORMS)
-            .arg("caseworker")
-            .args(args)
-            .args(["--server", &server.url, "--id", &id])
-            .arg("--ca")
-            .arg(server.dir.path().join("cert.pem"))
-            .arg("--token-file")
-            .arg(&token_file)
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "{said}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        said
+        let mut args = args.to_vec();
+        args.extend(["--id", &id]);
+        server.caseworker_ok(&token_file, &args)
     };
 
     // Taken: in progress, by this caseworker.

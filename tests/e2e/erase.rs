@@ -3,13 +3,11 @@
 //! names still requires keeping it; either way the citizen can be told why, and an
 //! erasure is an audit entry.
 
-use std::process::Command;
-
 use forms_server::clock::{Clock, SystemClock};
 use serde_json::json;
 
 use crate::citizen_login::{SUBSTANTIAL, pick, reference_on};
-use crate::support::{Backend, Browser, FORMS, Page, Server, TempDir, submit};
+use crate::support::{Backend, Browser, Page, Server, TempDir, submit};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
@@ -49,27 +47,7 @@ async fn a_submission_is_erased_on_request_unless_the_law_keeps_it() {
     assert!(copies.iter().all(|c| c.exists()));
 
     // The contact form names no law: the caseworker erases it by its reference.
-    let out = Command::new(FORMS)
-        .args([
-            "caseworker",
-            "erase",
-            "--server",
-            &server.url,
-            "--id",
-            &reference,
-        ])
-        .arg("--ca")
-        .arg(server.dir.path().join("cert.pem"))
-        .arg("--token-file")
-        .arg(&token_file)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = server.caseworker_ok(&token_file, &["erase", "--id", &reference]);
     assert!(said.contains(&format!("{reference} erased")), "{said}");
     assert!(server.listed(&token, "servicetorget").await.is_empty());
     let again = client

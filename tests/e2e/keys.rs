@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use forms_crypto::seal::Identity;
 use serde_json::json;
 
-use crate::support::{Backend, FORMS, Server, TempDir};
+use crate::support::{Backend, Server, TempDir};
 
 /// Whether `age` opens `sealed` with the identity file at `identity`.
 fn age_opens(sealed: &[u8], identity: &Path, work: &TempDir) -> bool {
@@ -135,28 +135,15 @@ async fn a_removed_key_opens_nothing_new_and_after_reseal_nothing_old() {
     );
 
     // A re-seals the queue on their own machine: B opens nothing any more, A all.
-    let out = Command::new(FORMS)
-        .args([
-            "caseworker",
+    let said = server.caseworker_ok(
+        &token_file,
+        &[
             "reseal",
-            "--server",
-            &server.url,
             "--queue",
             "byggesak",
-        ])
-        .arg("--ca")
-        .arg(server.dir.path().join("cert.pem"))
-        .arg("--token-file")
-        .arg(&token_file)
-        .arg("--identity")
-        .arg(a)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
+            "--identity",
+            a.to_str().unwrap(),
+        ],
     );
     assert!(
         said.contains("2 submission(s) of byggesak re-sealed"),
@@ -226,29 +213,22 @@ async fn a_forwarded_case_opens_in_the_target_queue_only() {
     .unwrap();
     let id = pulled["submission_id"].as_str().unwrap().to_string();
 
-    let out = Command::new(FORMS)
-        .args([
-            "caseworker",
+    let identity = server
+        .queue("servicetorget")
+        .identity_path
+        .to_str()
+        .unwrap();
+    let said = server.caseworker_ok(
+        &token_a,
+        &[
             "forward",
-            "--server",
-            &server.url,
             "--id",
             &id,
-        ])
-        .args(["--to", "byggesak"])
-        .arg("--ca")
-        .arg(server.dir.path().join("cert.pem"))
-        .arg("--token-file")
-        .arg(&token_a)
-        .arg("--identity")
-        .arg(&server.queue("servicetorget").identity_path)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
+            "--to",
+            "byggesak",
+            "--identity",
+            identity,
+        ],
     );
     assert!(
         said.contains(&format!("{reference} forwarded to byggesak")),

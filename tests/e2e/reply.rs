@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{Backend, FORMS, Server, TempDir, free_port};
+use crate::support::{Backend, Server, TempDir, free_port};
 
 /// aiosmtpd, killed when the test ends.
 pub struct Smtp(Child);
@@ -102,16 +102,8 @@ async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
     )
     .unwrap();
     let reply = || {
-        Command::new(FORMS)
-            .args(["caseworker", "reply", &reference, "--server", &server.url])
-            .arg("--ca")
-            .arg(server.dir.path().join("cert.pem"))
-            .arg("--token-file")
-            .arg(&token_file)
-            .arg("--file")
-            .arg(&answer)
-            .output()
-            .unwrap()
+        let answer = answer.to_str().unwrap();
+        server.caseworker(&token_file, &["reply", &reference, "--file", answer])
     };
     let out = reply();
     assert!(

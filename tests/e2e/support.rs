@@ -608,28 +608,38 @@ impl Server {
             .unwrap()
     }
 
-    /// Runs `forms caseworker pull` for a queue into `out`.
-    pub fn pull(&self, token_file: &Path, queue: &str, out: &Path) -> String {
-        let ca = self.dir.path().join("cert.pem");
-        let output = Command::new(FORMS)
-            .args(["caseworker", "pull", "--server", &self.url])
+    /// Runs `forms caseworker ARGS` against this server as the caseworker of
+    /// `token_file`.
+    pub fn caseworker(&self, token_file: &Path, args: &[&str]) -> std::process::Output {
+        Command::new(FORMS)
+            .arg("caseworker")
+            .args(args)
+            .args(["--server", &self.url])
             .arg("--ca")
-            .arg(&ca)
+            .arg(self.dir.path().join("cert.pem"))
             .arg("--token-file")
             .arg(token_file)
-            .arg("--identity")
-            .arg(&self.queue(queue).identity_path)
-            .arg("--out")
-            .arg(out)
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// As [`Server::caseworker`], asserting success; returns what it printed.
+    pub fn caseworker_ok(&self, token_file: &Path, args: &[&str]) -> String {
+        let out = self.caseworker(token_file, args);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
-            output.status.success(),
-            "pull from {} failed: {}",
-            self.url,
-            String::from_utf8_lossy(&output.stderr)
+            out.status.success(),
+            "forms caseworker {args:?}: {said}{}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        String::from_utf8(output.stdout).unwrap()
+        said
+    }
+
+    /// Runs `forms caseworker pull` for a queue into `out`.
+    pub fn pull(&self, token_file: &Path, queue: &str, out: &Path) -> String {
+        let identity = self.queue(queue).identity_path.to_str().unwrap();
+        let out = out.to_str().unwrap();
+        self.caseworker_ok(token_file, &["pull", "--identity", identity, "--out", out])
     }
 
     /// A queue's listing as its caseworker with `token` sees it (asserting a 200).

@@ -70,7 +70,7 @@ pub async fn register(
             },
             Op::Audit(AuditEntry {
                 at: now,
-                actor: "admin".into(),
+                actor: crate::store::actors::ADMIN.into(),
                 action: actions::CASEWORKER_ADDED,
                 submission_id: None,
                 queue: None,
@@ -111,7 +111,7 @@ pub async fn revoke(store: &Store, id: &str, now: Timestamp) -> Result<bool, Cas
             },
             Op::Audit(AuditEntry {
                 at: now,
-                actor: "admin".into(),
+                actor: crate::store::actors::ADMIN.into(),
                 action: actions::CASEWORKER_REVOKED,
                 submission_id: None,
                 queue: None,
@@ -504,9 +504,7 @@ pub async fn erase(
     crate::privacy::erase(store, catalog, &meta, actor(caseworker), now)
         .await
         .map_err(|err| match err {
-            EraseError::KeptByLaw(KeptByLaw { law, until }) => {
-                CaseworkerError::KeptByLaw { law, until }
-            }
+            EraseError::KeptByLaw(kept) => CaseworkerError::KeptByLaw(kept),
             EraseError::Gone => CaseworkerError::NotFound,
             EraseError::Store(err) => err.into(),
         })
@@ -542,11 +540,8 @@ pub enum CaseworkerError {
     Mail(String),
     /// A handover without the citizen's consent.
     NoConsent,
-    /// An erasure the law forbids before `until`.
-    KeptByLaw {
-        law: String,
-        until: Timestamp,
-    },
+    /// An erasure a law forbids yet.
+    KeptByLaw(KeptByLaw),
     Random,
     Store(StoreError),
 }
@@ -570,7 +565,7 @@ impl fmt::Display for CaseworkerError {
             CaseworkerError::NoConsent => {
                 f.write_str("the citizen has not consented to a handover")
             }
-            CaseworkerError::KeptByLaw { law, until } => write!(
+            CaseworkerError::KeptByLaw(KeptByLaw { law, until }) => write!(
                 f,
                 "{law} requires keeping it until {}",
                 until.norwegian_day()

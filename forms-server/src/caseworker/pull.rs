@@ -168,7 +168,7 @@ impl Api {
                         reason: "the reference is not a safe file name".into(),
                     });
                 }
-                let json_path = out.join(format!("{}.json", item.reference));
+                let json_path = copy_path(out, &item.reference, "json");
                 if json_path.exists() {
                     report.skipped += 1;
                     continue;
@@ -184,7 +184,7 @@ impl Api {
                 let json =
                     serde_json::to_vec_pretty(&payload).map_err(|e| open_error(e.to_string()))?;
                 write_private(
-                    &out.join(format!("{}.txt", item.reference)),
+                    &copy_path(out, &item.reference, "txt"),
                     payload.to_text().as_bytes(),
                 )?;
                 // The JSON file last: its presence means the submission is complete here.
@@ -370,11 +370,17 @@ struct DeletedItem {
     reference: String,
 }
 
+/// The file a pull writes for `reference` in `out`: `json` (the payload) or `txt` (its
+/// readable rendering).
+fn copy_path(out: &Path, reference: &str, extension: &str) -> PathBuf {
+    out.join(format!("{reference}.{extension}"))
+}
+
 /// Deletes the files a pull wrote for `reference` in `out`; whether there were any.
 fn remove_copies(out: &Path, reference: &str) -> Result<bool, PullError> {
     let mut removed = false;
     for extension in ["json", "txt"] {
-        let path = out.join(format!("{reference}.{extension}"));
+        let path = copy_path(out, reference, extension);
         match std::fs::remove_file(&path) {
             Ok(()) => removed = true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -759,6 +759,14 @@ where
     })
 }
 
+/// Who an audit entry names besides caseworkers (`caseworker:ID`) and retention
+/// ([`crate::privacy::retention::ACTOR`]).
+pub mod actors {
+    /// A citizen: the log never says which one.
+    pub const CITIZEN: &str = "citizen";
+    pub const ADMIN: &str = "admin";
+}
+
 /// Audit actions are a closed set, so that no free text can enter the log.
 pub mod actions {
     pub const SUBMISSION_RECEIVED: &str = "submission.received";

@@ -229,7 +229,7 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
             "Not an age file",
             "The body must be the submission sealed with age, in age's binary format.",
         ),
-        CaseworkerError::KeptByLaw { law, until } => ApiError::new(
+        CaseworkerError::KeptByLaw(crate::privacy::KeptByLaw { law, until }) => ApiError::new(
             StatusCode::CONFLICT,
             "Kept by law",
             format!(

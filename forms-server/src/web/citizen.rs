@@ -93,24 +93,43 @@ pub(super) fn csrf_matches(headers: &HeaderMap, sent: Option<&str>) -> bool {
     }
 }
 
-/// The fields of a small urlencoded POST (a button's form), if it carries the CSRF
-/// token of its cookie.
-pub(super) async fn csrf_checked_fields(
+/// For a button's POST (a small urlencoded form, at `path`): `None` if it carries the
+/// CSRF token of its cookie; otherwise the page that refuses it (a forgery, or a page
+/// kept open across a restart of the browser).
+pub(super) async fn refused_without_csrf(
     app: &AppState,
     headers: &HeaderMap,
-    body: axum::body::Body,
-) -> Option<Vec<(String, String)>> {
-    let bytes = super::error::read_body(
+    body: Body,
+    lang: Lang,
+    path: &str,
+) -> Option<Response> {
+    let bytes = read_body(
         headers,
         body,
         "application/x-www-form-urlencoded",
         app.max_body_bytes,
     )
     .await
-    .ok()?;
-    let fields = parse_urlencoded(&bytes)?;
-    let sent = fields.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v);
-    csrf_matches(headers, sent.map(String::as_str)).then_some(fields)
+    .ok();
+    let fields = bytes.and_then(|bytes| parse_urlencoded(&bytes));
+    let sent = fields
+        .iter()
+        .flatten()
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v.as_str());
+    if csrf_matches(headers, sent) {
+        return None;
+    }
+    // The access log line names the route; the path may hold a reference.
+    tracing::info!("a button's POST without a valid CSRF token");
+    let page = pages::message_page(
+        lang,
+        &t(lang, Msg::BadRequestTitle),
+        &t(lang, Msg::ExpiredBody),
+        None,
+        path,
+    );
+    Some(html(StatusCode::FORBIDDEN, page, None))
 }
 
 /// The CSRF token for this response, and whether it must be (re)set as a cookie.

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use super::citizen::{cookie, csrf_checked_fields, html, query_param, request_lang};
+use super::citizen::{cookie, html, query_param, refused_without_csrf, request_lang};
 use super::pages;
 use super::{AppState, FramedBy};
 use crate::auth::idporten::{IdPorten, Level, LoginError};
@@ -133,19 +133,6 @@ fn failed(lang: Lang, return_to: &str, err: &LoginError, ended: bool) -> Respons
     response
 }
 
-/// The page for a button's POST without its CSRF token (a forgery, or a page kept open
-/// across a restart of the browser).
-pub(super) fn forged(lang: Lang, path: &str) -> Response {
-    let page = pages::message_page(
-        lang,
-        &t(lang, Msg::BadRequestTitle),
-        &t(lang, Msg::ExpiredBody),
-        None,
-        path,
-    );
-    html(StatusCode::FORBIDDEN, page, None)
-}
-
 pub(super) fn configured(app: &AppState) -> Option<&Login> {
     app.login.as_ref()
 }
@@ -241,7 +228,7 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
     };
     let audit = crate::store::Op::Audit(crate::store::AuditEntry {
         at: now,
-        actor: "citizen".into(),
+        actor: crate::store::actors::CITIZEN.into(),
         action: crate::store::actions::CITIZEN_LOGIN,
         submission_id: None,
         queue: None,
@@ -268,9 +255,8 @@ pub async fn logout(
     let Some(login) = configured(&app) else {
         return super::citizen::not_found(uri, headers).await;
     };
-    if csrf_checked_fields(&app, &headers, body).await.is_none() {
-        tracing::info!("logout without a valid CSRF token");
-        return forged(lang, "/utlogging");
+    if let Some(refused) = refused_without_csrf(&app, &headers, body, lang, "/utlogging").await {
+        return refused;
     }
     let session = current_session(&app, &headers).await;
     let mut location = format!("/utlogget?lang={}", lang.tag());

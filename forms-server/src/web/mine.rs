@@ -17,13 +17,14 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
 use super::AppState;
-use super::citizen::{csrf_checked_fields, csrf_token, html, request_lang};
-use super::login::{citizen_at, configured, current_session, forged, server_error, start};
+use super::citizen::{csrf_token, html, refused_without_csrf, request_lang};
+use super::login::{citizen_at, configured, current_session, server_error, start};
 use super::pages::{self, Account, Erasure, SentRow};
 use crate::auth::idporten::Level;
+use crate::clock::Timestamp;
 use crate::i18n::Lang;
 use crate::privacy::{self, EraseError};
-use crate::store::SubmissionMeta;
+use crate::store::{SubmissionMeta, actors};
 
 /// The address of the list.
 const LIST: &str = "/mine-innsendinger";
@@ -61,12 +62,12 @@ async fn own_submissions(
     })
 }
 
-/// A line of the list, as the citizen reads it.
+/// A line of the list, as the citizen reads it at `now`.
 fn row<'a>(
-    app: &AppState,
     catalog: &'a crate::schema::Catalog,
     s: &'a SubmissionMeta,
     lang: Lang,
+    now: Timestamp,
 ) -> SentRow<'a> {
     SentRow {
         form_title: catalog
@@ -76,7 +77,7 @@ fn row<'a>(
         received: s.received_at,
         reference: &s.reference,
         status: s.status,
-        kept: privacy::kept_by_law(catalog, s, app.clock.now()),
+        kept: privacy::kept_by_law(catalog, s, now),
     }
 }
 
@@ -108,7 +109,8 @@ pub async fn list(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap
         Err(response) => return response,
     };
     let catalog = app.catalog();
-    let rows: Vec<SentRow<'_>> = sent.iter().map(|s| row(&app, &catalog, s, lang)).collect();
+    let now = app.clock.now();
+    let rows: Vec<SentRow<'_>> = sent.iter().map(|s| row(&catalog, s, lang, now)).collect();
     page(&headers, StatusCode::OK, |account| {
         pages::my_submissions_page(lang, &rows, account)
     })
@@ -134,9 +136,8 @@ pub async fn erase(
     body: Body,
 ) -> Response {
     let lang = request_lang(&uri, &headers);
-    if csrf_checked_fields(&app, &headers, body).await.is_none() {
-        tracing::info!("an erasure without a valid CSRF token");
-        return forged(lang, uri.path());
+    if let Some(refused) = refused_without_csrf(&app, &headers, body, lang, uri.path()).await {
+        return refused;
     }
     erasure(&app, &reference, &uri, &headers, true).await
 }
@@ -166,10 +167,11 @@ async fn erasure(
     let Some(meta) = sent.iter().find(|s| s.reference == reference) else {
         return missing(headers);
     };
-    let catalog = app.catalog();
-    let row = row(app, &catalog, meta, lang);
+    let (catalog, now) = (app.catalog(), app.clock.now());
+    let row = row(&catalog, meta, lang, now);
     if !confirmed || row.kept.is_some() {
-        let status = if row.kept.is_some() && confirmed {
+        // Asked, or told why not; refused if it was a confirmation.
+        let status = if confirmed {
             StatusCode::CONFLICT
         } else {
             StatusCode::OK
@@ -178,15 +180,7 @@ async fn erasure(
             pages::erase_page(lang, Erasure::Confirm(&row), path, account)
         });
     }
-    match privacy::erase(
-        &app.store,
-        &catalog,
-        meta,
-        "citizen".into(),
-        app.clock.now(),
-    )
-    .await
-    {
+    match privacy::erase(&app.store, &catalog, meta, actors::CITIZEN.into(), now).await {
         // Its language switch leads to the list: the erasure's own address is gone.
         Ok(()) => page(headers, StatusCode::OK, |account| {
             pages::erase_page(lang, Erasure::Erased { reference }, LIST, account)

@@ -1097,21 +1097,14 @@ pub enum Erasure<'a> {
 
 /// The page of an erasure step, at `/mine-innsendinger/{reference}/slett`.
 pub fn erase_page(lang: Lang, step: Erasure<'_>, path: &str, account: Account<'_>) -> Markup {
-    let back = html! {
-        p { a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::BackToMySubmissions)) } }
-    };
-    let (title, main) = match step {
+    let list = lang_href("/mine-innsendinger", lang);
+    let (title, text) = match step {
         Erasure::Confirm(SentRow {
             kept: Some(kept), ..
-        }) => {
-            let title = t(lang, Msg::KeptTitle);
-            let main = html! {
-                h1 { (title) }
-                p { (kept_text(lang, kept, |law, until| Msg::KeptBody { law, until })) }
-                (back)
-            };
-            (title, main)
-        }
+        }) => (
+            t(lang, Msg::KeptTitle),
+            kept_text(lang, kept, |law, until| Msg::KeptBody { law, until }),
+        ),
         Erasure::Confirm(row) => {
             let title = t(lang, Msg::EraseTitle);
             let lead = Msg::EraseLead {
@@ -1119,39 +1112,30 @@ pub fn erase_page(lang: Lang, step: Erasure<'_>, path: &str, account: Account<'_
                 received: &row.received.display_nb(),
                 reference: row.reference,
             };
-            let lead = t(lang, lead);
             let main = html! {
                 h1 { (title) }
-                p { (lead) }
+                p { (t(lang, lead)) }
                 form method="post" action=(erase_href(row.reference, lang)) {
                     input type="hidden" name="_csrf" value=(account.csrf);
                     div class="actions" {
                         button type="submit" class="button button--warning" { (t(lang, Msg::EraseConfirm)) }
                         " "
-                        a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::EraseCancel)) }
+                        a href=(list) { (t(lang, Msg::EraseCancel)) }
                     }
                 }
             };
-            (title, main)
+            return layout(lang, &title, false, path, Some(account), main);
         }
-        Erasure::Erased { reference } => {
-            let title = t(lang, Msg::ErasedTitle);
-            let main = html! {
-                h1 { (title) }
-                p { (t(lang, Msg::ErasedBody { reference })) }
-                (back)
-            };
-            (title, main)
-        }
-        Erasure::Missing => {
-            let title = t(lang, Msg::NotFoundTitle);
-            let main = html! {
-                h1 { (title) }
-                p { (t(lang, Msg::EraseMissingBody)) }
-                (back)
-            };
-            (title, main)
-        }
+        Erasure::Erased { reference } => (
+            t(lang, Msg::ErasedTitle),
+            t(lang, Msg::ErasedBody { reference }),
+        ),
+        Erasure::Missing => (t(lang, Msg::NotFoundTitle), t(lang, Msg::EraseMissingBody)),
+    };
+    let main = html! {
+        h1 { (title) }
+        p { (text) }
+        p { a href=(list) { (t(lang, Msg::BackToMySubmissions)) } }
     };
     layout(lang, &title, false, path, Some(account), main)
 }
