@@ -378,3 +378,76 @@ async fn retention_by_two_servers_on_postgres() {
     let pg = Postgres::start();
     retention_by_two_servers_at_once(&pg.url).await;
 }
+
+/// Commits that follow each other without a pause never give SQLite the moment it needs
+/// to start its WAL over by itself (before the store restarted it, this load left a WAL
+/// of 147 MiB). The store restarts it at 16 MiB, so the WAL stays near that size however
+/// long the load lasts, and its file shrinks back once it starts over.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wal_stays_bounded_while_commits_never_pause() {
+    const MIB: u64 = 1 << 20;
+    let dir = TempDir::new("wal");
+    let path = dir.path().join("forms.db");
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let wal = dir.path().join("forms.db-wal");
+    let wal_size = move || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+
+    // 16 writers, 4,000 submissions of 32 KiB: about 160 MiB through the WAL, with no
+    // pause between commits.
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for _ in 0..16 {
+        let (store, next) = (store.clone(), next.clone());
+        writers.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if n >= 4000 {
+                    return;
+                }
+                let mut s = submission(n, &format!("W-{n:05}"), "a");
+                s.sealed = vec![(n % 251) as u8; 32 * 1024];
+                store.write(vec![Op::InsertSubmission(s)]).await.unwrap();
+            }
+        }));
+    }
+    let mut largest = 0;
+    while writers.iter().any(|w| !w.is_finished()) {
+        largest = largest.max(wal_size());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    largest = largest.max(wal_size());
+    // 16 MiB and what one group commit adds before the writer restarts the WAL.
+    assert!(
+        largest < 24 * MIB,
+        "the WAL grew to {} MiB under load",
+        largest / MIB
+    );
+
+    // Once the load is over, a checkpoint copies the rest and the next commit starts the
+    // WAL over, cutting its file back.
+    let mut n = 4000;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while wal_size() > 16 * MIB {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WAL file stayed at {} MiB",
+            wal_size() / MIB
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        store
+            .write(vec![Op::InsertSubmission(submission(
+                n,
+                &format!("W-{n:05}"),
+                "a",
+            ))])
+            .await
+            .unwrap();
+        n += 1;
+    }
+    assert_eq!(store.count_submissions().await.unwrap(), n as i64);
+}

@@ -31,6 +31,9 @@ use crate::clock::Timestamp;
 const MAX_BATCH: usize = 256;
 /// Jobs that may wait for the writer before callers wait for room.
 const QUEUE_DEPTH: usize = 4096;
+/// The size of SQLite's WAL file past which the writer restarts the WAL
+/// ([`restart_long_wal`]); a restarted WAL file is cut back to it.
+const WAL_LIMIT: u64 = 16 << 20;
 
 #[derive(Clone, Debug)]
 enum Pool {
@@ -347,11 +350,19 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let pool = connect(url).await?;
         on_pool!(&pool, p => migrate(p, url).await)?;
+        let mut wal = None;
         if let Pool::Sqlite(sqlite) = &pool {
             tokio::spawn(checkpoints(sqlite.clone()));
+            let mut path = sqlite
+                .connect_options()
+                .get_filename()
+                .as_os_str()
+                .to_owned();
+            path.push("-wal");
+            wal = Some(std::path::PathBuf::from(path));
         }
         let (writer, jobs) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(writer_loop(pool.clone(), jobs));
+        tokio::spawn(writer_loop(pool.clone(), jobs, wal));
         Ok(Store { pool, writer })
     }
 
@@ -830,7 +841,9 @@ async fn connect(url: &str) -> Result<Pool, StoreError> {
             .pragma("secure_delete", "on")
             // No commit stops to copy the WAL into the database file; [`checkpoints`]
             // does that beside the writer, so a receipt never waits for it.
-            .pragma("wal_autocheckpoint", "0");
+            .pragma("wal_autocheckpoint", "0")
+            // A WAL that grew under load shrinks again once it starts over.
+            .pragma("journal_size_limit", WAL_LIMIT.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -889,9 +902,33 @@ async fn checkpoints(pool: SqlitePool) {
     }
 }
 
-async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
+/// SQLite starts its WAL over only when a commit finds every page of it copied into the
+/// database file, which never happens while commits follow each other without a pause:
+/// the WAL would grow for as long as the load lasts. So when the file at `wal` has grown
+/// past [`WAL_LIMIT`], this copies the rest (what [`checkpoints`] has not yet) and
+/// has the next commit start the WAL from its beginning, cutting the file back. It is
+/// the writer's to do, between two of its commits: from another connection it would
+/// wait for a moment when no commit holds the write lock, and under load there is none.
+async fn restart_long_wal(pool: &Pool, wal: &std::path::Path) {
+    let Pool::Sqlite(pool) = pool else { return };
+    if !std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_LIMIT) {
+        return;
+    }
+    if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        .execute(pool)
+        .await
+    {
+        tracing::warn!(error = %err, "WAL restart failed");
+    }
+}
+
+/// Commits the jobs that arrived, then waits for more; `wal` is SQLite's WAL file.
+async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>, wal: Option<std::path::PathBuf>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        if let Some(wal) = &wal {
+            restart_long_wal(&pool, wal).await;
+        }
         let all: Vec<&Op> = batch.iter().flat_map(|j| j.ops.iter()).collect();
         let started = std::time::Instant::now();
         let result = apply(&pool, &all).await;
