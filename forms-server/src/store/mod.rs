@@ -350,19 +350,11 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let pool = connect(url).await?;
         on_pool!(&pool, p => migrate(p, url).await)?;
-        let mut wal = None;
         if let Pool::Sqlite(sqlite) = &pool {
             tokio::spawn(checkpoints(sqlite.clone()));
-            let mut path = sqlite
-                .connect_options()
-                .get_filename()
-                .as_os_str()
-                .to_owned();
-            path.push("-wal");
-            wal = Some(std::path::PathBuf::from(path));
         }
         let (writer, jobs) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(writer_loop(pool.clone(), jobs, wal));
+        tokio::spawn(writer_loop(pool.clone(), jobs));
         Ok(Store { pool, writer })
     }
 
@@ -909,8 +901,7 @@ async fn checkpoints(pool: SqlitePool) {
 /// has the next commit start the WAL from its beginning, cutting the file back. It is
 /// the writer's to do, between two of its commits: from another connection it would
 /// wait for a moment when no commit holds the write lock, and under load there is none.
-async fn restart_long_wal(pool: &Pool, wal: &std::path::Path) {
-    let Pool::Sqlite(pool) = pool else { return };
+async fn restart_long_wal(pool: &SqlitePool, wal: &std::path::Path) {
     if !std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_LIMIT) {
         return;
     }
@@ -922,12 +913,25 @@ async fn restart_long_wal(pool: &Pool, wal: &std::path::Path) {
     }
 }
 
-/// Commits the jobs that arrived, then waits for more; `wal` is SQLite's WAL file.
-async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>, wal: Option<std::path::PathBuf>) {
+/// Commits the jobs that arrived, then waits for more.
+async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
+    // SQLite's WAL file: the database file's name with `-wal` after it.
+    let sqlite_wal = match &pool {
+        Pool::Sqlite(sqlite) => {
+            let mut wal = sqlite
+                .connect_options()
+                .get_filename()
+                .as_os_str()
+                .to_owned();
+            wal.push("-wal");
+            Some((sqlite, std::path::PathBuf::from(wal)))
+        }
+        Pool::Postgres(_) => None,
+    };
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if let Some(wal) = &wal {
-            restart_long_wal(&pool, wal).await;
+        if let Some((sqlite, wal)) = &sqlite_wal {
+            restart_long_wal(sqlite, wal).await;
         }
         let all: Vec<&Op> = batch.iter().flat_map(|j| j.ops.iter()).collect();
         let started = std::time::Instant::now();
