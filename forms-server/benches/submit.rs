@@ -11,6 +11,10 @@
 //!
 //! and prints (c) / (1 / (1/a + 1/(b × cores))): the share of the ceiling that TLS and
 //! sealing together leave. The target is at least 80 %.
+//!
+//! Each phase also reports the CPU time (user and system, clients included) it spent an
+//! operation, and the last lines set the CPU a submission may take at the target against
+//! what (a) and (b) already take and what (c) took.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,6 +33,8 @@ struct Phase {
     ops: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// CPU time of the whole process (server and clients) over the phase.
+    cpu: Duration,
 }
 
 impl Phase {
@@ -43,16 +49,39 @@ impl Phase {
         sorted.get(index).copied().unwrap_or_default()
     }
 
+    /// CPU time spent for each operation, on all cores together.
+    fn cpu_per_op(&self) -> Duration {
+        self.cpu / self.ops.max(1) as u32
+    }
+
     fn print(&self) {
         println!(
-            "{:<44} {:>10.0}/s   p50 {:>8.3} ms   p99 {:>8.3} ms   ({} ops)",
+            "{:<44} {:>10.0}/s   p50 {:>8.3} ms   p99 {:>8.3} ms   CPU {:>5} µs/op   ({} ops)",
             self.name,
             self.rate(),
             self.percentile(0.50).as_secs_f64() * 1e3,
             self.percentile(0.99).as_secs_f64() * 1e3,
+            self.cpu_per_op().as_micros(),
             self.ops
         );
     }
+}
+
+/// User and system CPU time so far, from a `stat` file of /proc (in the kernel's fixed
+/// USER_HZ of 100 ticks a second): `/proc/self/stat` for the whole process, all threads,
+/// `/proc/thread-self/stat` for the calling thread.
+fn cpu_time(stat_file: &str) -> Duration {
+    let stat = std::fs::read_to_string(stat_file).unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces:
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ") ".
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let ticks: u64 = rest
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|t| t.parse::<u64>().unwrap())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 fn seconds() -> Duration {
@@ -76,6 +105,7 @@ async fn load(
         let status = make(client).send().await.unwrap().status().as_u16();
         assert_eq!(status, expected, "{name}: warm-up request failed");
     }
+    let cpu_before = cpu_time("/proc/self/stat");
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -103,6 +133,7 @@ async fn load(
         ops: latencies.len(),
         elapsed: started.elapsed(),
         latencies,
+        cpu: cpu_time("/proc/self/stat") - cpu_before,
     }
 }
 
@@ -127,6 +158,7 @@ fn seal_one_core(catalog: &Catalog) -> Phase {
     }))
     .unwrap();
     let duration = seconds();
+    let cpu_before = cpu_time("/proc/thread-self/stat");
     let started = Instant::now();
     let mut latencies = Vec::new();
     while started.elapsed() < duration {
@@ -140,6 +172,7 @@ fn seal_one_core(catalog: &Catalog) -> Phase {
         ops: latencies.len(),
         elapsed: started.elapsed(),
         latencies,
+        cpu: cpu_time("/proc/thread-self/stat") - cpu_before,
     }
 }
 
@@ -255,6 +288,15 @@ fn main() {
     println!(
         "ceiling 1/(1/a + 1/(b x {cores})) = {ceiling:.0}/s; (c) reaches {:.1} % of it (target 80 %)",
         100.0 * c.rate() / ceiling
+    );
+    // The CPU that the target leaves a submission, against what (a) and (b) already take.
+    let budget = Duration::from_secs_f64(cores as f64 / (0.8 * ceiling));
+    println!(
+        "CPU a submission may take at 80 % of the ceiling: {} µs on all cores; \
+         (a) and (b) take {} µs of it, (c) takes {} µs",
+        budget.as_micros(),
+        (a.cpu_per_op() + b.cpu_per_op()).as_micros(),
+        c.cpu_per_op().as_micros()
     );
     let measured = 1.0 / (1.0 / a.rate() + 1.0 / all_cores);
     println!(
