@@ -13,8 +13,8 @@
 //! sealing together leave. The target is at least 80 %.
 //!
 //! Each phase also reports the CPU time (user and system, clients included) it spent an
-//! operation, and the last lines set the CPU a submission may take at the target against
-//! what (a) and (b) already take and what (c) took.
+//! operation; a last line compares the CPU a submission may take at the target with what
+//! (a) and (b) already take of it and with what (c) took.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

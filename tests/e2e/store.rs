@@ -1,5 +1,7 @@
 //! The store's contract, the same test on SQLite and on PostgreSQL.
 
+use std::time::{Duration, Instant};
+
 use forms_server::clock::Timestamp;
 use forms_server::store::{
     AuditEntry, NewSubmission, Op, SessionRow, Status, Store, StoreError, actions,
@@ -415,7 +417,7 @@ async fn the_wal_stays_bounded_while_commits_never_pause() {
     let mut largest = 0;
     while writers.iter().any(|w| !w.is_finished()) {
         largest = largest.max(wal_size());
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     for writer in writers {
         writer.await.unwrap();
@@ -431,14 +433,14 @@ async fn the_wal_stays_bounded_while_commits_never_pause() {
     // Once the load is over, a checkpoint copies the rest and the next commit starts the
     // WAL over, cutting its file back.
     let mut n = 4000;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while wal_size() > 16 * MIB {
         assert!(
-            std::time::Instant::now() < deadline,
+            Instant::now() < deadline,
             "the WAL file stayed at {} MiB",
             wal_size() / MIB
         );
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         store
             .write(vec![Op::InsertSubmission(submission(
                 n,
