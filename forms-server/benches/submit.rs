@@ -13,9 +13,12 @@
 //! sealing together leave. The target is at least 80 %.
 //!
 //! Each phase also reports the CPU time (user and system, clients included) it spent an
-//! operation; a last line compares the CPU a submission may take at the target with what
-//! (a) and (b) already take of it and with what (c) took.
+//! operation, and for (a) and (c) the same split by thread name (tokio's workers, where
+//! the HTTP, TLS, sealing and the clients run; sqlx's SQLite threads). A last line
+//! compares the CPU a submission may take at the target with what (a) and (b) already
+//! take of it and with what (c) took.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +38,9 @@ struct Phase {
     latencies: Vec<Duration>,
     /// CPU time of the whole process (server and clients) over the phase.
     cpu: Duration,
+    /// The same by thread name (tokio's workers, sqlx's SQLite threads, …), without the
+    /// threads that ended during the phase; empty for (b).
+    threads: BTreeMap<String, Duration>,
 }
 
 impl Phase {
@@ -64,6 +70,15 @@ impl Phase {
             self.cpu_per_op().as_micros(),
             self.ops
         );
+        if !self.threads.is_empty() {
+            let ops = self.ops.max(1) as u32;
+            let by_thread: Vec<String> = self
+                .threads
+                .iter()
+                .map(|(name, cpu)| format!("{name} {} µs", (*cpu / ops).as_micros()))
+                .collect();
+            println!("    CPU an op by thread: {}", by_thread.join(", "));
+        }
     }
 }
 
@@ -71,17 +86,50 @@ impl Phase {
 /// USER_HZ of 100 ticks a second): `/proc/self/stat` for the whole process, all threads,
 /// `/proc/thread-self/stat` for the calling thread.
 fn cpu_time(stat_file: &str) -> Duration {
-    let stat = std::fs::read_to_string(stat_file).unwrap();
-    // Fields after the command name, which is in parentheses and may hold spaces:
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ") ".
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let ticks: u64 = rest
+    parse_stat(&std::fs::read_to_string(stat_file).unwrap()).1
+}
+
+/// The name and CPU time of each thread of this process now, by thread id.
+fn cpu_by_thread() -> BTreeMap<u32, (String, Duration)> {
+    let mut threads = BTreeMap::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let task = task.unwrap();
+        let id = task.file_name().to_string_lossy().parse().unwrap();
+        // A thread may end between listing and reading; it is left out.
+        if let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) {
+            let (name, cpu) = parse_stat(&stat);
+            threads.insert(id, (name.to_string(), cpu));
+        }
+    }
+    threads
+}
+
+/// What each thread spent since `before` (all of it for a thread started since), summed
+/// by thread name.
+fn cpu_by_thread_since(before: &BTreeMap<u32, (String, Duration)>) -> BTreeMap<String, Duration> {
+    let mut by_name = BTreeMap::new();
+    for (id, (name, cpu)) in cpu_by_thread() {
+        let spent = cpu.saturating_sub(before.get(&id).map_or(Duration::ZERO, |b| b.1));
+        if !spent.is_zero() {
+            *by_name.entry(name).or_default() += spent;
+        }
+    }
+    by_name
+}
+
+/// The name and the user and system CPU time of a `stat` line.
+fn parse_stat(stat: &str) -> (&str, Duration) {
+    // The name is in parentheses and may hold spaces; utime and stime are fields 14 and
+    // 15 of the line, 12 and 13 after ") ".
+    let open = stat.find('(').unwrap();
+    let close = stat.rfind(')').unwrap();
+    let ticks: u64 = stat[close + 2..]
         .split(' ')
         .skip(11)
         .take(2)
         .map(|t| t.parse::<u64>().unwrap())
         .sum();
-    Duration::from_millis(ticks * 10)
+    (&stat[open + 1..close], Duration::from_millis(ticks * 10))
 }
 
 fn seconds() -> Duration {
@@ -106,6 +154,7 @@ async fn load(
         assert_eq!(status, expected, "{name}: warm-up request failed");
     }
     let cpu_before = cpu_time("/proc/self/stat");
+    let threads_before = cpu_by_thread();
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
@@ -134,6 +183,7 @@ async fn load(
         elapsed: started.elapsed(),
         latencies,
         cpu: cpu_time("/proc/self/stat") - cpu_before,
+        threads: cpu_by_thread_since(&threads_before),
     }
 }
 
@@ -173,6 +223,7 @@ fn seal_one_core(catalog: &Catalog) -> Phase {
         elapsed: started.elapsed(),
         latencies,
         cpu: cpu_time("/proc/thread-self/stat") - cpu_before,
+        threads: BTreeMap::new(),
     }
 }
 
