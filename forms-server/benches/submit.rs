@@ -1,16 +1,19 @@
 //! Throughput of a sealed, durably stored submission against its two ceilings.
 //!
-//! `cargo bench -p forms-server --bench submit` (BENCH_SECONDS=N to change the 5 s a
-//! phase). Runs the real server in-process on 127.0.0.1 with the shipped form schemas,
-//! a SQLite database in a temporary folder, and 16 HTTPS keep-alive clients (one
-//! connection each) in the same process. It measures:
+//! `cargo bench -p forms-server --bench submit`. The phases take turns in `BENCH_ROUNDS`
+//! rounds (3 by default), each phase `BENCH_SECONDS` a round (2 s by default), so that a
+//! machine whose speed drifts weighs on all of them alike. Runs the real server
+//! in-process on 127.0.0.1 with the shipped form schemas, a SQLite database in a
+//! temporary folder, and 16 HTTPS keep-alive clients (one connection each) in the same
+//! process. It measures:
 //!
 //! (a) a bare TLS endpoint of the same server with a fixed body (`GET /livez`);
 //! (b) age sealing of a contact-form payload to the queue's recipients, alone, per core;
 //! (c) the contact-form submission through the JSON API, sealed and durably stored;
 //!
 //! and prints (c) / (1 / (1/a + 1/(b × cores))): the share of the ceiling that TLS and
-//! sealing together leave. The target is at least 80 %.
+//! sealing together leave, over all rounds and for each round. The target is at least
+//! 80 %.
 //!
 //! Each phase also reports the CPU time (user and system, clients included) it spent an
 //! operation, and for (a) and (c) the same split by thread name (tokio's workers, where
@@ -60,6 +63,28 @@ impl Phase {
         self.cpu / self.ops.max(1) as u32
     }
 
+    /// The rounds of one phase as one measurement.
+    fn merge(parts: Vec<Phase>) -> Phase {
+        let mut merged = Phase {
+            name: parts[0].name,
+            ops: 0,
+            elapsed: Duration::ZERO,
+            latencies: Vec::new(),
+            cpu: Duration::ZERO,
+            threads: BTreeMap::new(),
+        };
+        for part in parts {
+            merged.ops += part.ops;
+            merged.elapsed += part.elapsed;
+            merged.latencies.extend(part.latencies);
+            merged.cpu += part.cpu;
+            for (name, cpu) in part.threads {
+                *merged.threads.entry(name).or_default() += cpu;
+            }
+        }
+        merged
+    }
+
     fn print(&self) {
         println!(
             "{:<44} {:>10.0}/s   p50 {:>8.3} ms   p99 {:>8.3} ms   CPU {:>5} µs/op   ({} ops)",
@@ -75,7 +100,9 @@ impl Phase {
             let by_thread: Vec<String> = self
                 .threads
                 .iter()
-                .map(|(name, cpu)| format!("{name} {} µs", (*cpu / ops).as_micros()))
+                .map(|(name, cpu)| (name, (*cpu / ops).as_micros()))
+                .filter(|(_, micros)| *micros > 0)
+                .map(|(name, micros)| format!("{name} {micros} µs"))
                 .collect();
             println!("    CPU an op by thread: {}", by_thread.join(", "));
         }
@@ -132,19 +159,51 @@ fn parse_stat(stat: &str) -> (&str, Duration) {
     (&stat[open + 1..close], Duration::from_millis(ticks * 10))
 }
 
+/// The length of a phase in one round: `BENCH_SECONDS`, 2 s by default.
 fn seconds() -> Duration {
     let secs = std::env::var("BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5.0);
+        .unwrap_or(2.0);
     Duration::from_secs_f64(secs)
+}
+
+/// How many rounds of all phases: `BENCH_ROUNDS`, 3 by default.
+fn rounds_wanted() -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(3)
+}
+
+const A: &str = "(a) bare TLS endpoint, GET /livez";
+const B: &str = "(b) age sealing alone, one core";
+const C: &str = "(c) contact form, sealed and durably stored";
+
+/// How a client makes the request of a phase.
+type Request = Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// One turn of every phase, measured one right after the other.
+struct Round {
+    a: Phase,
+    b: Phase,
+    c: Phase,
+    /// Sealing on all cores at once, operations a second in all.
+    all_cores: f64,
+}
+
+impl Round {
+    fn ceiling(&self, cores: usize) -> f64 {
+        1.0 / (1.0 / self.a.rate() + 1.0 / (self.b.rate() * cores as f64))
+    }
 }
 
 /// 16 clients, each with one keep-alive connection, send requests until the deadline.
 async fn load(
     name: &'static str,
     clients: &[reqwest::Client],
-    make: Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>,
+    make: Request,
     expected: u16,
 ) -> Phase {
     let duration = seconds();
@@ -218,7 +277,7 @@ fn seal_one_core(catalog: &Catalog) -> Phase {
         latencies.push(t.elapsed());
     }
     Phase {
-        name: "(b) age sealing alone, one core",
+        name: B,
         ops: latencies.len(),
         elapsed: started.elapsed(),
         latencies,
@@ -275,13 +334,8 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let (a, c) = runtime.block_on(async {
-        let app = web::build(
-            &config,
-            BuildOptions::default(),
-        )
-        .await
-        .unwrap();
+    let (clients, get_live, post_submission) = runtime.block_on(async {
+        let app = web::build(&config, BuildOptions::default()).await.unwrap();
         let port = app.local_addr().unwrap().port();
         tokio::spawn(app.serve());
         let base = format!("https://localhost:{port}");
@@ -297,48 +351,63 @@ fn main() {
             })
             .collect();
         let live = format!("{base}/livez");
-        let a = load(
-            "(a) bare TLS endpoint, GET /livez",
-            &clients,
-            Arc::new(move |c: &reqwest::Client| c.get(&live)),
-            200,
-        )
-        .await;
+        let get_live: Request = Arc::new(move |c: &reqwest::Client| c.get(&live));
         let submit = format!("{base}/api/v1/forms/kontakt/submissions");
         let body = serde_json::json!({"answers": {"message": MESSAGE, "email": "ola.nordmann@example.no"}});
-        let c = load(
-            "(c) contact form, sealed and durably stored",
-            &clients,
-            Arc::new(move |c: &reqwest::Client| c.post(&submit).json(&body)),
-            201,
-        )
-        .await;
-        (a, c)
+        let post_submission: Request =
+            Arc::new(move |c: &reqwest::Client| c.post(&submit).json(&body));
+        (clients, get_live, post_submission)
     });
-    let b = seal_one_core(&catalog);
-    // The ceiling assumes sealing scales with cores; measure all cores sealing at once.
-    let parallel: Vec<Phase> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..cores)
-            .map(|_| scope.spawn(|| seal_one_core(&catalog)))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    let all_cores: f64 = parallel.iter().map(Phase::rate).sum();
+
+    // The phases take turns, round after round, so that the machine's speed, which drifts
+    // on shared hosts, weighs on each of them alike.
+    let mut rounds = Vec::new();
+    for _ in 0..rounds_wanted() {
+        let (a, c) = runtime.block_on(async {
+            let a = load(A, &clients, get_live.clone(), 200).await;
+            let c = load(C, &clients, post_submission.clone(), 201).await;
+            (a, c)
+        });
+        let b = seal_one_core(&catalog);
+        // The ceiling assumes sealing scales with cores; measure all cores sealing at once.
+        let all_cores: f64 = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..cores)
+                .map(|_| scope.spawn(|| seal_one_core(&catalog)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap().rate()).sum()
+        });
+        rounds.push(Round { a, b, c, all_cores });
+    }
     drop(runtime);
     let _ = std::fs::remove_dir_all(&dir);
 
     println!();
     println!(
-        "cores: {cores}, clients: {CLIENTS}, {} s a phase",
+        "cores: {cores}, clients: {CLIENTS}, {} rounds of {} s a phase",
+        rounds.len(),
         seconds().as_secs_f64()
     );
+    let shares: Vec<String> = rounds
+        .iter()
+        .map(|r| format!("{:.1} %", 100.0 * r.c.rate() / r.ceiling(cores)))
+        .collect();
+    let all_cores = rounds.iter().map(|r| r.all_cores).sum::<f64>() / rounds.len() as f64;
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for round in rounds {
+        a.push(round.a);
+        b.push(round.b);
+        c.push(round.c);
+    }
+    let (a, b, c) = (Phase::merge(a), Phase::merge(b), Phase::merge(c));
     a.print();
     b.print();
     c.print();
     let ceiling = 1.0 / (1.0 / a.rate() + 1.0 / (b.rate() * cores as f64));
     println!(
-        "ceiling 1/(1/a + 1/(b x {cores})) = {ceiling:.0}/s; (c) reaches {:.1} % of it (target 80 %)",
-        100.0 * c.rate() / ceiling
+        "ceiling 1/(1/a + 1/(b x {cores})) = {ceiling:.0}/s; (c) reaches {:.1} % of it (target 80 %); \
+         by round: {}",
+        100.0 * c.rate() / ceiling,
+        shares.join(", ")
     );
     // The CPU that the target leaves a submission, against what (a) and (b) already take.
     let budget = Duration::from_secs_f64(cores as f64 / (0.8 * ceiling));
