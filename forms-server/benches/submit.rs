@@ -137,9 +137,7 @@ fn cpu_by_thread_since(before: &BTreeMap<u32, (String, Duration)>) -> BTreeMap<S
     let mut by_name = BTreeMap::new();
     for (id, (name, cpu)) in cpu_by_thread() {
         let spent = cpu.saturating_sub(before.get(&id).map_or(Duration::ZERO, |b| b.1));
-        if !spent.is_zero() {
-            *by_name.entry(name).or_default() += spent;
-        }
+        *by_name.entry(name).or_default() += spent;
     }
     by_name
 }
@@ -184,19 +182,10 @@ const C: &str = "(c) contact form, sealed and durably stored";
 /// How a client makes the request of a phase.
 type Request = Arc<dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync>;
 
-/// One turn of every phase, measured one right after the other.
-struct Round {
-    a: Phase,
-    b: Phase,
-    c: Phase,
-    /// Sealing on all cores at once, operations a second in all.
-    all_cores: f64,
-}
-
-impl Round {
-    fn ceiling(&self, cores: usize) -> f64 {
-        1.0 / (1.0 / self.a.rate() + 1.0 / (self.b.rate() * cores as f64))
-    }
+/// The rate a submission could reach if it cost exactly a request of `bare_tls` (a
+/// second) and one sealing at `sealing` (a second, on all cores).
+fn ceiling(bare_tls: f64, sealing: f64) -> f64 {
+    1.0 / (1.0 / bare_tls + 1.0 / sealing)
 }
 
 /// 16 clients, each with one keep-alive connection, send requests until the deadline.
@@ -361,8 +350,12 @@ fn main() {
 
     // The phases take turns, round after round, so that the machine's speed, which drifts
     // on shared hosts, weighs on each of them alike.
-    let mut rounds = Vec::new();
-    for _ in 0..rounds_wanted() {
+    let rounds = rounds_wanted();
+    let (mut a_parts, mut b_parts, mut c_parts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut shares = Vec::new();
+    // Sealing on all cores at once, operations a second in all, averaged over the rounds.
+    let mut all_cores = 0.0;
+    for _ in 0..rounds {
         let (a, c) = runtime.block_on(async {
             let a = load(A, &clients, get_live.clone(), 200).await;
             let c = load(C, &clients, post_submission.clone(), 201).await;
@@ -370,47 +363,46 @@ fn main() {
         });
         let b = seal_one_core(&catalog);
         // The ceiling assumes sealing scales with cores; measure all cores sealing at once.
-        let all_cores: f64 = std::thread::scope(|scope| {
+        all_cores += std::thread::scope(|scope| {
             let handles: Vec<_> = (0..cores)
                 .map(|_| scope.spawn(|| seal_one_core(&catalog)))
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap().rate()).sum()
-        });
-        rounds.push(Round { a, b, c, all_cores });
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().rate())
+                .sum::<f64>()
+        }) / rounds as f64;
+        let share = c.rate() / ceiling(a.rate(), b.rate() * cores as f64);
+        shares.push(format!("{:.1} %", 100.0 * share));
+        a_parts.push(a);
+        b_parts.push(b);
+        c_parts.push(c);
     }
     drop(runtime);
     let _ = std::fs::remove_dir_all(&dir);
 
     println!();
     println!(
-        "cores: {cores}, clients: {CLIENTS}, {} rounds of {} s a phase",
-        rounds.len(),
+        "cores: {cores}, clients: {CLIENTS}, {rounds} rounds of {} s a phase",
         seconds().as_secs_f64()
     );
-    let shares: Vec<String> = rounds
-        .iter()
-        .map(|r| format!("{:.1} %", 100.0 * r.c.rate() / r.ceiling(cores)))
-        .collect();
-    let all_cores = rounds.iter().map(|r| r.all_cores).sum::<f64>() / rounds.len() as f64;
-    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
-    for round in rounds {
-        a.push(round.a);
-        b.push(round.b);
-        c.push(round.c);
-    }
-    let (a, b, c) = (Phase::merge(a), Phase::merge(b), Phase::merge(c));
+    let (a, b, c) = (
+        Phase::merge(a_parts),
+        Phase::merge(b_parts),
+        Phase::merge(c_parts),
+    );
     a.print();
     b.print();
     c.print();
-    let ceiling = 1.0 / (1.0 / a.rate() + 1.0 / (b.rate() * cores as f64));
+    let ceiling_rate = ceiling(a.rate(), b.rate() * cores as f64);
     println!(
-        "ceiling 1/(1/a + 1/(b x {cores})) = {ceiling:.0}/s; (c) reaches {:.1} % of it (target 80 %); \
+        "ceiling 1/(1/a + 1/(b x {cores})) = {ceiling_rate:.0}/s; (c) reaches {:.1} % of it (target 80 %); \
          by round: {}",
-        100.0 * c.rate() / ceiling,
+        100.0 * c.rate() / ceiling_rate,
         shares.join(", ")
     );
     // The CPU that the target leaves a submission, against what (a) and (b) already take.
-    let budget = Duration::from_secs_f64(cores as f64 / (0.8 * ceiling));
+    let budget = Duration::from_secs_f64(cores as f64 / (0.8 * ceiling_rate));
     println!(
         "CPU a submission may take at 80 % of the ceiling: {} µs on all cores; \
          (a) and (b) take {} µs of it, (c) takes {} µs",
@@ -418,7 +410,7 @@ fn main() {
         (a.cpu_per_op() + b.cpu_per_op()).as_micros(),
         c.cpu_per_op().as_micros()
     );
-    let measured = 1.0 / (1.0 / a.rate() + 1.0 / all_cores);
+    let measured = ceiling(a.rate(), all_cores);
     println!(
         "for reference: sealing on all {cores} cores at once: {all_cores:.0}/s ({:.2} x one core); \
          with that, 1/(1/a + 1/b_all) = {measured:.0}/s and (c) reaches {:.1} %",

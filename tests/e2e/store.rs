@@ -1,5 +1,7 @@
 //! The store's contract, the same test on SQLite and on PostgreSQL.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use forms_server::clock::Timestamp;
@@ -398,13 +400,13 @@ async fn the_wal_stays_bounded_while_commits_never_pause() {
 
     // 16 writers, 4,000 submissions of 32 KiB: about 160 MiB through the WAL, with no
     // pause between commits.
-    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(0));
     let mut writers = Vec::new();
     for _ in 0..16 {
         let (store, next) = (store.clone(), next.clone());
         writers.push(tokio::spawn(async move {
             loop {
-                let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let n = next.fetch_add(1, Ordering::SeqCst);
                 if n >= 4000 {
                     return;
                 }
