@@ -51,13 +51,6 @@ impl Phase {
         self.ops as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-        sorted.get(index).copied().unwrap_or_default()
-    }
-
     /// CPU time spent for each operation, on all cores together.
     fn cpu_per_op(&self) -> Duration {
         self.cpu / self.ops.max(1) as u32
@@ -86,12 +79,18 @@ impl Phase {
     }
 
     fn print(&self) {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        let percentile_ms = |p: f64| {
+            let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+            sorted.get(index).copied().unwrap_or_default().as_secs_f64() * 1e3
+        };
         println!(
             "{:<44} {:>10.0}/s   p50 {:>8.3} ms   p99 {:>8.3} ms   CPU {:>5} µs/op   ({} ops)",
             self.name,
             self.rate(),
-            self.percentile(0.50).as_secs_f64() * 1e3,
-            self.percentile(0.99).as_secs_f64() * 1e3,
+            percentile_ms(0.50),
+            percentile_ms(0.99),
             self.cpu_per_op().as_micros(),
             self.ops
         );
