@@ -106,8 +106,9 @@ impl Payload {
 pub enum SubmitError {
     /// The answers do not fit the form; nothing was stored.
     Invalid(Vec<FieldError>),
-    /// The content guard found sensitive personal data in the free text, per answer;
-    /// nothing was stored.
+    /// The content guard found sensitive personal data in the free text, per answer,
+    /// listed in the form's order with any other problems of the answers; nothing was
+    /// stored.
     Sensitive(Vec<FieldError>),
     /// The form needs an ID-porten login the citizen does not have.
     LoginRequired,
@@ -233,40 +234,49 @@ pub async fn accept(
         return Err(SubmitError::LoginRequired);
     }
     let ctx = Context::at(now, allow_synthetic_ids);
-    let answers = form.validate(raw, &ctx).map_err(|errors| {
-        tracing::info!(form = %form.id, problems = errors.len(), "submission refused: invalid answers");
-        SubmitError::Invalid(errors)
-    })?;
-    if form.content_guard == crate::schema::GuardPolicy::Refuse
-        && let Some(guard) = catalog.guard()
-    {
-        let found = guard_answers(guard, &answers);
-        if !found.is_empty() {
-            let mut kinds: Vec<&str> = found
-                .iter()
-                .flat_map(|e| match &e.problem {
-                    Problem::Sensitive { kinds } => kinds.iter().map(|k| k.name()).collect(),
-                    _ => Vec::new(),
-                })
-                .collect();
-            kinds.sort_unstable();
-            kinds.dedup();
-            tracing::info!(
-                form = %form.id,
-                kinds = %kinds.join(","),
-                "submission refused: sensitive personal data"
-            );
-            let count = Op::CountGuardRefusal {
-                day: now.norwegian_day().to_string(),
-                form_id: form.id.to_string(),
-                kinds,
-            };
-            if let Err(err) = store.write(vec![count]).await {
-                tracing::warn!(error = %err, "cannot count a refusal by the content guard");
-            }
-            return Err(SubmitError::Sensitive(found));
+    // Every problem at once: the guard reads the answers that are valid even when
+    // others are not, so the citizen does not fix one thing only to meet the next.
+    let checked = form.check(raw, &ctx);
+    let mut errors = checked.errors;
+    let found = match catalog.guard() {
+        Some(guard) if form.content_guard == crate::schema::GuardPolicy::Refuse => {
+            guard_answers(guard, &checked.answers)
         }
+        _ => Vec::new(),
+    };
+    if !found.is_empty() {
+        let mut kinds: Vec<&str> = found
+            .iter()
+            .flat_map(|e| match &e.problem {
+                Problem::Sensitive { kinds } => kinds.iter().map(|k| k.name()).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        tracing::info!(
+            form = %form.id,
+            kinds = %kinds.join(","),
+            problems = errors.len(),
+            "submission refused: sensitive personal data"
+        );
+        let count = Op::CountGuardRefusal {
+            day: now.norwegian_day().to_string(),
+            form_id: form.id.to_string(),
+            kinds,
+        };
+        if let Err(err) = store.write(vec![count]).await {
+            tracing::warn!(error = %err, "cannot count a refusal by the content guard");
+        }
+        errors.extend(found);
+        errors.sort_by_key(|e| form.place(&e.field));
+        return Err(SubmitError::Sensitive(errors));
     }
+    if !errors.is_empty() {
+        tracing::info!(form = %form.id, problems = errors.len(), "submission refused: invalid answers");
+        return Err(SubmitError::Invalid(errors));
+    }
+    let answers = checked.answers;
     let queue = form.queue_for(&answers).clone();
     let recipients = catalog
         .queue(queue.as_str())
@@ -473,10 +483,7 @@ mod tests {
     /// from and whether the citizen changed it.
     #[test]
     fn the_payload_records_the_sender_and_prefill_sources() {
-        let catalog = Catalog::load_dir(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../form-schemas"),
-        )
-        .unwrap();
+        let catalog = Catalog::shipped();
         let form = catalog.form("kontaktregister").unwrap();
         let citizen = Citizen {
             login: LoggedIn {

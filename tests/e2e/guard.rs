@@ -1,6 +1,6 @@
 //! The content guard over TLS: a contact-form message with sensitive personal data is
-//! refused with the citizen's text given back, the kinds named in their language and a
-//! link to the secure form; nothing of it is stored, sealed or logged. An everyday
+//! refused with the citizen's text given back, the kinds named in their language beside
+//! any other problem of the answers, and a link to the secure form; nothing of it is stored, sealed or logged. An everyday
 //! question about a health service goes through.
 
 use serde_json::json;
@@ -13,21 +13,32 @@ async fn a_message_with_sensitive_data_is_refused_and_leaves_no_trace() {
     let client = server.client();
     let form_url = format!("{}/skjema/kontakt", server.url);
 
-    // The HTML form, in nynorsk: an identity number in a grouping, with a canary.
+    // The HTML form, in nynorsk: an identity number in a grouping, with a canary, and
+    // a malformed e-mail address. Both problems are named at once, in the form's order.
     let marker = canary("GUARD");
     let message = format!("Fødselsnummeret mitt er 178190 10188. {marker}");
     let (cookie, token) = form_session(&client, &form_url).await;
     let response = client
         .post(format!("{form_url}?lang=nn"))
         .header("cookie", &cookie)
-        .form(&[("_csrf", token.as_str()), ("message", message.as_str())])
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("message", message.as_str()),
+            ("email", "ola.example.no"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
     assert!(page.contains(&marker), "the citizen's text is given back");
-    assert!(page.contains("et fødselsnummer eller D-nummer"), "{page}");
+    assert!(page.contains("value=\"ola.example.no\""), "{page}");
+    let summary = &page[page.find("class=\"error-summary\"").unwrap()..];
+    let summary = &summary[..summary.find("</div>").unwrap()];
+    let sensitive = summary.find("et fødselsnummer eller D-nummer");
+    let email = summary.find("Skriv inn ei gyldig e-postadresse");
+    assert!(sensitive.is_some() && email.is_some(), "{summary}");
+    assert!(sensitive < email, "the message comes first: {summary}");
     assert!(page.contains("Vi har ikkje lagra noko"), "{page}");
     assert!(
         page.contains("href=\"/skjema/sikker-melding?lang=nn\""),
@@ -35,14 +46,33 @@ async fn a_message_with_sensitive_data_is_refused_and_leaves_no_trace() {
     );
     assert!(page.contains("class=\"error-summary\""));
 
-    // The JSON API, in English: health details, named as a kind.
+    // The JSON API, in English: health details, named as a kind, beside an unknown
+    // field and (in the form's order) a malformed e-mail address.
     let health = format!("My son was diagnosed with diabetes last week. {marker}");
     let (status, body) = server
-        .submit_json(&client, "kontakt", json!({"answers": {"message": health}}))
+        .submit_json(
+            &client,
+            "kontakt",
+            json!({"answers": {"phone": "12345678", "email": "ola@", "message": health}}),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["errors"][0]["field"], "message");
-    assert_eq!(body["errors"][0]["code"], "sensitive");
+    assert_eq!(body["title"], "Sensitive personal data", "{body}");
+    let fields: Vec<_> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("message", "sensitive"),
+            ("email", "invalid_email"),
+            ("phone", "unknown_field")
+        ],
+        "{body}"
+    );
     assert_eq!(body["errors"][0]["kinds"], json!(["health"]));
     assert!(
         !body.to_string().contains(&marker),

@@ -399,6 +399,27 @@ impl Form {
         }
     }
 
+    /// Where an answer path comes in the form, for listing problems in the order the
+    /// citizen meets the fields: the top-level field's place, then the item's number
+    /// and the place of the field inside the item. A path that names no field comes
+    /// after all that do.
+    pub fn place(&self, path: &str) -> (usize, usize, usize) {
+        let mut parts = path.split('.');
+        let top = parts.next().unwrap_or_default();
+        let Some((index, field)) = self.fields().enumerate().find(|(_, f)| f.id == top) else {
+            return (usize::MAX, 0, 0);
+        };
+        let item = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let inner = match (&field.kind, parts.next()) {
+            (FieldKind::Group { fields, .. }, Some(sub)) => fields
+                .iter()
+                .position(|f| f.id == sub)
+                .unwrap_or(usize::MAX),
+            _ => 0,
+        };
+        (index, item, inner)
+    }
+
     /// The index of the page a top-level field is on.
     pub fn page_of(&self, field: &str) -> Option<usize> {
         let top = field.split('.').next()?;
@@ -494,6 +515,13 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The forms shipped in `form-schemas/`, for tests.
+    #[cfg(test)]
+    pub(crate) fn shipped() -> Catalog {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../form-schemas");
+        Catalog::load_dir(&dir).unwrap_or_else(|errors| panic!("{errors:?}"))
+    }
+
     /// Loads `dir/queues.yaml` and every other `dir/*.yaml` as a form. Returns every
     /// mistake found, not just the first.
     pub fn load_dir(dir: &Path) -> Result<Catalog, Vec<SchemaError>> {
@@ -549,6 +577,32 @@ mod tests {
         for bad in ["", "Kontakt", "2k", "-a", "a b", "å", &"a".repeat(65)] {
             assert!(FormId::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Problems are listed in the order the citizen meets the fields: by page and
+    /// field, then by a group's item and the field inside it; unknown names last.
+    #[test]
+    fn answer_paths_sort_in_the_forms_order() {
+        let catalog = Catalog::shipped();
+        let form = catalog.form("barnehage").unwrap();
+        let mut paths = vec![
+            "ukjent",
+            "barn.1.navn",
+            "barn.0.fodselsdato",
+            "barn.0.navn",
+            "mobil",
+        ];
+        paths.sort_by_key(|p| form.place(p));
+        assert_eq!(
+            paths,
+            [
+                "mobil",
+                "barn.0.navn",
+                "barn.0.fodselsdato",
+                "barn.1.navn",
+                "ukjent"
+            ]
+        );
     }
 
     #[test]
