@@ -257,7 +257,7 @@ pub async fn accept(
         tracing::info!(
             form = %form.id,
             kinds = %kinds.join(","),
-            problems = errors.len(),
+            other_problems = errors.len(),
             "submission refused: sensitive personal data"
         );
         let count = Op::CountGuardRefusal {

@@ -106,6 +106,7 @@ async fn a_message_with_sensitive_data_is_refused_and_leaves_no_trace() {
         "{log}"
     );
     assert!(log.contains("\"kinds\":\"id_number\""), "{log}");
+    assert!(log.contains("\"other_problems\":1"), "{log}");
     assert!(log.contains("\"kinds\":\"health\""), "{log}");
     // The statistics count each refusal under its kinds, with nothing of the text.
     let stats = server.admin(&["guard-stats"]);
