@@ -53,6 +53,25 @@ impl Timestamp {
         format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
     }
 
+    /// Reads what [`Timestamp::rfc3339`] writes, and nothing else.
+    pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+        let (date, time) = text.strip_suffix('Z')?.split_once('T')?;
+        let day = Date::parse(date).filter(|_| date.contains('-'))?;
+        let mut parts = time.split(':');
+        let mut next = |max: i64| -> Option<i64> {
+            let part = parts.next()?;
+            let value = (part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse::<i64>().ok())
+                .flatten()?;
+            (value <= max).then_some(value)
+        };
+        let seconds = next(23)? * 3600 + next(59)? * 60 + next(59)?;
+        parts
+            .next()
+            .is_none()
+            .then_some(Timestamp((day.days() * 86_400 + seconds) * 1000))
+    }
+
     /// Norwegian civil time as if it were UTC, for showing and for "today": UTC+1, and
     /// UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday
     /// of October (the European rule Norway follows).
@@ -292,6 +311,23 @@ mod tests {
         ];
         for (millis, expected) in cases {
             assert_eq!(Timestamp(millis).rfc3339(), expected);
+            assert_eq!(Timestamp::parse_rfc3339(expected), Some(Timestamp(millis)));
+        }
+        for wrong in [
+            "",
+            "2026-11-23",
+            "2026-11-23T12:55:09",
+            "2026-11-23T12:55Z",
+            "2026-11-23T24:00:00Z",
+            "2026-11-23T12:60:00Z",
+            "2026-11-23T12:55:09:00Z",
+            "2026-11-23T12:55:9Z",
+            "2026-11-23T+1:55:09Z",
+            "2026-02-30T12:55:09Z",
+            "23.11.2026T12:55:09Z",
+            "2026-11-23T12:55:09.123Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(wrong), None, "{wrong}");
         }
         assert_eq!(
             Timestamp(1_795_438_509_000).display_nb(),
@@ -301,12 +337,7 @@ mod tests {
 
     #[test]
     fn norwegian_time_follows_summer_time() {
-        let at = |s: &str| {
-            let d = Date::parse(&s[..10]).unwrap();
-            let h: i64 = s[11..13].parse().unwrap();
-            let m: i64 = s[14..16].parse().unwrap();
-            Timestamp(d.days() * 86_400_000 + (h * 60 + m) * 60_000)
-        };
+        let at = |s: &str| Timestamp::parse_rfc3339(&format!("{s}:00Z")).unwrap();
         // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
         let cases = [
             ("2026-03-29T00:59", "29.03.2026 kl. 01:59"),

@@ -67,13 +67,16 @@ pub struct PayloadField {
 }
 
 impl Payload {
-    /// A plain-text rendering for a caseworker to read.
+    /// A plain-text rendering for a caseworker to read, with the time received in
+    /// Norwegian time (the JSON keeps it in UTC).
     pub fn to_text(&self) -> String {
+        let received = crate::clock::Timestamp::parse_rfc3339(&self.received_at)
+            .map_or_else(|| self.received_at.clone(), |t| t.display_nb());
         let mut out = format!(
             "{}\nReferanse: {}\nMottatt: {}\nSkjema: {} ({})\nKø: {}\n",
             self.form.title,
             self.reference,
-            self.received_at,
+            received,
             self.form.id,
             &self.form.schema_sha256.get(..12).unwrap_or_default(),
             self.queue
@@ -589,6 +592,7 @@ mod tests {
         };
         let text = payload.to_text();
         assert!(text.contains("Referanse: 2026-AAAA-BBBB"));
+        assert!(text.contains("Mottatt: 23.11.2026 kl. 13:00\n"), "{text}");
         assert!(text.contains("Din henvendelse:\n  linje 1\n  linje 2\n"));
         assert!(!text.contains("E-post"), "unanswered fields are left out");
     }
