@@ -179,6 +179,15 @@ struct ServerArgs {
     ca: Option<PathBuf>,
 }
 
+/// Which submission a case command is about.
+#[derive(Args)]
+struct CaseArgs {
+    /// The submission's reference (e.g. 2026-7K3F-9QXA, the name of the files `pull`
+    /// writes) or its id.
+    #[arg(long)]
+    id: String,
+}
+
 #[derive(Subcommand)]
 enum CaseworkerCommand {
     /// Fetch new submissions of your queues and decrypt them here; delete the files of
@@ -213,9 +222,8 @@ enum CaseworkerCommand {
         /// Your age identity file. It never leaves this machine.
         #[arg(long)]
         identity: PathBuf,
-        /// The submission's id (from `pull`'s JSON file).
-        #[arg(long)]
-        id: String,
+        #[command(flatten)]
+        case: CaseArgs,
         /// The queue to send it to.
         #[arg(long)]
         to: String,
@@ -236,31 +244,29 @@ enum CaseworkerCommand {
     Erase {
         #[command(flatten)]
         server: ServerArgs,
-        /// The submission's id (from `pull`'s JSON file) or its reference.
-        #[arg(long)]
-        id: String,
+        #[command(flatten)]
+        case: CaseArgs,
     },
     /// Mark a submission done.
     Done {
         #[command(flatten)]
         server: ServerArgs,
-        /// The submission's id (from `pull`'s JSON file).
-        #[arg(long)]
-        id: String,
+        #[command(flatten)]
+        case: CaseArgs,
     },
     /// Take a case: in progress, by you.
     Take {
         #[command(flatten)]
         server: ServerArgs,
-        #[arg(long)]
-        id: String,
+        #[command(flatten)]
+        case: CaseArgs,
     },
     /// Add an internal note to a case, sealed here to the queue's keys.
     Note {
         #[command(flatten)]
         server: ServerArgs,
-        #[arg(long)]
-        id: String,
+        #[command(flatten)]
+        case: CaseArgs,
         /// A UTF-8 text file with the note.
         #[arg(long)]
         file: PathBuf,
@@ -272,24 +278,24 @@ enum CaseworkerCommand {
         /// Your age identity file. It never leaves this machine.
         #[arg(long)]
         identity: PathBuf,
-        #[arg(long)]
-        id: String,
+        #[command(flatten)]
+        case: CaseArgs,
     },
     /// Record that the citizen consented (by phone, letter or in person) to the case
     /// being handed to another public body.
     Consent {
         #[command(flatten)]
         server: ServerArgs,
-        #[arg(long)]
-        id: String,
+        #[command(flatten)]
+        case: CaseArgs,
     },
     /// Record a handover of the case to another public body; refused unless the citizen
     /// consented.
     Handover {
         #[command(flatten)]
         server: ServerArgs,
-        #[arg(long)]
-        id: String,
+        #[command(flatten)]
+        case: CaseArgs,
     },
 }
 
@@ -725,8 +731,9 @@ fn api(server: &ServerArgs) -> Result<pull::Api, String> {
     pull::Api::new(&server.server, &token, ca.as_deref()).map_err(|e| e.to_string())
 }
 
-/// `POST /api/v1/submissions/{id}/{action}` as the caseworker.
-async fn post_action(server: &ServerArgs, id: &str, action: &str) -> Result<(), String> {
+/// `POST /api/v1/submissions/{id}/{action}` as the caseworker, on the submission with
+/// this id or reference; gives its reference.
+async fn post_action(server: &ServerArgs, id: &str, action: &str) -> Result<String, String> {
     api(server)?
         .post_action(id, action)
         .await
@@ -802,7 +809,7 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
         CaseworkerCommand::Forward {
             server,
             identity,
-            id,
+            case: CaseArgs { id },
             to,
         } => {
             let identities = read_identities(&identity)?;
@@ -827,22 +834,35 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             println!("reply to {reference} sent");
             Ok(ExitCode::SUCCESS)
         }
-        CaseworkerCommand::Erase { server, id } => {
+        CaseworkerCommand::Erase {
+            server,
+            case: CaseArgs { id },
+        } => {
             let reference = api(&server)?.erase(&id).await.map_err(failed)?;
             println!("{reference} erased");
             Ok(ExitCode::SUCCESS)
         }
-        CaseworkerCommand::Done { server, id } => {
-            post_action(&server, &id, "done").await?;
-            println!("{id} marked done");
+        CaseworkerCommand::Done {
+            server,
+            case: CaseArgs { id },
+        } => {
+            let reference = post_action(&server, &id, "done").await?;
+            println!("{reference} marked done");
             Ok(ExitCode::SUCCESS)
         }
-        CaseworkerCommand::Take { server, id } => {
-            post_action(&server, &id, "take").await?;
-            println!("{id} taken: in progress, by you");
+        CaseworkerCommand::Take {
+            server,
+            case: CaseArgs { id },
+        } => {
+            let reference = post_action(&server, &id, "take").await?;
+            println!("{reference} taken: in progress, by you");
             Ok(ExitCode::SUCCESS)
         }
-        CaseworkerCommand::Note { server, id, file } => {
+        CaseworkerCommand::Note {
+            server,
+            case: CaseArgs { id },
+            file,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             api(&server)?.add_note(&id, &text).await.map_err(failed)?;
@@ -852,7 +872,7 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
         CaseworkerCommand::Notes {
             server,
             identity,
-            id,
+            case: CaseArgs { id },
         } => {
             let identities = read_identities(&identity)?;
             let notes = api(&server)?
@@ -865,14 +885,20 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             println!("{} note(s)", notes.len());
             Ok(ExitCode::SUCCESS)
         }
-        CaseworkerCommand::Consent { server, id } => {
-            post_action(&server, &id, "consent").await?;
-            println!("{id}: the citizen's consent to a handover is recorded");
+        CaseworkerCommand::Consent {
+            server,
+            case: CaseArgs { id },
+        } => {
+            let reference = post_action(&server, &id, "consent").await?;
+            println!("{reference}: the citizen's consent to a handover is recorded");
             Ok(ExitCode::SUCCESS)
         }
-        CaseworkerCommand::Handover { server, id } => {
-            post_action(&server, &id, "handover").await?;
-            println!("{id}: handover recorded");
+        CaseworkerCommand::Handover {
+            server,
+            case: CaseArgs { id },
+        } => {
+            let reference = post_action(&server, &id, "handover").await?;
+            println!("{reference}: handover recorded");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -37,7 +37,9 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
                 .unwrap()
         }
     };
-    let id = list("new").await[0]["id"].as_str().unwrap().to_string();
+    let new = list("new").await;
+    let id = new[0]["id"].as_str().unwrap().to_string();
+    let reference = new[0]["reference"].as_str().unwrap().to_string();
     let me: serde_json::Value = client
         .get(format!("{base}/api/v1/caseworker/me"))
         .bearer_auth(&token)
@@ -48,14 +50,17 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
         .await
         .unwrap();
 
-    let cli = |args: &[&str]| {
+    // A case is named by its reference (as the citizen and the files of `pull` name it)
+    // or by its id.
+    let cli = |args: &[&str], case: &str| {
         let mut args = args.to_vec();
-        args.extend(["--id", &id]);
+        args.extend(["--id", case]);
         server.caseworker_ok(&token_file, &args)
     };
 
     // Taken: in progress, by this caseworker.
-    cli(&["take"]);
+    let said = cli(&["take"], &reference);
+    assert!(said.contains(&format!("{reference} taken")), "{said}");
     let taken = list("in_progress").await;
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0]["status"], "in_progress");
@@ -66,9 +71,12 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
     let marker = canary("NOTE");
     let note = server.dir.path().join("note.txt");
     std::fs::write(&note, format!("Ringte innbyggeren. {marker}\n")).unwrap();
-    cli(&["note", "--file", note.to_str().unwrap()]);
+    cli(&["note", "--file", note.to_str().unwrap()], &id);
     let identity = server.queue("servicetorget").identity_path.clone();
-    let shown = cli(&["notes", "--identity", identity.to_str().unwrap()]);
+    let shown = cli(
+        &["notes", "--identity", identity.to_str().unwrap()],
+        &reference,
+    );
     assert!(shown.contains(&marker), "{shown}");
     assert!(shown.contains("1 note(s)"), "{shown}");
 

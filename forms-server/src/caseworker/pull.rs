@@ -95,15 +95,17 @@ impl Api {
         Ok(bytes.to_vec())
     }
 
-    /// `POST submissions/{id}/{action}` without a body (done, take, consent, handover).
-    pub async fn post_action(&self, id: &str, action: &str) -> Result<(), PullError> {
+    /// `POST submissions/{id}/{action}` without a body (done, take, consent, handover)
+    /// on the submission with this id or reference. Returns its reference.
+    pub async fn post_action(&self, wanted: &str, action: &str) -> Result<String, PullError> {
+        let (_, item) = self.find(wanted).await?;
         self.send(
             reqwest::Method::POST,
-            &format!("submissions/{id}/{action}"),
+            &format!("submissions/{}/{action}", item.id),
             None,
         )
         .await?;
-        Ok(())
+        Ok(item.reference)
     }
 
     async fn queues(&self) -> Result<Vec<String>, PullError> {
@@ -117,7 +119,7 @@ impl Api {
     }
 
     /// The queue and id of one of the caseworker's submissions, found by id or reference
-    /// through their listings.
+    /// through their listings: every case command takes either.
     async fn find(&self, wanted: &str) -> Result<(String, ListItem), PullError> {
         for queue in self.queues().await? {
             let items = self.list(&queue, false).await?;
@@ -225,12 +227,15 @@ impl Api {
     pub async fn notes(
         &self,
         identities: &[Identity],
-        id: &str,
+        wanted: &str,
     ) -> Result<Vec<(String, String, String)>, PullError> {
         use base64::Engine;
-        let items: Vec<NoteItem> = self.get_json(&format!("submissions/{id}/notes")).await?;
+        let (_, case) = self.find(wanted).await?;
+        let items: Vec<NoteItem> = self
+            .get_json(&format!("submissions/{}/notes", case.id))
+            .await?;
         let open_error = |reason: String| PullError::Open {
-            reference: id.to_string(),
+            reference: case.reference.clone(),
             reason,
         };
         let mut out = Vec::new();
@@ -246,33 +251,18 @@ impl Api {
         Ok(out)
     }
 
-    /// Forwards submission `id` to `to_queue`: opened here, its payload's queue changed,
+    /// Forwards the submission with id or reference `wanted` to `to_queue`: opened here, its payload's queue changed,
     /// sealed to that queue's recipients and sent; it then leaves the caseworker's
     /// queue. Returns the submission's reference.
     pub async fn forward(
         &self,
         identities: &[Identity],
-        id: &str,
+        wanted: &str,
         to_queue: &str,
     ) -> Result<String, PullError> {
+        let (_, ListItem { id, reference }) = self.find(wanted).await?;
         let recipients = self.recipients_of(to_queue).await?;
-        let response = self
-            .send(
-                reqwest::Method::GET,
-                &format!("submissions/{id}/sealed"),
-                None,
-            )
-            .await?;
-        let reference = response
-            .headers()
-            .get("x-forms-reference")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(id)
-            .to_string();
-        let sealed = response
-            .bytes()
-            .await
-            .map_err(|e| PullError::Http(e.to_string()))?;
+        let sealed = self.get_bytes(&format!("submissions/{id}/sealed")).await?;
         let open_error = |reason: String| PullError::Open {
             reference: reference.clone(),
             reason,
