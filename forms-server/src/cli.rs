@@ -202,6 +202,15 @@ enum CaseworkerCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// List your queues' submissions: reference, form, when received, status (no
+    /// answers; nothing is decrypted).
+    List {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Only the submissions with this status.
+        #[arg(long, value_parser = ["new", "in_progress", "done"])]
+        status: Option<String>,
+    },
     /// Re-seal every stored submission of a queue to its current keys (after a key was
     /// removed or replaced), decrypting and encrypting here; the server gets only the
     /// new ciphertexts.
@@ -791,6 +800,14 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                     println!("  {reference}");
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::List { server, status } => {
+            let overview = api(&server)?
+                .overview(status.as_deref())
+                .await
+                .map_err(failed)?;
+            print!("{overview}");
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Reseal {

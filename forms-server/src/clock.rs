@@ -72,6 +72,12 @@ impl Timestamp {
             .then_some(Timestamp((day.days() * 86_400 + seconds) * 1000))
     }
 
+    /// A time as [`Timestamp::rfc3339`] writes it, shown as [`Timestamp::display_nb`]
+    /// does; any other text as it is.
+    pub fn show_rfc3339_nb(text: &str) -> String {
+        Timestamp::parse_rfc3339(text).map_or_else(|| text.to_string(), |t| t.display_nb())
+    }
+
     /// Norwegian civil time as if it were UTC, for showing and for "today": UTC+1, and
     /// UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday
     /// of October (the European rule Norway follows).

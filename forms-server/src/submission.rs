@@ -70,8 +70,7 @@ impl Payload {
     /// A plain-text rendering for a caseworker to read, with the time received in
     /// Norwegian time (the JSON keeps it in UTC).
     pub fn to_text(&self) -> String {
-        let received = crate::clock::Timestamp::parse_rfc3339(&self.received_at)
-            .map_or_else(|| self.received_at.clone(), |t| t.display_nb());
+        let received = crate::clock::Timestamp::show_rfc3339_nb(&self.received_at);
         let mut out = format!(
             "{}\nReferanse: {}\nMottatt: {}\nSkjema: {} ({})\nKø: {}\n",
             self.form.title,

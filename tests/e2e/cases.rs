@@ -66,6 +66,18 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
     assert_eq!(taken[0]["status"], "in_progress");
     assert_eq!(taken[0]["taken_by"], me["id"]);
     assert!(list("new").await.is_empty());
+    // The caseworker's own listing says so, with nothing of the answers.
+    let listed = server.caseworker_ok(&token_file, &["list"]);
+    assert!(
+        listed.contains("servicetorget: 1 submission(s)"),
+        "{listed}"
+    );
+    let line = listed.lines().find(|l| l.contains(&reference)).unwrap();
+    assert!(line.contains("kontakt"), "{listed}");
+    assert!(line.ends_with("in progress, by you"), "{listed}");
+    assert!(!listed.contains("Hull i veien"), "{listed}");
+    let new = server.caseworker_ok(&token_file, &["list", "--status", "new"]);
+    assert!(new.contains("servicetorget: 0 submission(s)"), "{new}");
 
     // A note, sealed here, read back here.
     let marker = canary("NOTE");

@@ -112,17 +112,30 @@ impl Api {
         Ok(self.get_json::<Me>("caseworker/me").await?.queues)
     }
 
-    async fn list(&self, queue: &str, only_new: bool) -> Result<Vec<ListItem>, PullError> {
-        let filter = if only_new { "?status=new" } else { "" };
+    /// A queue's submissions, all or those with one status (`new`, `in_progress`,
+    /// `done`).
+    async fn list(&self, queue: &str, status: Option<&str>) -> Result<Vec<ListItem>, PullError> {
+        let filter = status.map(|s| format!("?status={s}")).unwrap_or_default();
         self.get_json(&format!("queues/{queue}/submissions{filter}"))
             .await
+    }
+
+    /// Every queue of the caseworker with its submissions (metadata only), as text
+    /// to read: reference, form, time received in Norwegian time, and status.
+    pub async fn overview(&self, status: Option<&str>) -> Result<String, PullError> {
+        let me: Me = self.get_json("caseworker/me").await?;
+        let mut queues = Vec::new();
+        for queue in &me.queues {
+            queues.push((queue.as_str(), self.list(queue, status).await?));
+        }
+        Ok(render_overview(&me.id, &queues))
     }
 
     /// The queue and id of one of the caseworker's submissions, found by id or reference
     /// through their listings: every case command takes either.
     async fn find(&self, wanted: &str) -> Result<(String, ListItem), PullError> {
         for queue in self.queues().await? {
-            let items = self.list(&queue, false).await?;
+            let items = self.list(&queue, None).await?;
             if let Some(item) = items
                 .into_iter()
                 .find(|i| i.id == wanted || i.reference == wanted)
@@ -163,7 +176,7 @@ impl Api {
         })?;
         let mut report = PullReport::default();
         for queue in self.queues().await? {
-            for item in self.list(&queue, true).await? {
+            for item in self.list(&queue, Some("new")).await? {
                 if !is_safe_name(&item.reference) {
                     return Err(PullError::Open {
                         reference: item.reference.chars().take(20).collect(),
@@ -260,7 +273,7 @@ impl Api {
         wanted: &str,
         to_queue: &str,
     ) -> Result<String, PullError> {
-        let (_, ListItem { id, reference }) = self.find(wanted).await?;
+        let (_, ListItem { id, reference, .. }) = self.find(wanted).await?;
         let recipients = self.recipients_of(to_queue).await?;
         let sealed = self.get_bytes(&format!("submissions/{id}/sealed")).await?;
         let open_error = |reason: String| PullError::Open {
@@ -295,7 +308,7 @@ impl Api {
     pub async fn reseal(&self, identities: &[Identity], queue: &str) -> Result<usize, PullError> {
         let recipients = self.recipients_of(queue).await?;
         let mut count = 0;
-        for item in self.list(queue, false).await? {
+        for item in self.list(queue, None).await? {
             let path = format!("submissions/{}/sealed", item.id);
             let sealed = self.get_bytes(&path).await?;
             let open_error = |reason: String| PullError::Open {
@@ -387,13 +400,44 @@ fn remove_copies(out: &Path, reference: &str) -> Result<bool, PullError> {
 
 #[derive(Deserialize)]
 struct Me {
+    id: String,
     queues: Vec<String>,
 }
 
+/// A submission as a queue's listing gives it: metadata, no answers.
 #[derive(Deserialize)]
 struct ListItem {
     id: String,
     reference: String,
+    form: String,
+    received: String,
+    status: String,
+    /// The id of the caseworker who took the case.
+    #[serde(default)]
+    taken_by: Option<String>,
+}
+
+/// The text of `forms caseworker list`: a heading a queue, a line a submission.
+fn render_overview(me: &str, queues: &[(&str, Vec<ListItem>)]) -> String {
+    let mut out = String::new();
+    for (queue, items) in queues {
+        out.push_str(&format!("{queue}: {} submission(s)\n", items.len()));
+        let form_width = items.iter().map(|i| i.form.len()).max().unwrap_or(0);
+        for item in items {
+            let received = crate::clock::Timestamp::show_rfc3339_nb(&item.received);
+            let status = match (item.status.as_str(), item.taken_by.as_deref()) {
+                ("in_progress", Some(by)) if by == me => "in progress, by you".to_string(),
+                ("in_progress", Some(by)) => format!("in progress, by caseworker {by}"),
+                ("in_progress", None) => "in progress".to_string(),
+                (other, _) => other.to_string(),
+            };
+            out.push_str(&format!(
+                "  {}  {:form_width$}  {received}  {status}\n",
+                item.reference, item.form
+            ));
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -468,4 +512,47 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), PullError> {
 #[derive(Deserialize)]
 struct QueueRecipients {
     recipients: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(reference: &str, form: &str, status: &str, taken_by: Option<&str>) -> ListItem {
+        ListItem {
+            id: format!("id-{reference}"),
+            reference: reference.into(),
+            form: form.into(),
+            received: "2026-07-01T12:00:00Z".into(),
+            status: status.into(),
+            taken_by: taken_by.map(Into::into),
+        }
+    }
+
+    /// A line a submission, forms in one column, times in Norwegian time, and whose a
+    /// case in progress is.
+    #[test]
+    fn the_overview_shows_each_case_with_who_has_it() {
+        let queues = [
+            (
+                "servicetorget",
+                vec![
+                    item("2026-AAAA-AAAA", "kontakt", "new", None),
+                    item("2026-BBBB-BBBB", "feilmelding", "in_progress", Some("me")),
+                    item("2026-CCCC-CCCC", "kontakt", "in_progress", Some("other")),
+                    item("2026-DDDD-DDDD", "kontakt", "done", Some("me")),
+                ],
+            ),
+            ("drift-vei", Vec::new()),
+        ];
+        assert_eq!(
+            render_overview("me", &queues),
+            "servicetorget: 4 submission(s)\n\
+             \x20 2026-AAAA-AAAA  kontakt      01.07.2026 kl. 14:00  new\n\
+             \x20 2026-BBBB-BBBB  feilmelding  01.07.2026 kl. 14:00  in progress, by you\n\
+             \x20 2026-CCCC-CCCC  kontakt      01.07.2026 kl. 14:00  in progress, by caseworker other\n\
+             \x20 2026-DDDD-DDDD  kontakt      01.07.2026 kl. 14:00  done\n\
+             drift-vei: 0 submission(s)\n"
+        );
+    }
 }
