@@ -367,7 +367,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     .map_err(|e| e.to_string())?;
                 let addr = app.local_addr().map_err(|e| e.to_string())?;
                 tracing::info!(%addr, "serving HTTPS");
-                app.serve().await;
+                app.run().await;
                 Ok::<_, String>(())
             })?;
             Ok(ExitCode::SUCCESS)

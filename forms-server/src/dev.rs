@@ -300,7 +300,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
     };
     let url = format!("https://{host}:{}", addr.port());
     print_banner(&url, &issuer, dir, &paths, &catalog);
-    app.serve().await;
+    app.run().await;
     Ok(())
 }
 

@@ -1,11 +1,15 @@
 //! A receipt means the row is on disk: hundreds of concurrent submissions, SIGKILL right
 //! after the last receipt, restart, and every reference handed out is there and opens.
+//! And a server asked to stop (SIGTERM) lets a submission being sent finish first.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde_json::json;
 
-use crate::support::{Backend, Server, TempDir};
+use crate::support::{Backend, Server, TempDir, canary};
 
 const SUBMISSIONS: usize = 240;
 const CONCURRENCY: usize = 16;
@@ -59,4 +63,94 @@ async fn every_receipt_survives_sigkill() {
         .unwrap();
         assert_eq!(payload["answers"]["message"], message.as_str());
     }
+}
+
+/// SIGTERM while a citizen's submission is half sent: the server takes no new
+/// connections, finishes that request (201 with a reference), closes the database
+/// cleanly (SQLite's WAL folded into the database file) and exits 0. The submission is
+/// there after a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_a_submission_in_progress_finish() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut server = Server::start(Backend::Sqlite);
+    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&server.cert_pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+
+    // The request line, the headers and half of the body.
+    let marker = canary("STOP");
+    let body = json!({"answers": {"message": format!("Sendt mens serveren stoppet {marker}")}})
+        .to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let head = format!(
+        "POST /api/v1/forms/kontakt/submissions HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(first.as_bytes()).await.unwrap();
+    tls.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    server.terminate();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.log().contains("no longer accepting connections") {
+        assert!(Instant::now() < deadline, "{}", server.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "a new connection is refused while the server stops"
+    );
+
+    // The rest of the body: the submission is taken, and the connection then closes.
+    tls.write_all(rest.as_bytes()).await.unwrap();
+    tls.flush().await.unwrap();
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), tls.read_to_end(&mut response))
+        .await
+        .expect("the server closes the connection after the response");
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let json_body = &response[response.find("\r\n\r\n").unwrap() + 4..];
+    let receipt: serde_json::Value = serde_json::from_str(json_body).unwrap();
+    let reference = receipt["reference"].as_str().unwrap().to_string();
+
+    let status = server.wait_exit(Duration::from_secs(30));
+    assert!(status.success(), "{status}");
+    let log = server.log();
+    assert!(log.contains("\"signal\":\"SIGTERM\""), "{log}");
+    assert!(log.contains("\"message\":\"stopped\""), "{log}");
+    assert!(!log.contains(&marker));
+    let wal = format!("{}-wal", server.sqlite_path.as_ref().unwrap().display());
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the WAL is folded into the database file on a clean stop"
+    );
+
+    server.launch();
+    let (token, _) = server.add_caseworker("servicetorget");
+    let inbox = TempDir::new("stop-inbox");
+    server.pull(&token, "servicetorget", inbox.path());
+    let payload = std::fs::read_to_string(inbox.path().join(format!("{reference}.json")))
+        .unwrap_or_else(|_| panic!("{reference} lost"));
+    assert!(payload.contains(&marker));
 }

@@ -513,16 +513,43 @@ impl Server {
         }
     }
 
-    /// SIGKILL: no shutdown, no flushing; what was committed must survive.
     /// The folder of form schemas the server reads.
     pub fn schemas(&self) -> PathBuf {
         self.dir.path().join("schemas")
     }
 
+    /// SIGKILL: no shutdown, no flushing; what was committed must survive.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().unwrap();
             child.wait().unwrap();
+        }
+    }
+
+    /// Sends SIGTERM, as a service manager does, and returns at once.
+    pub fn terminate(&self) {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM {pid}");
+    }
+
+    /// Waits for the process to end by itself; panics after `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        let child = self.child.as_mut().expect("a running server");
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

@@ -279,7 +279,12 @@ pub async fn start(options: SimulatorOptions) -> Result<Simulator, SimulatorErro
         .route("/kontaktregister/rest/v1/person", get(krr_person))
         .with_state(sim);
     tracing::info!(issuer = %issuer, "ID-porten simulator serving");
-    tokio::spawn(crate::web::tls::serve(listener, options.tls, router));
+    tokio::spawn(crate::web::tls::serve(
+        listener,
+        options.tls,
+        router,
+        std::future::pending(),
+    ));
     Ok(Simulator { issuer, addr })
 }
 

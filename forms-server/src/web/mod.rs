@@ -387,9 +387,49 @@ impl App {
         self.listener.local_addr()
     }
 
-    /// Serves until the process ends.
+    /// Serves until the process ends (for tests and benchmarks that run it in their
+    /// own process).
     pub async fn serve(self) {
-        tls::serve(self.listener, self.tls, self.router).await;
+        tls::serve(self.listener, self.tls, self.router, std::future::pending()).await;
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, the
+    /// requests in progress finish (a submission being sent gets its receipt), and the
+    /// database is closed cleanly (SQLite checkpoints its WAL into the database file).
+    pub async fn run(self) {
+        let stop = async {
+            let signal = stop_signal().await;
+            tracing::info!(signal, "stopping");
+            // A second signal while requests finish: stop at once. Whatever got a
+            // receipt is committed already.
+            tokio::spawn(async {
+                let signal = stop_signal().await;
+                tracing::warn!(signal, "stopping at once");
+                std::process::exit(1);
+            });
+        };
+        let store = self.state.store.clone();
+        tls::serve(self.listener, self.tls, self.router, stop).await;
+        store.close().await;
+        tracing::info!("stopped");
+    }
+}
+
+/// Waits for SIGTERM (what service managers send) or SIGINT (Ctrl-C); names which.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        },
+        _ => {
+            tracing::warn!("cannot listen for signals: stop the server with SIGKILL");
+            std::future::pending().await
+        }
     }
 }
 

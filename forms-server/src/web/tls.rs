@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
@@ -24,6 +25,9 @@ use tokio_rustls::TlsAcceptor;
 
 /// Time a client has to open a connection and finish the handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time the requests in progress get to finish once the server is asked to stop; well
+/// inside the 30 s or more that service managers wait before they kill.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 const PLAINTEXT_REFUSAL: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
@@ -58,24 +62,52 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Strin
     Ok(Arc::new(config))
 }
 
-/// Accepts connections until the listener fails; each is served on its own task.
-pub async fn serve(listener: TcpListener, tls: Arc<ServerConfig>, router: Router) {
+/// Accepts connections until `stop` resolves, each served on its own task; then
+/// accepts no more, lets the requests in progress finish (connections close after their
+/// current response) and returns when all are closed, or after [`DRAIN_TIMEOUT`].
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    router: Router,
+    stop: impl Future<Output = ()>,
+) {
     let acceptor = TlsAcceptor::from(tls);
+    let connections = GracefulShutdown::new();
+    tokio::pin!(stop);
     loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(conn) => conn,
-            Err(err) => {
-                // Out of file descriptors and the like: back off instead of spinning.
-                tracing::warn!(error = %err, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(err) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
         };
         let acceptor = acceptor.clone();
         let router = router.clone();
+        let watcher = connections.watcher();
         tokio::spawn(async move {
-            serve_connection(stream, peer, acceptor, router).await;
+            serve_connection(stream, peer, acceptor, router, watcher).await;
         });
+    }
+    drop(listener);
+    let open = connections.count();
+    tracing::info!(
+        connections = open,
+        "no longer accepting connections; finishing requests in progress"
+    );
+    if tokio::time::timeout(DRAIN_TIMEOUT, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = DRAIN_TIMEOUT.as_secs(),
+            "connections still open after the drain time are cut off"
+        );
     }
 }
 
@@ -84,6 +116,7 @@ async fn serve_connection(
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     router: Router,
+    watcher: Watcher,
 ) {
     let _ = stream.set_nodelay(true);
     let mut first = [0u8; 1];
@@ -107,7 +140,8 @@ async fn serve_connection(
     };
     let service = TowerToHyperService::new(router);
     let builder = auto::Builder::new(TokioExecutor::new());
-    if let Err(err) = builder.serve_connection(TokioIo::new(tls), service).await {
+    let connection = builder.serve_connection(TokioIo::new(tls), service);
+    if let Err(err) = watcher.watch(connection).await {
         tracing::debug!(error = %err, "connection ended with an error");
     }
 }
