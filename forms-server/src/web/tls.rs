@@ -27,7 +27,7 @@ use tokio_rustls::TlsAcceptor;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time the requests in progress get to finish once the server is asked to stop; well
 /// inside the 30 s or more that service managers wait before they kill.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 const PLAINTEXT_REFUSAL: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
