@@ -209,6 +209,9 @@ pub enum Msg<'a> {
     EmptyFile {
         label: &'a str,
     },
+    ControlCharacter {
+        label: &'a str,
+    },
     TooFewItems {
         label: &'a str,
         min: usize,
@@ -495,6 +498,18 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (EmptyFile { label }, Nb) => format!("Filen til «{label}» er tom."),
         (EmptyFile { label }, Nn) => format!("Fila til «{label}» er tom."),
         (EmptyFile { label }, En) => format!("The file for “{label}” is empty."),
+        (ControlCharacter { label }, Nb) => format!(
+            "«{label}» inneholder usynlige styretegn som vi ikke kan ta imot. Skriv teksten \
+             inn på nytt, eller lim den inn som ren tekst."
+        ),
+        (ControlCharacter { label }, Nn) => format!(
+            "«{label}» inneheld usynlege styreteikn som vi ikkje kan ta imot. Skriv teksten \
+             inn på nytt, eller lim han inn som rein tekst."
+        ),
+        (ControlCharacter { label }, En) => format!(
+            "“{label}” contains invisible control characters that we cannot accept. Type the \
+             text again, or paste it as plain text."
+        ),
         (TooFewItems { label, min }, Nb) => format!("Fyll ut minst {min} «{label}»."),
         (TooFewItems { label, min }, Nn) => format!("Fyll ut minst {min} «{label}»."),
         (TooFewItems { label, min }, En) => format!("Fill in at least {min} “{label}”."),

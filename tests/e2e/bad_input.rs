@@ -53,6 +53,16 @@ async fn bad_input_is_refused_clearly_and_stores_nothing() {
             field: Some(("message", "too_long")),
         },
         ApiCase {
+            name: "a terminal escape sequence in the message",
+            form: "kontakt",
+            content_type: "application/json",
+            body: json_body(
+                json!({"answers": {"message": format!("{secret}\u{1b}]0;x\u{7}\u{1b}[2J")}}),
+            ),
+            status: 422,
+            field: Some(("message", "control_character")),
+        },
+        ApiCase {
             name: "malformed e-mail",
             form: "kontakt",
             content_type: "application/json",

@@ -219,6 +219,9 @@ pub enum Problem {
     /// Text where a file belongs, a file where text belongs, or a JSON value of the
     /// wrong kind.
     NotText,
+    /// A control character other than a line break or tab: nothing a person types, and
+    /// in a caseworker's terminal an escape sequence could act on its own.
+    ControlCharacter,
     /// A field that takes one value was sent more than once.
     Repeated,
     /// There is no such field in the form.
@@ -263,6 +266,7 @@ impl Problem {
             Problem::TooFewItems { .. } => "too_few_items",
             Problem::TooManyItems { .. } => "too_many_items",
             Problem::NotText => "not_text",
+            Problem::ControlCharacter => "control_character",
             Problem::Repeated => "repeated",
             Problem::Unknown => "unknown_field",
             Problem::Sensitive { .. } => "sensitive",
@@ -662,6 +666,12 @@ fn check_field(
             };
             if text.trim().is_empty() {
                 return missing(required);
+            }
+            if text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+            {
+                return Err(Problem::ControlCharacter);
             }
             check_single(field, text, scope, ctx).map(Some)
         }
@@ -1098,6 +1108,15 @@ pages:
                 Some(Problem::TooLong { max: 20, len: 21 }),
                 "",
             ),
+            ("lang", "hei\tdu\r\nder", None, "hei\tdu\nder"),
+            (
+                "lang",
+                "hei \u{1b}[2J du",
+                Some(Problem::ControlCharacter),
+                "",
+            ),
+            ("lang", "hei du\u{0}", Some(Problem::ControlCharacter), ""),
+            ("tekst", "AB\u{85}123", Some(Problem::ControlCharacter), ""),
             ("epost", " kari@example.no ", None, "kari@example.no"),
             ("epost", "kari@", Some(Problem::InvalidEmail), ""),
             ("tlf", "912 34 567", None, "+4791234567"),

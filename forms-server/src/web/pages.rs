@@ -275,6 +275,7 @@ pub fn problem_text(lang: Lang, form: &Form, error: &FieldError) -> String {
             );
         }
         Problem::EmptyFile => Msg::EmptyFile { label },
+        Problem::ControlCharacter => Msg::ControlCharacter { label },
         Problem::TooFewItems { min } => Msg::TooFewItems { label, min: *min },
         Problem::TooManyItems { max } => Msg::TooManyItems { label, max: *max },
         Problem::Repeated | Problem::Unknown => Msg::UnknownFields,
