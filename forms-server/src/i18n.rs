@@ -115,6 +115,8 @@ pub enum Msg<'a> {
     ReceiptLead,
     ReceiptReference,
     ReceiptKeep,
+    ReceiptCopyTitle,
+    ReceiptCopyLead,
     ReceiptReceived,
     ReceiptAgain,
     NotFoundTitle,
@@ -374,6 +376,24 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (ReceiptKeep, Nb) => "Oppgi referansenummeret hvis du kontakter oss om saken.".into(),
         (ReceiptKeep, Nn) => "Oppgi referansenummeret dersom du kontaktar oss om saka.".into(),
         (ReceiptKeep, En) => "Quote the reference number if you contact us about this.".into(),
+        (ReceiptCopyTitle, Nb) => "Dette sendte du".into(),
+        (ReceiptCopyTitle, Nn) => "Dette sende du".into(),
+        (ReceiptCopyTitle, En) => "What you sent".into(),
+        (ReceiptCopyLead, Nb) => {
+            "Svarene dine er kryptert, så vi kan ikke vise dem for deg senere. Skriv ut \
+             eller lagre denne siden hvis du vil ha en kopi."
+                .into()
+        }
+        (ReceiptCopyLead, Nn) => {
+            "Svara dine er krypterte, så vi kan ikkje vise dei for deg seinare. Skriv ut \
+             eller lagre denne sida dersom du vil ha ein kopi."
+                .into()
+        }
+        (ReceiptCopyLead, En) => {
+            "Your answers are encrypted, so we cannot show them to you later. Print or save \
+             this page if you want a copy."
+                .into()
+        }
         (ReceiptReceived, Nb) => "Mottatt".into(),
         (ReceiptReceived, Nn) => "Motteke".into(),
         (ReceiptReceived, En) => "Received".into(),

@@ -87,6 +87,8 @@ async fn an_attachment_is_judged_by_its_content_and_sealed_with_the_answers() {
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
     assert!(page.contains("Referansenummer"), "{page}");
+    assert!(page.contains("Dette sendte du"), "{page}");
+    assert!(page.contains("kum.jpg"), "the copy names the attached file: {page}");
 
     // Routed by the rule for water to drift-vann; the file is inside the sealed payload.
     let (token_file, _) = server.add_caseworker("drift-vann");

@@ -47,6 +47,13 @@ async fn submitted_text_is_what_the_caseworker_decrypts() {
         .to_string();
     assert!(page.contains("Referansenummer"));
     assert_ne!(html_reference, api_reference);
+    // A copy of what was sent, for the citizen to keep: it cannot be shown later.
+    let copy = &page[page.find("Dette sendte du").expect("a copy of the answers")..];
+    assert!(copy.contains("Din henvendelse"), "{copy}");
+    assert!(
+        copy.contains("Spørsmål fra skjemaet<br>med to linjer"),
+        "{copy}"
+    );
 
     let (token_file, _) = server.add_caseworker("servicetorget");
     let inbox = TempDir::new("inbox");

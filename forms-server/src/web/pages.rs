@@ -830,7 +830,6 @@ pub fn summary_page(view: &FormView<'_>) -> Markup {
     let lang = view.lang;
     let path = format!("/skjema/{}", form.id);
     let title = t(lang, Msg::SummaryTitle);
-    let readable = form.readable(&view.checked.answers, lang);
     let has_errors = view.notice.is_some();
     let main = html! {
         @if has_errors { (error_summary(lang, form, &[], view.notice.as_deref())) }
@@ -838,26 +837,7 @@ pub fn summary_page(view: &FormView<'_>) -> Markup {
         @if view.login == LoginView::Unavailable { p class="notice" { (t(lang, Msg::LoginUnavailable)) } }
         (form_element(view, |_| true, html! {
             input type="hidden" name="_page" value="summary";
-            @for page_index in &view.checked.shown_pages {
-                @let page = &form.pages[*page_index];
-                @let rows: Vec<_> = readable.iter().filter(|r| form.page_of(&r.field) == Some(*page_index)).collect();
-                h2 { (page.title.as_ref().map(|t| t.get(lang)).unwrap_or_default()) }
-                @if rows.is_empty() {
-                    p { (t(lang, Msg::NothingAnswered)) }
-                } @else {
-                    dl class="summary" {
-                        @for row in &rows {
-                            div class="summary-row" {
-                                dt { (row.label) }
-                                dd { @for line in row.value.lines() { (line) br; } }
-                            }
-                        }
-                    }
-                }
-                button type="submit" class="button button--secondary" name="_action" value={ "goto:" (page_index) } {
-                    (t(lang, Msg::Change)) span class="visually-hidden" { " " (page.title.as_ref().map(|t| t.get(lang)).unwrap_or_default()) }
-                }
-            }
+            (answers_by_page(form, lang, view.checked, 2, true))
             h2 { (t(lang, Msg::SendNow)) }
             p { (t(lang, Msg::SendNowLead)) }
             div class="actions" {
@@ -873,6 +853,38 @@ pub fn summary_page(view: &FormView<'_>) -> Markup {
         view.account(),
         main,
     )
+}
+
+/// The answers under a heading a page (at `level`, 2 or 3), each page with a button to
+/// change it if `change`.
+fn answers_by_page(form: &Form, lang: Lang, checked: &Checked, level: u8, change: bool) -> Markup {
+    let readable = form.readable(&checked.answers, lang);
+    html! {
+        @for page_index in &checked.shown_pages {
+            @let page = &form.pages[*page_index];
+            @let page_title = page.title.as_ref().map(|t| t.get(lang)).unwrap_or_default();
+            @let rows: Vec<_> = readable.iter().filter(|r| form.page_of(&r.field) == Some(*page_index)).collect();
+            @if page_title.is_empty() {
+            } @else if level == 2 { h2 { (page_title) } } @else { h3 { (page_title) } }
+            @if rows.is_empty() {
+                p { (t(lang, Msg::NothingAnswered)) }
+            } @else {
+                dl class="summary" {
+                    @for row in &rows {
+                        div class="summary-row" {
+                            dt { (row.label) }
+                            dd { @for line in row.value.lines() { (line) br; } }
+                        }
+                    }
+                }
+            }
+            @if change {
+                button type="submit" class="button button--secondary" name="_action" value={ "goto:" (page_index) } {
+                    (t(lang, Msg::Change)) span class="visually-hidden" { " " (page_title) }
+                }
+            }
+        }
+    }
 }
 
 /// Every page and field of a form on one sheet, for those who send on paper.
@@ -933,11 +945,14 @@ pub fn print_page(form: &Form, lang: Lang, today: Date) -> Markup {
     )
 }
 
+/// The receipt: the reference, and a copy of what was sent for the citizen to keep,
+/// since once sealed the answers cannot be shown to them again.
 pub fn receipt_page(
     form: &Form,
     lang: Lang,
     reference: &str,
     received: Timestamp,
+    sent: &Checked,
     account: Option<Account<'_>>,
 ) -> Markup {
     let path = format!("/skjema/{}", form.id);
@@ -960,6 +975,11 @@ pub fn receipt_page(
         p { a href={ (path) "?lang=" (lang.tag()) } { (t(lang, Msg::ReceiptAgain)) } }
         @if account.is_some() {
             p { a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::MySubmissions)) } }
+        }
+        section class="sent-copy" aria-labelledby="sent-copy-title" {
+            h2 id="sent-copy-title" { (t(lang, Msg::ReceiptCopyTitle)) }
+            p { (t(lang, Msg::ReceiptCopyLead)) }
+            (answers_by_page(form, lang, sent, 3, false))
         }
     };
     layout(lang, &title, false, &path, account, main)
