@@ -790,6 +790,12 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             for reference in &report.written {
                 println!("  {reference}");
             }
+            if report.attachments > 0 {
+                println!(
+                    "{} attached file(s), in a folder REFERENCE-vedlegg beside each submission",
+                    report.attachments
+                );
+            }
             if !report.removed.is_empty() {
                 println!(
                     "{} submission(s) deleted on the server (retention ended, or erased on \

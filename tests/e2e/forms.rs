@@ -88,14 +88,27 @@ async fn an_attachment_is_judged_by_its_content_and_sealed_with_the_answers() {
     let page = response.text().await.unwrap();
     assert!(page.contains("Referansenummer"), "{page}");
     assert!(page.contains("Dette sendte du"), "{page}");
-    assert!(page.contains("kum.jpg"), "the copy names the attached file: {page}");
+    assert!(
+        page.contains("kum.jpg"),
+        "the copy names the attached file: {page}"
+    );
 
     // Routed by the rule for water to drift-vann; the file is inside the sealed payload.
     let (token_file, _) = server.add_caseworker("drift-vann");
     let inbox = TempDir::new("inbox");
     let report = server.pull(&token_file, "drift-vann", inbox.path());
     assert!(report.starts_with("1 new submission(s)"), "{report}");
+    assert!(report.contains("1 attached file(s)"), "{report}");
     let json_path = file_with_extension(inbox.path(), "json");
+    // The attached file as sent, beside the submission, readable by the caseworker only.
+    let reference = json_path.file_stem().unwrap().to_str().unwrap();
+    let attached = inbox.path().join(format!("{reference}-vedlegg/kum.jpg"));
+    assert_eq!(std::fs::read(&attached).unwrap(), TINY_PNG);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&attached).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     let payload: serde_json::Value =
         serde_json::from_slice(&std::fs::read(json_path).unwrap()).unwrap();
     let file = &payload["answers"]["bilde"][0];

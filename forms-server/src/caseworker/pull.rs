@@ -2,7 +2,8 @@
 //!
 //! Fetches the new submissions of the caseworker's queues over the HTTPS API and opens
 //! them locally with the caseworker's age identity, writing for each a JSON file and a
-//! plain-text rendering named by its reference number. The identity is read here and
+//! plain-text rendering named by its reference number, and its attached files, as they
+//! were sent, in a folder beside them (`REFERENCE-vedlegg/`). The identity is read here and
 //! never sent anywhere. Files are written with mode 0600 and atomically, and a
 //! submission already written is not fetched again. The files of a submission the
 //! server has deleted since (its retention ended, or it was erased at the citizen's
@@ -15,6 +16,7 @@ use std::time::Duration;
 use forms_crypto::seal::Identity;
 use serde::Deserialize;
 
+use crate::schema::answers::{Attachment, Value};
 use crate::submission::Payload;
 
 /// The caseworker API as one caseworker sees it: the server, their token and an HTTPS
@@ -198,6 +200,7 @@ impl Api {
                 let payload = open_payload(&sealed, identities).map_err(open_error)?;
                 let json =
                     serde_json::to_vec_pretty(&payload).map_err(|e| open_error(e.to_string()))?;
+                report.attachments += write_attachments(out, &item.reference, &payload)?;
                 write_private(
                     &copy_path(out, &item.reference, "txt"),
                     payload.to_text().as_bytes(),
@@ -366,6 +369,8 @@ pub struct PullReport {
     pub skipped: usize,
     /// References whose files were deleted here, because the server deleted them.
     pub removed: Vec<String>,
+    /// Attached files written in this run.
+    pub attachments: usize,
 }
 
 #[derive(Deserialize)]
@@ -379,12 +384,77 @@ fn copy_path(out: &Path, reference: &str, extension: &str) -> PathBuf {
     out.join(format!("{reference}.{extension}"))
 }
 
+/// The folder a pull writes the attached files of `reference` into, in `out`.
+pub fn attachments_dir(out: &Path, reference: &str) -> PathBuf {
+    out.join(format!("{reference}-vedlegg"))
+}
+
+/// Writes every file attached to `payload` (in groups too) into its folder, each under
+/// its name made safe, numbered where two share one. Returns how many.
+fn write_attachments(out: &Path, reference: &str, payload: &Payload) -> Result<usize, PullError> {
+    fn collect<'a>(value: &'a Value, into: &mut Vec<&'a Attachment>) {
+        match value {
+            Value::Files(files) => into.extend(files),
+            Value::Group(items) => items
+                .iter()
+                .flat_map(|i| i.values())
+                .for_each(|v| collect(v, into)),
+            Value::Text(_) | Value::Bool(_) | Value::List(_) => {}
+        }
+    }
+    let mut files = Vec::new();
+    payload
+        .answers
+        .values()
+        .for_each(|v| collect(v, &mut files));
+    if files.is_empty() {
+        return Ok(0);
+    }
+    let dir = attachments_dir(out, reference);
+    let write_error = |path: &Path, e: std::io::Error| PullError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .recursive(true)
+        .create(&dir)
+        .map_err(|e| write_error(&dir, e))?;
+    let mut used = std::collections::BTreeSet::new();
+    for (n, file) in files.iter().enumerate() {
+        let name = crate::schema::values::safe_file_name(&file.name);
+        let name = if used.contains(&name) {
+            format!("{}-{name}", n + 1)
+        } else {
+            name
+        };
+        write_private(&dir.join(&name), &file.data)?;
+        used.insert(name);
+    }
+    Ok(files.len())
+}
+
 /// Deletes the files a pull wrote for `reference` in `out`; whether there were any.
 fn remove_copies(out: &Path, reference: &str) -> Result<bool, PullError> {
     let mut removed = false;
-    for extension in ["json", "txt"] {
-        let path = copy_path(out, reference, extension);
-        match std::fs::remove_file(&path) {
+    let dir = attachments_dir(out, reference);
+    let targets = [
+        (copy_path(out, reference, "json"), false),
+        (copy_path(out, reference, "txt"), false),
+        (dir, true),
+    ];
+    for (path, is_dir) in targets {
+        let result = if is_dir {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match result {
             Ok(()) => removed = true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
@@ -517,6 +587,77 @@ struct QueueRecipients {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn attachment(name: &str, data: &[u8]) -> Attachment {
+        Attachment {
+            name: name.into(),
+            mime: "image/png".into(),
+            size: data.len(),
+            data: data.to_vec(),
+        }
+    }
+
+    /// Every attached file lands in the submission's folder, groups' too, under a safe
+    /// name, numbered where names meet; deleting the submission's copies takes the
+    /// folder with it.
+    #[test]
+    fn attachments_are_written_beside_the_submission_and_deleted_with_it() {
+        let out = std::env::temp_dir().join(format!("forms-pull-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        let group_item = [(
+            "bilde".to_string(),
+            Value::Files(vec![attachment("kum.jpg", b"second")]),
+        )]
+        .into_iter()
+        .collect();
+        let payload = Payload {
+            format: crate::submission::PAYLOAD_FORMAT.into(),
+            reference: "2026-AAAA-BBBB".into(),
+            submission_id: "x".into(),
+            form: crate::submission::PayloadForm {
+                id: "feilmelding".into(),
+                title: "Feilmelding".into(),
+                schema_sha256: "ab".repeat(32),
+            },
+            queue: "drift-vann".into(),
+            received_at: "2026-11-23T12:00:00Z".into(),
+            auth: None,
+            prefill: Default::default(),
+            answers: [
+                (
+                    "bilde".to_string(),
+                    Value::Files(vec![
+                        attachment("kum.jpg", b"first"),
+                        attachment("../../.bashrc", b"third"),
+                    ]),
+                ),
+                ("steder".to_string(), Value::Group(vec![group_item])),
+                ("melding".to_string(), Value::Text("hei".into())),
+            ]
+            .into_iter()
+            .collect(),
+            readable: Vec::new(),
+            fields: Vec::new(),
+        };
+        let reference = "2026-AAAA-BBBB";
+        assert_eq!(write_attachments(&out, reference, &payload).unwrap(), 3);
+        let dir = attachments_dir(&out, reference);
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["3-kum.jpg", "bashrc", "kum.jpg"]);
+        assert_eq!(std::fs::read(dir.join("kum.jpg")).unwrap(), b"first");
+        assert_eq!(std::fs::read(dir.join("3-kum.jpg")).unwrap(), b"second");
+        write_private(&copy_path(&out, reference, "json"), b"{}").unwrap();
+        assert!(remove_copies(&out, reference).unwrap());
+        assert!(!dir.exists());
+        assert!(!copy_path(&out, reference, "json").exists());
+        assert!(!remove_copies(&out, reference).unwrap());
+        std::fs::remove_dir_all(&out).unwrap();
+    }
 
     fn item(reference: &str, form: &str, status: &str, taken_by: Option<&str>) -> ListItem {
         ListItem {
