@@ -903,6 +903,7 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                 .await
                 .map_err(failed)?;
             for (at, author, text) in &notes {
+                let at = crate::clock::Timestamp::show_rfc3339_nb(at);
                 println!("{at}  {author}\n{}\n", text.trim_end());
             }
             println!("{} note(s)", notes.len());

@@ -78,6 +78,10 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
     assert!(!listed.contains("Hull i veien"), "{listed}");
     let new = server.caseworker_ok(&token_file, &["list", "--status", "new"]);
     assert!(new.contains("servicetorget: 0 submission(s)"), "{new}");
+    // A colleague on the same queue sees who has it, by name.
+    let (colleague, _) = server.add_caseworker("servicetorget");
+    let seen = server.caseworker_ok(&colleague, &["list"]);
+    assert!(seen.contains("in progress, by Test Caseworker"), "{seen}");
 
     // A note, sealed here, read back here.
     let marker = canary("NOTE");
@@ -91,6 +95,7 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
     );
     assert!(shown.contains(&marker), "{shown}");
     assert!(shown.contains("1 note(s)"), "{shown}");
+    assert!(shown.contains("  Test Caseworker\n"), "the author by name: {shown}");
 
     // Another queue's caseworker reaches neither the case nor its notes.
     for (method, path) in [("POST", "take"), ("GET", "notes")] {

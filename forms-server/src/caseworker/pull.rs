@@ -239,7 +239,8 @@ impl Api {
         Ok(())
     }
 
-    /// The notes on a case, opened here: (time, author id, text), oldest first.
+    /// The notes on a case, opened here: (time, author's name or else id, text), oldest
+    /// first.
     pub async fn notes(
         &self,
         identities: &[Identity],
@@ -262,7 +263,12 @@ impl Api {
             let text = forms_crypto::seal::open(&sealed, identities)
                 .map_err(|e| open_error(e.to_string()))?;
             let text = String::from_utf8(text.to_vec()).map_err(|e| open_error(e.to_string()))?;
-            out.push((item.at, item.author, text));
+            let author = if item.author_name.is_empty() {
+                item.author
+            } else {
+                item.author_name
+            };
+            out.push((item.at, author, text));
         }
         Ok(out)
     }
@@ -482,9 +488,11 @@ struct ListItem {
     form: String,
     received: String,
     status: String,
-    /// The id of the caseworker who took the case.
+    /// The id of the caseworker who took the case, and their name.
     #[serde(default)]
     taken_by: Option<String>,
+    #[serde(default)]
+    taken_by_name: Option<String>,
 }
 
 /// The text of `forms caseworker list`: a heading a queue, a line a submission.
@@ -497,7 +505,10 @@ fn render_overview(me: &str, queues: &[(&str, Vec<ListItem>)]) -> String {
             let received = crate::clock::Timestamp::show_rfc3339_nb(&item.received);
             let status = match (item.status.as_str(), item.taken_by.as_deref()) {
                 ("in_progress", Some(by)) if by == me => "in progress, by you".to_string(),
-                ("in_progress", Some(by)) => format!("in progress, by caseworker {by}"),
+                ("in_progress", Some(by)) => match &item.taken_by_name {
+                    Some(name) => format!("in progress, by {name}"),
+                    None => format!("in progress, by caseworker {by}"),
+                },
                 ("in_progress", None) => "in progress".to_string(),
                 (other, _) => other.to_string(),
             };
@@ -514,6 +525,8 @@ fn render_overview(me: &str, queues: &[(&str, Vec<ListItem>)]) -> String {
 struct NoteItem {
     at: String,
     author: String,
+    #[serde(default)]
+    author_name: String,
     sealed_base64: String,
 }
 
@@ -667,6 +680,7 @@ mod tests {
             received: "2026-07-01T12:00:00Z".into(),
             status: status.into(),
             taken_by: taken_by.map(Into::into),
+            taken_by_name: (taken_by == Some("other")).then(|| "Ola Nordmann".into()),
         }
     }
 
@@ -681,6 +695,7 @@ mod tests {
                     item("2026-AAAA-AAAA", "kontakt", "new", None),
                     item("2026-BBBB-BBBB", "feilmelding", "in_progress", Some("me")),
                     item("2026-CCCC-CCCC", "kontakt", "in_progress", Some("other")),
+                    item("2026-EEEE-EEEE", "kontakt", "in_progress", Some("gone")),
                     item("2026-DDDD-DDDD", "kontakt", "done", Some("me")),
                 ],
             ),
@@ -688,10 +703,11 @@ mod tests {
         ];
         assert_eq!(
             render_overview("me", &queues),
-            "servicetorget: 4 submission(s)\n\
+            "servicetorget: 5 submission(s)\n\
              \x20 2026-AAAA-AAAA  kontakt      01.07.2026 kl. 14:00  new\n\
              \x20 2026-BBBB-BBBB  feilmelding  01.07.2026 kl. 14:00  in progress, by you\n\
-             \x20 2026-CCCC-CCCC  kontakt      01.07.2026 kl. 14:00  in progress, by caseworker other\n\
+             \x20 2026-CCCC-CCCC  kontakt      01.07.2026 kl. 14:00  in progress, by Ola Nordmann\n\
+             \x20 2026-EEEE-EEEE  kontakt      01.07.2026 kl. 14:00  in progress, by caseworker gone\n\
              \x20 2026-DDDD-DDDD  kontakt      01.07.2026 kl. 14:00  done\n\
              drift-vei: 0 submission(s)\n"
         );

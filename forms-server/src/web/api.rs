@@ -278,10 +278,14 @@ pub struct ListItem {
     /// The id of the caseworker who took the case.
     #[serde(skip_serializing_if = "Option::is_none")]
     taken_by: Option<String>,
+    /// Their name, for colleagues to read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    taken_by_name: Option<String>,
 }
 
-impl From<SubmissionMeta> for ListItem {
-    fn from(meta: SubmissionMeta) -> Self {
+impl ListItem {
+    fn new(meta: SubmissionMeta, names: &BTreeMap<String, String>) -> Self {
+        let taken_by_name = meta.taken_by.as_ref().and_then(|id| names.get(id)).cloned();
         ListItem {
             id: meta.id,
             reference: meta.reference,
@@ -289,8 +293,25 @@ impl From<SubmissionMeta> for ListItem {
             received: meta.received_at.rfc3339(),
             status: meta.status.as_str(),
             taken_by: meta.taken_by,
+            taken_by_name,
         }
     }
+}
+
+/// Every caseworker's name by id (a short table), when `needed`.
+async fn caseworker_names(
+    app: &AppState,
+    needed: bool,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    if !needed {
+        return Ok(BTreeMap::new());
+    }
+    let all = app
+        .store
+        .caseworkers()
+        .await
+        .map_err(|e| ApiError::internal("cannot read caseworkers", &e))?;
+    Ok(all.into_iter().map(|c| (c.id, c.name)).collect())
 }
 
 pub async fn list_queue(
@@ -316,7 +337,13 @@ pub async fn list_queue(
     let items = caseworker::list(&app.store, &cw, &queue, status, app.clock.now())
         .await
         .map_err(caseworker_error)?;
-    Ok(Json(items.into_iter().map(ListItem::from).collect()))
+    let names = caseworker_names(&app, items.iter().any(|i| i.taken_by.is_some())).await?;
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|meta| ListItem::new(meta, &names))
+            .collect(),
+    ))
 }
 
 /// A submission deleted from a queue, by retention or erasure.
@@ -483,6 +510,7 @@ pub struct NoteItem {
     id: String,
     at: String,
     author: String,
+    author_name: String,
     /// The age file, in standard base64.
     sealed_base64: String,
 }
@@ -498,12 +526,14 @@ pub async fn notes(
     let notes = caseworker::notes(&app.store, &cw, &id, app.clock.now())
         .await
         .map_err(caseworker_error)?;
+    let names = caseworker_names(&app, !notes.is_empty()).await?;
     Ok(Json(
         notes
             .into_iter()
             .map(|n| NoteItem {
                 id: n.id,
                 at: n.at.rfc3339(),
+                author_name: names.get(&n.author).cloned().unwrap_or_default(),
                 author: n.author,
                 sealed_base64: base64::engine::general_purpose::STANDARD.encode(&n.sealed),
             })
