@@ -5,9 +5,16 @@ use std::io::Write;
 use std::path::Path;
 
 /// Writes a file readable by its owner only (mode 0600), atomically: a temporary file
-/// beside it is written, synced and renamed over the target.
+/// beside it (`.NAME.partial`, a name no other file of ours has, as none starts with a
+/// dot) is written, synced and renamed over the target.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("partial");
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(".partial");
+    let tmp = path.with_file_name(tmp_name);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -95,7 +95,10 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
     );
     assert!(shown.contains(&marker), "{shown}");
     assert!(shown.contains("1 note(s)"), "{shown}");
-    assert!(shown.contains("  Test Caseworker\n"), "the author by name: {shown}");
+    assert!(
+        shown.contains("  Test Caseworker\n"),
+        "the author by name: {shown}"
+    );
 
     // Another queue's caseworker reaches neither the case nor its notes.
     for (method, path) in [("POST", "take"), ("GET", "notes")] {

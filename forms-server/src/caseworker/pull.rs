@@ -3,8 +3,8 @@
 //! Fetches the new submissions of the caseworker's queues over the HTTPS API and opens
 //! them locally with the caseworker's age identity, writing for each a JSON file and a
 //! plain-text rendering named by its reference number, and its attached files, as they
-//! were sent, in a folder beside them (`REFERENCE-vedlegg/`). The identity is read here and
-//! never sent anywhere. Files are written with mode 0600 and atomically, and a
+//! were sent, in a folder beside them (`REFERENCE-vedlegg/`). The identity is read here
+//! and never sent anywhere. Files are written with mode 0600 and atomically, and a
 //! submission already written is not fetched again. The files of a submission the
 //! server has deleted since (its retention ended, or it was erased at the citizen's
 //! request) are deleted here too, so that no copy outlives the original.
@@ -273,9 +273,9 @@ impl Api {
         Ok(out)
     }
 
-    /// Forwards the submission with id or reference `wanted` to `to_queue`: opened here, its payload's queue changed,
-    /// sealed to that queue's recipients and sent; it then leaves the caseworker's
-    /// queue. Returns the submission's reference.
+    /// Forwards the submission with id or reference `wanted` to `to_queue`: opened here,
+    /// its payload's queue changed, sealed to that queue's recipients and sent; it then
+    /// leaves the caseworker's queue. Returns the submission's reference.
     pub async fn forward(
         &self,
         identities: &[Identity],
@@ -391,7 +391,7 @@ fn copy_path(out: &Path, reference: &str, extension: &str) -> PathBuf {
 }
 
 /// The folder a pull writes the attached files of `reference` into, in `out`.
-pub fn attachments_dir(out: &Path, reference: &str) -> PathBuf {
+fn attachments_dir(out: &Path, reference: &str) -> PathBuf {
     out.join(format!("{reference}-vedlegg"))
 }
 
@@ -433,12 +433,13 @@ fn write_attachments(out: &Path, reference: &str, payload: &Payload) -> Result<u
         .map_err(|e| write_error(&dir, e))?;
     let mut used = std::collections::BTreeSet::new();
     for (n, file) in files.iter().enumerate() {
-        let name = crate::schema::values::safe_file_name(&file.name);
-        let name = if used.contains(&name) {
-            format!("{}-{name}", n + 1)
-        } else {
-            name
-        };
+        let safe = crate::schema::values::safe_file_name(&file.name);
+        let mut name = safe.clone();
+        let mut number = n + 1;
+        while used.contains(&name) {
+            name = format!("{number}-{safe}");
+            number += 1;
+        }
         write_private(&dir.join(&name), &file.data)?;
         used.insert(name);
     }
@@ -643,6 +644,7 @@ mod tests {
                     Value::Files(vec![
                         attachment("kum.jpg", b"first"),
                         attachment("../../.bashrc", b"third"),
+                        attachment("kum.jpg.partial", b"fourth"),
                     ]),
                 ),
                 ("steder".to_string(), Value::Group(vec![group_item])),
@@ -654,16 +656,20 @@ mod tests {
             fields: Vec::new(),
         };
         let reference = "2026-AAAA-BBBB";
-        assert_eq!(write_attachments(&out, reference, &payload).unwrap(), 3);
+        assert_eq!(write_attachments(&out, reference, &payload).unwrap(), 4);
         let dir = attachments_dir(&out, reference);
         let mut names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         names.sort();
-        assert_eq!(names, ["3-kum.jpg", "bashrc", "kum.jpg"]);
+        assert_eq!(names, ["4-kum.jpg", "bashrc", "kum.jpg", "kum.jpg.partial"]);
         assert_eq!(std::fs::read(dir.join("kum.jpg")).unwrap(), b"first");
-        assert_eq!(std::fs::read(dir.join("3-kum.jpg")).unwrap(), b"second");
+        assert_eq!(
+            std::fs::read(dir.join("kum.jpg.partial")).unwrap(),
+            b"fourth"
+        );
+        assert_eq!(std::fs::read(dir.join("4-kum.jpg")).unwrap(), b"second");
         write_private(&copy_path(&out, reference, "json"), b"{}").unwrap();
         assert!(remove_copies(&out, reference).unwrap());
         assert!(!dir.exists());
