@@ -4,6 +4,17 @@
 use std::io::Write;
 use std::path::Path;
 
+/// Creates a folder (and those above it) that only its owner can open (mode 0700).
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.recursive(true).create(path)
+}
+
 /// Writes a file readable by its owner only (mode 0600), atomically: a temporary file
 /// beside it (`.NAME.partial`, a name no other file of ours has, as none starts with a
 /// dot) is written, synced and renamed over the target.

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
-use crate::schema::answers::{Answers, Context, FieldError, Problem, RawAnswers, Readable, Value};
+use crate::schema::answers::{
+    Answers, Checked, Context, FieldError, Problem, RawAnswers, Readable, Value,
+};
 use crate::schema::{Catalog, Form, QueueId};
 use crate::store::{AuditEntry, NewSubmission, Op, Store, StoreError, actions};
 
@@ -22,10 +24,13 @@ use crate::store::{AuditEntry, NewSubmission, Op, Store, StoreError, actions};
 pub const PAYLOAD_FORMAT: &str = "forms-submission/2";
 
 /// What the citizen gets back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Receipt {
     pub reference: String,
     pub received_at: Timestamp,
+    /// The answers as checked and the pages they showed: what was sealed, for the
+    /// receipt page's copy (nothing reads them from the store again).
+    pub sent: Checked,
 }
 
 /// The plaintext that is sealed. Self-describing: it carries the labels the citizen saw,
@@ -238,8 +243,8 @@ pub async fn accept(
     let ctx = Context::at(now, allow_synthetic_ids);
     // Every problem at once: the guard reads the answers that are valid even when
     // others are not, so the citizen does not fix one thing only to meet the next.
-    let checked = form.check(raw, &ctx);
-    let mut errors = checked.errors;
+    let mut checked = form.check(raw, &ctx);
+    let mut errors = std::mem::take(&mut checked.errors);
     let found = match catalog.guard() {
         Some(guard) if form.content_guard == crate::schema::GuardPolicy::Refuse => {
             guard_answers(guard, &checked.answers)
@@ -278,8 +283,8 @@ pub async fn accept(
         tracing::info!(form = %form.id, problems = errors.len(), "submission refused: invalid answers");
         return Err(SubmitError::Invalid(errors));
     }
-    let answers = checked.answers;
-    let queue = form.queue_for(&answers).clone();
+    let answers = &checked.answers;
+    let queue = form.queue_for(answers).clone();
     let recipients = catalog
         .queue(queue.as_str())
         .map(|q| q.recipients())
@@ -291,7 +296,7 @@ pub async fn accept(
     for _ in 0..REFERENCE_TRIES {
         let id = submission_id(now).ok_or(SubmitError::Random)?;
         let reference = new_reference(now).ok_or(SubmitError::Random)?;
-        let mut payload = build_payload(form, &answers, &queue, &id, &reference, now);
+        let mut payload = build_payload(form, answers, &queue, &id, &reference, now);
         if let Some(sender) = sender {
             add_sender(&mut payload, form, raw, sender);
         }
@@ -316,7 +321,7 @@ pub async fn accept(
                     .handover_consent
                     .as_ref()
                     .is_some_and(|field| matches!(answers.get(field), Some(Value::Bool(true)))),
-                reply_to: match (vault, reply_address(form, &answers)) {
+                reply_to: match (vault, reply_address(form, answers)) {
                     (Some(vault), Some(address)) => Some(
                         vault
                             .encrypt(reply_place(&id), address.as_bytes())
@@ -342,6 +347,7 @@ pub async fn accept(
                 return Ok(Receipt {
                     reference,
                     received_at: now,
+                    sent: checked,
                 });
             }
             Err(StoreError::Conflict) => last_error = StoreError::Conflict,

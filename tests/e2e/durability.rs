@@ -3,7 +3,7 @@
 //! And a server asked to stop (SIGTERM) lets a submission being sent finish first.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -79,7 +79,7 @@ async fn sigterm_lets_a_submission_in_progress_finish() {
     for cert in CertificateDer::pem_slice_iter(&server.cert_pem) {
         roots.add(cert.unwrap()).unwrap();
     }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
@@ -109,11 +109,7 @@ async fn sigterm_lets_a_submission_in_progress_finish() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     server.terminate();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !server.log().contains("no longer accepting connections") {
-        assert!(Instant::now() < deadline, "{}", server.log());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    server.wait_for_log("no longer accepting connections", Duration::from_secs(10));
     assert!(
         tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await

@@ -156,11 +156,7 @@ async fn caseworkers_are_told_of_new_submissions_without_content() {
         1,
     );
     std::fs::write(&path, format!("{}{with_email}", &text[..start])).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !server.log().contains("form schemas reloaded") {
-        assert!(Instant::now() < deadline, "the queues were not reloaded");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    server.wait_for_log("form schemas reloaded", Duration::from_secs(30));
 
     let marker = crate::support::canary("NOTICE");
     let client = server.client();

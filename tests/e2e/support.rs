@@ -553,6 +553,19 @@ impl Server {
         }
     }
 
+    /// Waits until the server's log contains `needle`; panics after `limit`.
+    pub fn wait_for_log(&self, needle: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while !self.log().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} not logged within {limit:?}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Everything the server has logged so far.
     pub fn log(&self) -> String {
         let mut text = String::new();

@@ -417,20 +417,10 @@ fn write_attachments(out: &Path, reference: &str, payload: &Payload) -> Result<u
         return Ok(0);
     }
     let dir = attachments_dir(out, reference);
-    let write_error = |path: &Path, e: std::io::Error| PullError::Write {
-        path: path.to_path_buf(),
+    crate::files::create_private_dir(&dir).map_err(|e| PullError::Write {
+        path: dir.clone(),
         reason: e.to_string(),
-    };
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .recursive(true)
-        .create(&dir)
-        .map_err(|e| write_error(&dir, e))?;
+    })?;
     let mut used = std::collections::BTreeSet::new();
     for (n, file) in files.iter().enumerate() {
         let safe = crate::schema::values::safe_file_name(&file.name);
@@ -449,11 +439,10 @@ fn write_attachments(out: &Path, reference: &str, payload: &Payload) -> Result<u
 /// Deletes the files a pull wrote for `reference` in `out`; whether there were any.
 fn remove_copies(out: &Path, reference: &str) -> Result<bool, PullError> {
     let mut removed = false;
-    let dir = attachments_dir(out, reference);
     let targets = [
         (copy_path(out, reference, "json"), false),
         (copy_path(out, reference, "txt"), false),
-        (dir, true),
+        (attachments_dir(out, reference), true),
     ];
     for (path, is_dir) in targets {
         let result = if is_dir {

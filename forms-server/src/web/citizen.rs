@@ -736,13 +736,12 @@ pub async fn submit_form(
                     // A new token: reloading the receipt cannot send the same answers twice.
                     let fresh = submission::random_id().unwrap_or_default();
                     let account = signed_in.then_some(Account { csrf: &fresh });
-                    let sent = form.check(&post.raw, &ctx);
                     let page = pages::receipt_page(
                         &form,
                         lang,
                         &receipt.reference,
                         receipt.received_at,
-                        &sent,
+                        &receipt.sent,
                         account,
                     );
                     return html(StatusCode::OK, page, Some(&fresh));

@@ -837,7 +837,7 @@ pub fn summary_page(view: &FormView<'_>) -> Markup {
         @if view.login == LoginView::Unavailable { p class="notice" { (t(lang, Msg::LoginUnavailable)) } }
         (form_element(view, |_| true, html! {
             input type="hidden" name="_page" value="summary";
-            (answers_by_page(form, lang, view.checked, 2, true))
+            (answers_by_page(form, lang, view.checked, AnswersOn::Summary))
             h2 { (t(lang, Msg::SendNow)) }
             p { (t(lang, Msg::SendNowLead)) }
             div class="actions" {
@@ -855,17 +855,30 @@ pub fn summary_page(view: &FormView<'_>) -> Markup {
     )
 }
 
-/// The answers under a heading a page (at `level`, 2 or 3), each page with a button to
-/// change it if `change`.
-fn answers_by_page(form: &Form, lang: Lang, checked: &Checked, level: u8, change: bool) -> Markup {
+/// Where [`answers_by_page`] lists the answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AnswersOn {
+    /// "Se over før du sender": page headings at level 2, each page with a button to
+    /// change it.
+    Summary,
+    /// The copy on the receipt, under its own heading: page headings at level 3.
+    Receipt,
+}
+
+/// The answers, under a heading a page (a page without a title has none).
+fn answers_by_page(form: &Form, lang: Lang, checked: &Checked, on: AnswersOn) -> Markup {
     let readable = form.readable(&checked.answers, lang);
     html! {
         @for page_index in &checked.shown_pages {
             @let page = &form.pages[*page_index];
             @let page_title = page.title.as_ref().map(|t| t.get(lang)).unwrap_or_default();
             @let rows: Vec<_> = readable.iter().filter(|r| form.page_of(&r.field) == Some(*page_index)).collect();
-            @if page_title.is_empty() {
-            } @else if level == 2 { h2 { (page_title) } } @else { h3 { (page_title) } }
+            @if !page_title.is_empty() {
+                @match on {
+                    AnswersOn::Summary => h2 { (page_title) },
+                    AnswersOn::Receipt => h3 { (page_title) },
+                }
+            }
             @if rows.is_empty() {
                 p { (t(lang, Msg::NothingAnswered)) }
             } @else {
@@ -878,7 +891,7 @@ fn answers_by_page(form: &Form, lang: Lang, checked: &Checked, level: u8, change
                     }
                 }
             }
-            @if change {
+            @if on == AnswersOn::Summary {
                 button type="submit" class="button button--secondary" name="_action" value={ "goto:" (page_index) } {
                     (t(lang, Msg::Change)) span class="visually-hidden" { " " (page_title) }
                 }
@@ -979,7 +992,7 @@ pub fn receipt_page(
         section class="sent-copy" aria-labelledby="sent-copy-title" {
             h2 id="sent-copy-title" { (t(lang, Msg::ReceiptCopyTitle)) }
             p { (t(lang, Msg::ReceiptCopyLead)) }
-            (answers_by_page(form, lang, sent, 3, false))
+            (answers_by_page(form, lang, sent, AnswersOn::Receipt))
         }
     };
     layout(lang, &title, false, &path, account, main)

@@ -95,9 +95,8 @@ pub async fn serve(
         });
     }
     drop(listener);
-    let open = connections.count();
     tracing::info!(
-        connections = open,
+        connections = connections.count(),
         "no longer accepting connections; finishing requests in progress"
     );
     if tokio::time::timeout(DRAIN_TIMEOUT, connections.shutdown())
