@@ -2,7 +2,8 @@
 //!
 //! A [`Keyring`] holds one or more 256-bit keys, each with a short id. The newest key (the
 //! last one loaded) encrypts; every key decrypts, so keys rotate without downtime: add a
-//! new key, restart, re-encrypt at leisure, then drop the old key.
+//! new key, restart, re-encrypt what is stored ([`Keyring::reencrypt`]), then drop the
+//! old key.
 //!
 //! A ciphertext is `0x01 | id length | id | 12-byte nonce | ciphertext and tag`. The key
 //! id and the value's [`Place`] (table, column, row id) are bound as associated data, so
@@ -47,7 +48,7 @@ pub struct Keyring {
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<&str> = self.keys.iter().map(|k| k.id.as_str()).collect();
+        let ids: Vec<&str> = self.ids().collect();
         write!(f, "Keyring(keys {ids:?})")
     }
 }
@@ -131,6 +132,11 @@ impl Keyring {
         Ok(())
     }
 
+    /// The ids of the keys, oldest first.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| k.id.as_str())
+    }
+
     /// The id of the key that encrypts.
     pub fn current_id(&self) -> &str {
         self.keys.last().map(|k| k.id.as_str()).unwrap_or_default()
@@ -167,18 +173,7 @@ impl Keyring {
         place: Place<'_>,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let (&version, rest) = ciphertext.split_first().ok_or(VaultError::Malformed)?;
-        if version != FORMAT_V1 {
-            return Err(VaultError::Malformed);
-        }
-        let (&id_len, rest) = rest.split_first().ok_or(VaultError::Malformed)?;
-        let id_len = id_len as usize;
-        if rest.len() < id_len + NONCE_LEN + 16 {
-            return Err(VaultError::Malformed);
-        }
-        let (id, rest) = rest.split_at(id_len);
-        let (nonce, sealed) = rest.split_at(NONCE_LEN);
-        let id = std::str::from_utf8(id).map_err(|_| VaultError::Malformed)?;
+        let Parts { id, nonce, sealed } = Parts::of(ciphertext)?;
         let key = self
             .keys
             .iter()
@@ -195,6 +190,52 @@ impl Keyring {
             )
             .map(Zeroizing::new)
             .map_err(|_| VaultError::Failed)
+    }
+
+    /// The same value under the newest key, for the same place; `None` when it is under
+    /// the newest key already. This is how an old key is retired: once nothing stored
+    /// is under it, its line can go.
+    pub fn reencrypt(
+        &self,
+        place: Place<'_>,
+        ciphertext: &[u8],
+    ) -> Result<Option<Vec<u8>>, VaultError> {
+        if key_id(ciphertext)? == self.current_id() {
+            return Ok(None);
+        }
+        let plain = self.decrypt(place, ciphertext)?;
+        self.encrypt(place, &plain).map(Some)
+    }
+}
+
+/// The id of the key a vault ciphertext was made with (read from its header; nothing
+/// is decrypted).
+pub fn key_id(ciphertext: &[u8]) -> Result<&str, VaultError> {
+    Parts::of(ciphertext).map(|parts| parts.id)
+}
+
+/// A ciphertext split at its header: `0x01 | id length | id | nonce | sealed`.
+struct Parts<'a> {
+    id: &'a str,
+    nonce: &'a [u8],
+    sealed: &'a [u8],
+}
+
+impl<'a> Parts<'a> {
+    fn of(ciphertext: &'a [u8]) -> Result<Parts<'a>, VaultError> {
+        let (&version, rest) = ciphertext.split_first().ok_or(VaultError::Malformed)?;
+        if version != FORMAT_V1 {
+            return Err(VaultError::Malformed);
+        }
+        let (&id_len, rest) = rest.split_first().ok_or(VaultError::Malformed)?;
+        let id_len = id_len as usize;
+        if rest.len() < id_len + NONCE_LEN + 16 {
+            return Err(VaultError::Malformed);
+        }
+        let (id, rest) = rest.split_at(id_len);
+        let (nonce, sealed) = rest.split_at(NONCE_LEN);
+        let id = std::str::from_utf8(id).map_err(|_| VaultError::Malformed)?;
+        Ok(Parts { id, nonce, sealed })
     }
 }
 
@@ -331,6 +372,37 @@ mod tests {
             VaultError::UnknownKey("k2".into())
         );
         assert!(!after.windows(7).any(|w| w == b"example"));
+    }
+
+    #[test]
+    fn reencrypt_moves_a_value_to_the_newest_key_and_keeps_its_place() {
+        let old = Keyring::new([("k1", &[1u8; 32][..])]).unwrap();
+        let rotated = Keyring::new([("k1", &[1u8; 32][..]), ("k2", &[2u8; 32][..])]).unwrap();
+        let new = Keyring::new([("k2", &[2u8; 32][..])]).unwrap();
+        let before = old.encrypt(ROW, b"kari@example.no").unwrap();
+        assert_eq!(key_id(&before).unwrap(), "k1");
+
+        let after = rotated.reencrypt(ROW, &before).unwrap().unwrap();
+        assert_eq!(key_id(&after).unwrap(), "k2");
+        // Opens without the old key, at its own place only.
+        assert_eq!(&new.decrypt(ROW, &after).unwrap()[..], b"kari@example.no");
+        let elsewhere = Place { row: "abd", ..ROW };
+        assert_eq!(
+            new.decrypt(elsewhere, &after).unwrap_err(),
+            VaultError::Failed
+        );
+        // Already under the newest key: left as it is.
+        assert_eq!(rotated.reencrypt(ROW, &after).unwrap(), None);
+        // A value at the wrong place, or under a key the ring lacks, is an error.
+        assert_eq!(
+            rotated.reencrypt(elsewhere, &before).unwrap_err(),
+            VaultError::Failed
+        );
+        assert_eq!(
+            new.reencrypt(ROW, &before).unwrap_err(),
+            VaultError::UnknownKey("k1".into())
+        );
+        assert_eq!(key_id(b"\x01\x02k1").unwrap_err(), VaultError::Malformed);
     }
 
     #[test]

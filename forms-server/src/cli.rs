@@ -9,10 +9,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use forms_crypto::seal::Identity;
+use forms_crypto::vault::Keyring;
 
 use crate::caseworker::{self, pull};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, LogFormat, Vault};
 use crate::dev::{self, DevOptions, DevPaths};
 use crate::schema::Catalog;
 use crate::store::Store;
@@ -131,6 +132,22 @@ enum AdminCommand {
     /// Delete now every submission whose retention has ended (the server also does this
     /// every few minutes); each deletion is an audit entry.
     Retention {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The field vault's keys (reply addresses and sessions are encrypted with them).
+    Vault {
+        #[command(subcommand)]
+        command: AdminVaultCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminVaultCommand {
+    /// Re-encrypt every stored vault value under the newest key of the key file, and
+    /// say which older keys hold nothing any more (their lines can then be removed).
+    /// Add the new key as the key file's last line and restart the server first.
+    Rekey {
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -450,6 +467,15 @@ fn run(command: Command) -> Result<ExitCode, String> {
             init_logging(LogFormat::Text);
             runtime()?.block_on(admin_retention(&store))
         }
+        Command::Admin {
+            command:
+                AdminCommand::Vault {
+                    command: AdminVaultCommand::Rekey { store },
+                },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_vault_rekey(&store))
+        }
         Command::Caseworker { command } => runtime()?.block_on(caseworker_command(command)),
         Command::Audit {
             command: AuditCommand::Verify { store },
@@ -496,11 +522,7 @@ fn store_location(args: &StoreArgs, schemas: &Path) -> Result<(String, PathBuf),
             .to_string();
         return Ok((url, config.schemas));
     }
-    let dir = args
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("data"));
-    let paths = DevPaths::new(&dir);
+    let paths = DevPaths::new(&dev_dir(args));
     if !paths.database.exists() {
         return Err(format!(
             "no database at {}: give --config FILE for a server, or run `forms dev` first",
@@ -508,6 +530,25 @@ fn store_location(args: &StoreArgs, schemas: &Path) -> Result<(String, PathBuf),
         ));
     }
     Ok((paths.database_url(), schemas.to_path_buf()))
+}
+
+/// `forms dev`'s data folder, unless `--config` names a server.
+fn dev_dir(args: &StoreArgs) -> PathBuf {
+    args.data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("data"))
+}
+
+/// The field vault's keys of the server `args` names: its configuration's, or the key
+/// file of `forms dev`.
+fn keyring_of(args: &StoreArgs) -> Result<Keyring, String> {
+    let vault = match &args.config {
+        Some(config) => Config::load(config).map_err(|e| e.to_string())?.vault,
+        None => Vault {
+            key_file: Some(DevPaths::new(&dev_dir(args)).vault),
+        },
+    };
+    vault.keyring().map_err(|e| e.to_string())
 }
 
 async fn admin_add_caseworker(
@@ -626,6 +667,7 @@ fn action_words(action: &str) -> &'static str {
         SUBMISSION_DELETED => "slettet: oppbevaringstiden var ute",
         SUBMISSION_ERASED => "slettet etter krav fra innbyggeren",
         DELETIONS_LISTED => "slettede innsendinger i køen listet",
+        VAULT_REKEYED => "svaradresser og økter kryptert på nytt med ny nøkkel",
         _ => "ukjent handling",
     }
 }
@@ -699,6 +741,60 @@ async fn admin_retention(args: &StoreArgs) -> Result<ExitCode, String> {
     let deleted = deleted.map_err(|e| format!("cannot delete expired submissions: {e}"))?;
     println!("{deleted} submission(s) deleted: their retention had ended");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_vault_rekey(args: &StoreArgs) -> Result<ExitCode, String> {
+    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let ring = keyring_of(args)?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let done = crate::vault::rekey(&store, &ring, SystemClock.now()).await;
+    store.close().await;
+    let done = done.map_err(|e| format!("cannot re-encrypt the vault's values: {e}"))?;
+    println!(
+        "Vault key {} encrypts. Re-encrypted under it: {} reply address(es), {} session(s).",
+        done.newest, done.reply_addresses, done.sessions
+    );
+    let stored: Vec<String> = done
+        .stored
+        .iter()
+        .map(|(id, count)| format!("{id} {count}"))
+        .collect();
+    println!(
+        "Stored values by key now: {}",
+        if stored.is_empty() {
+            "none".to_string()
+        } else {
+            stored.join(", ")
+        }
+    );
+    for (id, count) in &done.unopened {
+        println!(
+            "{count} value(s) under key {id} do not open with these keys (a key missing from \
+             the key file, or a damaged value); they were left as they are."
+        );
+    }
+    let mut clean = done.unopened.is_empty();
+    for (id, count) in &done.stored {
+        if *id != done.newest && !done.unopened.contains_key(id) {
+            clean = false;
+            println!(
+                "Key {id} still holds {count} value(s), written while this ran: restart \
+                 every server so that it encrypts with {}, then run this again.",
+                done.newest
+            );
+        }
+    }
+    for id in done.retired(&ring) {
+        println!(
+            "Key {id} holds nothing any more: remove its line from the key file, then \
+             restart the server."
+        );
+    }
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<ExitCode, String> {

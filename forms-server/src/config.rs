@@ -138,6 +138,31 @@ pub struct Vault {
     pub key_file: Option<PathBuf>,
 }
 
+impl Vault {
+    /// The vault keys, from `FORMS_VAULT_KEYS` or the key file.
+    pub fn keyring(&self) -> Result<Keyring, ConfigError> {
+        let (text, source) = match std::env::var("FORMS_VAULT_KEYS") {
+            Ok(text) => (
+                zeroize::Zeroizing::new(text),
+                "FORMS_VAULT_KEYS".to_string(),
+            ),
+            Err(_) => {
+                let path = self.key_file.as_ref().ok_or_else(|| {
+                    ConfigError("no vault keys: set [vault] key_file or FORMS_VAULT_KEYS".into())
+                })?;
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!(
+                        "cannot read vault key file {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                (zeroize::Zeroizing::new(text), path.display().to_string())
+            }
+        };
+        Keyring::parse(&text).map_err(|e| ConfigError(format!("vault keys in {source}: {e}")))
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -195,7 +220,7 @@ impl Config {
             config.database.url = Some(url);
         }
         config.database_url()?;
-        config.keyring()?;
+        config.vault.keyring()?;
         Ok(config)
     }
 
@@ -243,29 +268,6 @@ impl Config {
     /// Whether vault keys are configured at all (they may still be wrong).
     pub fn has_vault_keys(&self) -> bool {
         self.vault.key_file.is_some() || std::env::var_os("FORMS_VAULT_KEYS").is_some()
-    }
-
-    /// The vault keys, from `FORMS_VAULT_KEYS` or the key file.
-    pub fn keyring(&self) -> Result<Keyring, ConfigError> {
-        let (text, source) = match std::env::var("FORMS_VAULT_KEYS") {
-            Ok(text) => (
-                zeroize::Zeroizing::new(text),
-                "FORMS_VAULT_KEYS".to_string(),
-            ),
-            Err(_) => {
-                let path = self.vault.key_file.as_ref().ok_or_else(|| {
-                    ConfigError("no vault keys: set [vault] key_file or FORMS_VAULT_KEYS".into())
-                })?;
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError(format!(
-                        "cannot read vault key file {}: {e}",
-                        path.display()
-                    ))
-                })?;
-                (zeroize::Zeroizing::new(text), path.display().to_string())
-            }
-        };
-        Keyring::parse(&text).map_err(|e| ConfigError(format!("vault keys in {source}: {e}")))
     }
 }
 

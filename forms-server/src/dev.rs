@@ -280,7 +280,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         mail: None,
         housekeeping: Default::default(),
     };
-    config.keyring().map_err(|e| e.to_string())?;
+    config.vault.keyring().map_err(|e| e.to_string())?;
     let app = web::build(
         &config,
         BuildOptions {

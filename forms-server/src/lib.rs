@@ -7,6 +7,7 @@
 //! - [`submission`]: the way of a submission: validate, seal, store, receipt.
 //! - [`caseworker`]: tokens, queue access, and the caseworker's `pull` client.
 //! - [`privacy`]: the privacy lifecycle: deletion when retention ends.
+//! - [`vault`]: retiring a field-vault key: re-encrypting what is stored.
 //! - [`store`]: SQLite and PostgreSQL behind one interface, with group commit.
 //! - [`web`]: TLS, routes, pages, JSON API. Thin: parse, call the domain, render.
 //! - [`config`], [`clock`], [`i18n`], [`dev`], [`cli`].
@@ -28,4 +29,5 @@ pub mod privacy;
 pub mod schema;
 pub mod store;
 pub mod submission;
+pub mod vault;
 pub mod web;

@@ -17,7 +17,7 @@ use crate::schema::answers::{
     Answers, Checked, Context, FieldError, Problem, RawAnswers, Readable, Value,
 };
 use crate::schema::{Catalog, Form, QueueId};
-use crate::store::{AuditEntry, NewSubmission, Op, Store, StoreError, actions};
+use crate::store::{AuditEntry, NewSubmission, Op, Store, StoreError, VaultColumn, actions};
 
 /// The payload format version written into every sealed payload. Version 1 had text
 /// answers only and `fields` for labels; it is still read (see [`Payload::to_text`]).
@@ -199,15 +199,6 @@ fn notify_caseworkers(mailer: &std::sync::Arc<crate::mail::Mailer>, queue: &crat
     });
 }
 
-/// The place of a submission's reply address in the field vault.
-pub fn reply_place(id: &str) -> forms_crypto::vault::Place<'_> {
-    forms_crypto::vault::Place {
-        table: "submissions",
-        column: "reply_to",
-        row: id,
-    }
-}
-
 /// The first e-mail address among the answers: where an answer by e-mail goes.
 fn reply_address<'a>(form: &Form, answers: &'a Answers) -> Option<&'a str> {
     form.fields()
@@ -324,7 +315,7 @@ pub async fn accept(
                 reply_to: match (vault, reply_address(form, answers)) {
                     (Some(vault), Some(address)) => Some(
                         vault
-                            .encrypt(reply_place(&id), address.as_bytes())
+                            .encrypt(VaultColumn::ReplyAddress.place(&id), address.as_bytes())
                             .map_err(|_| SubmitError::Random)?,
                     ),
                     _ => None,

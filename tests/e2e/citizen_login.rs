@@ -43,7 +43,7 @@ pub(crate) async fn pick(
 }
 
 /// Opens a form and logs in as Kari at `level`; returns the form page.
-async fn log_in(server: &Server, browser: &Browser, form: &str, level: &str) -> Page {
+pub(crate) async fn log_in(server: &Server, browser: &Browser, form: &str, level: &str) -> Page {
     let page = browser.get(&format!("{}/skjema/{form}", server.url)).await;
     pick(browser, &page, "0", level, "none").await
 }
@@ -54,7 +54,7 @@ fn issuer(server: &Server) -> &str {
 
 /// Whether the browser still has a session: "Mine innsendinger" opens, rather than
 /// sending it to log in.
-async fn has_session(server: &Server, browser: &Browser) -> bool {
+pub(crate) async fn has_session(server: &Server, browser: &Browser) -> bool {
     let page = browser
         .get(&format!("{}/mine-innsendinger", server.url))
         .await;

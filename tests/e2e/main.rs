@@ -22,3 +22,4 @@ mod retention;
 mod store;
 mod submit;
 mod support;
+mod vault;

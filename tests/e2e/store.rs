@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use forms_server::clock::Timestamp;
 use forms_server::store::{
-    AuditEntry, NewSubmission, Op, SessionRow, Status, Store, StoreError, actions,
+    AuditEntry, NewSubmission, Op, SessionRow, Status, Store, StoreError, VaultColumn, actions,
 };
 
 use crate::support::{Postgres, TempDir};
@@ -216,6 +216,60 @@ async fn contract(store: Store) {
         .await
         .unwrap();
     assert_eq!(store.session("s3").await.unwrap(), None);
+
+    // Vault columns are read a page at a time in key order, and a value is replaced
+    // only while the row still holds what was read.
+    let mut rows = Vec::new();
+    for (id, value) in [("v1", 1u8), ("v2", 2), ("v3", 3)] {
+        let mut row = session(id, "sid-v", 1_000);
+        row.data = vec![value; 4];
+        rows.push(Op::PutSession(row));
+    }
+    store.write(rows).await.unwrap();
+    let page = |after: &'static str| store.vault_values(VaultColumn::Session, after, 2);
+    let first = page("").await.unwrap();
+    assert_eq!(
+        first,
+        vec![
+            ("v1".to_string(), vec![1; 4]),
+            ("v2".to_string(), vec![2; 4])
+        ]
+    );
+    assert_eq!(
+        page("v2").await.unwrap(),
+        vec![("v3".to_string(), vec![3; 4])]
+    );
+    assert!(page("v3").await.unwrap().is_empty());
+    assert!(
+        store
+            .vault_values(VaultColumn::ReplyAddress, "", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "submissions without a reply address"
+    );
+    let replace = |row: &str, old: u8, new: u8| Op::ReplaceVaultValue {
+        column: VaultColumn::Session,
+        row: row.into(),
+        old: vec![old; 4],
+        new: vec![new; 4],
+    };
+    store
+        .write(vec![replace("v1", 1, 7), replace("v2", 9, 8)])
+        .await
+        .unwrap();
+    assert_eq!(store.session("v1").await.unwrap().unwrap().data, vec![7; 4]);
+    assert_eq!(
+        store.session("v2").await.unwrap().unwrap().data,
+        vec![2; 4],
+        "a value changed since it was read is left alone"
+    );
+    store
+        .write(vec![Op::DeleteSessionsBySid {
+            sid_hash: "sid-v".into(),
+        }])
+        .await
+        .unwrap();
 
     // The content guard's refusals: counted per day, form and kind, added up.
     let refusal = |day: &str, kinds: Vec<&'static str>| Op::CountGuardRefusal {

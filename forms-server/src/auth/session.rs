@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use forms_crypto::vault::{Keyring, Place};
+use forms_crypto::vault::Keyring;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -17,7 +17,7 @@ use super::idporten::{KrrContact, LoggedIn, PendingLogin};
 use super::random_token;
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
-use crate::store::{Op, SessionRow, Store, StoreError};
+use crate::store::{Op, SessionRow, Store, StoreError, VaultColumn};
 
 pub const COOKIE: &str = "__Host-session";
 pub const IDLE_MS: i64 = 30 * 60 * 1000;
@@ -79,9 +79,6 @@ fn id_hash(id: &str) -> String {
     forms_crypto::hex::encode(&Sha256::digest(id.as_bytes()))
 }
 
-const PLACE_TABLE: &str = "sessions";
-const PLACE_COLUMN: &str = "data";
-
 impl Sessions {
     pub fn new(store: Store, vault: Arc<Keyring>, key: Arc<PidKey>) -> Sessions {
         Sessions { store, vault, key }
@@ -101,11 +98,7 @@ impl Sessions {
                 .await;
             return None;
         }
-        let place = Place {
-            table: PLACE_TABLE,
-            column: PLACE_COLUMN,
-            row: &row.id_hash,
-        };
+        let place = VaultColumn::Session.place(&row.id_hash);
         let plain = self.vault.decrypt(place, &row.data).ok()?;
         let data: SessionData = serde_json::from_slice(&plain).ok()?;
         Some(Session {
@@ -130,14 +123,9 @@ impl Sessions {
         let plain = zeroize::Zeroizing::new(
             serde_json::to_vec(&session.data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         );
-        let place = Place {
-            table: PLACE_TABLE,
-            column: PLACE_COLUMN,
-            row: &hash,
-        };
         let data = self
             .vault
-            .encrypt(place, &plain)
+            .encrypt(VaultColumn::Session.place(&hash), &plain)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let sid_hash = session
             .data

@@ -345,7 +345,10 @@ pub async fn reply(
         .ok_or(CaseworkerError::NoReplyAddress)?;
     let vault = vault.ok_or(CaseworkerError::NoReplyAddress)?;
     let address = vault
-        .decrypt(crate::submission::reply_place(&meta.id), &stored)
+        .decrypt(
+            crate::store::VaultColumn::ReplyAddress.place(&meta.id),
+            &stored,
+        )
         .map_err(|_| CaseworkerError::NoReplyAddress)?;
     let address =
         String::from_utf8(address.to_vec()).map_err(|_| CaseworkerError::NoReplyAddress)?;

@@ -163,6 +163,55 @@ impl Caseworker {
     }
 }
 
+/// A column that holds field-vault ciphertexts. Each value is bound to its place
+/// (table, column, row key), so the place is named here once, beside the SQL that
+/// reads and replaces the column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VaultColumn {
+    /// `submissions.reply_to`: the address a reply by e-mail goes to.
+    ReplyAddress,
+    /// `sessions.data`: a login session.
+    Session,
+}
+
+impl VaultColumn {
+    pub const ALL: [VaultColumn; 2] = [VaultColumn::ReplyAddress, VaultColumn::Session];
+
+    /// Where a value of this column in `row` lives, bound into its ciphertext.
+    pub fn place(self, row: &str) -> forms_crypto::vault::Place<'_> {
+        let (table, column) = match self {
+            VaultColumn::ReplyAddress => ("submissions", "reply_to"),
+            VaultColumn::Session => ("sessions", "data"),
+        };
+        forms_crypto::vault::Place { table, column, row }
+    }
+
+    /// Up to `$2` rows with a value, keys after `$1`, in key order.
+    fn page_sql(self) -> &'static str {
+        match self {
+            VaultColumn::ReplyAddress => {
+                "SELECT id, reply_to FROM submissions WHERE reply_to IS NOT NULL AND id > $1 \
+                 ORDER BY id LIMIT $2"
+            }
+            VaultColumn::Session => {
+                "SELECT id_hash, data FROM sessions WHERE id_hash > $1 ORDER BY id_hash LIMIT $2"
+            }
+        }
+    }
+
+    /// Sets `$1` where the key is `$2` and the value is still `$3`.
+    fn replace_sql(self) -> &'static str {
+        match self {
+            VaultColumn::ReplyAddress => {
+                "UPDATE submissions SET reply_to = $1 WHERE id = $2 AND reply_to = $3"
+            }
+            VaultColumn::Session => {
+                "UPDATE sessions SET data = $1 WHERE id_hash = $2 AND data = $3"
+            }
+        }
+    }
+}
+
 /// One change to the database. A job is a list of these, applied in one transaction.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -202,6 +251,14 @@ pub enum Op {
         caseworker: String,
     },
     AddNote(Note),
+    /// A vault value re-encrypted under the newest key. Only if the row still holds
+    /// `old`: a value the server changed or deleted meanwhile is left to it.
+    ReplaceVaultValue {
+        column: VaultColumn,
+        row: String,
+        old: Vec<u8>,
+        new: Vec<u8>,
+    },
     /// The reply address of a submission deleted (the answer has gone).
     ForgetReplyAddress {
         id: String,
@@ -465,6 +522,23 @@ impl Store {
             let row: Option<(Option<Vec<u8>>,)> =
                 sqlx::query_as(SQL).bind(id).fetch_optional(p).await?;
             Ok(row.and_then(|(r,)| r))
+        })
+    }
+
+    /// A page of a vault column's values: up to `limit` rows whose key comes after
+    /// `after` (`""` for the first page), as (key, ciphertext), in key order.
+    pub async fn vault_values(
+        &self,
+        column: VaultColumn,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        on_pool!(&self.pool, p => {
+            Ok(sqlx::query_as(column.page_sql())
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await?)
         })
     }
 
@@ -790,6 +864,7 @@ pub mod actions {
     pub const SUBMISSION_DELETED: &str = "submission.deleted";
     pub const SUBMISSION_ERASED: &str = "submission.erased";
     pub const DELETIONS_LISTED: &str = "queue.deletions_listed";
+    pub const VAULT_REKEYED: &str = "vault.rekeyed";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -809,6 +884,7 @@ pub mod actions {
         SUBMISSION_DELETED,
         SUBMISSION_ERASED,
         DELETIONS_LISTED,
+        VAULT_REKEYED,
     ];
 }
 
@@ -1129,6 +1205,19 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     sqlx::query("UPDATE submissions SET status = $1 WHERE id = $2")
                         .bind(status.as_str())
                         .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Op::ReplaceVaultValue {
+                    column,
+                    row,
+                    old,
+                    new,
+                } => {
+                    sqlx::query(column.replace_sql())
+                        .bind(new)
+                        .bind(row)
+                        .bind(old)
                         .execute(&mut *tx)
                         .await?;
                 }

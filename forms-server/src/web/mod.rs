@@ -168,7 +168,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         .database_url()
         .map_err(|e| StartError::Store(crate::store::StoreError::Database(e.0)))?;
     let store = Store::open(url).await.map_err(StartError::Store)?;
-    let vault = match config.keyring() {
+    let vault = match config.vault.keyring() {
         Ok(keys) => Some(Arc::new(keys)),
         Err(_) if !config.has_vault_keys() => None,
         Err(e) => return Err(StartError::Login(format!("the vault keys: {e}"))),
