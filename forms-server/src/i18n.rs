@@ -311,6 +311,34 @@ pub enum Msg<'a> {
     },
     EraseMissingBody,
     BackToMySubmissions,
+    PrivacyLink,
+    PrivacyTitle {
+        form: &'a str,
+    },
+    PrivacyController,
+    PrivacyPurpose,
+    PrivacyLegalBasis,
+    PrivacyReaders,
+    PrivacyReadersBody {
+        queues: &'a str,
+    },
+    Or,
+    PrivacyNoLogin,
+    PrivacyLogin,
+    PrivacyKrr,
+    PrivacyRetention,
+    PrivacyRetentionBody {
+        months: u32,
+    },
+    PrivacyRetentionLaw {
+        law: &'a str,
+    },
+    PrivacyRetentionErasable,
+    PrivacyRights,
+    PrivacyRightsBody,
+    PrivacyMine,
+    PrivacyComplaint,
+    DataProtectionAuthority,
 }
 
 /// The text of `msg` in `lang`.
@@ -700,6 +728,130 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (BackToMySubmissions, Nb) => "Tilbake til Mine innsendinger".into(),
         (BackToMySubmissions, Nn) => "Tilbake til Mine innsendingar".into(),
         (BackToMySubmissions, En) => "Back to My submissions".into(),
+        (PrivacyLink, Nb) => "Slik behandler vi opplysningene dine".into(),
+        (PrivacyLink, Nn) => "Slik handsamar vi opplysningane dine".into(),
+        (PrivacyLink, En) => "How we process your personal data".into(),
+        (PrivacyTitle { form }, Nb | Nn) => format!("Personvern: {form}"),
+        (PrivacyTitle { form }, En) => format!("Privacy: {form}"),
+        (PrivacyController, Nb) => {
+            "Kommunen er behandlingsansvarlig for opplysningene du sender i dette skjemaet.".into()
+        }
+        (PrivacyController, Nn) => {
+            "Kommunen er behandlingsansvarleg for opplysningane du sender i dette skjemaet.".into()
+        }
+        (PrivacyController, En) => {
+            "The municipality is the controller of the data you send in this form.".into()
+        }
+        (PrivacyPurpose, Nb) => "Hva vi bruker opplysningene til".into(),
+        (PrivacyPurpose, Nn) => "Kva vi brukar opplysningane til".into(),
+        (PrivacyPurpose, En) => "What we use the data for".into(),
+        (PrivacyLegalBasis, Nb | Nn) => "Rettslig grunnlag".into(),
+        (PrivacyLegalBasis, En) => "Legal basis".into(),
+        (PrivacyReaders, Nb) => "Hvem som leser svarene".into(),
+        (PrivacyReaders, Nn) => "Kven som les svara".into(),
+        (PrivacyReaders, En) => "Who reads your answers".into(),
+        (PrivacyReadersBody { queues }, Nb) => format!(
+            "Svarene dine krypteres i det øyeblikket vi tar imot dem, slik at bare \
+             saksbehandlerne i {queues} kan lese dem. Serveren som tar imot skjemaet, kan \
+             ikke lese dem etterpå."
+        ),
+        (PrivacyReadersBody { queues }, Nn) => format!(
+            "Svara dine blir krypterte i det augneblinket vi tek imot dei, slik at berre \
+             saksbehandlarane i {queues} kan lese dei. Tenaren som tek imot skjemaet, kan \
+             ikkje lese dei etterpå."
+        ),
+        (PrivacyReadersBody { queues }, En) => format!(
+            "Your answers are encrypted the moment we receive them, so that only the \
+             caseworkers of {queues} can read them. The server that receives the form cannot \
+             read them afterwards."
+        ),
+        (Or, Nb | Nn) => "eller".into(),
+        (Or, En) => "or".into(),
+        (PrivacyNoLogin, Nb) => "Skjemaet krever ikke innlogging, og vi lagrer ikke hvem du \
+                                 er utover det du selv skriver."
+            .into(),
+        (PrivacyNoLogin, Nn) => "Skjemaet krev ikkje innlogging, og vi lagrar ikkje kven du \
+                                 er utover det du sjølv skriv."
+            .into(),
+        (PrivacyNoLogin, En) => "The form needs no login, and we keep nothing about who you \
+                                 are beyond what you write yourself."
+            .into(),
+        (PrivacyLogin, Nb) => "Når du logger inn med ID-porten, får vi fødselsnummeret ditt. \
+                               Vi lagrer det ikke i klartekst, bare som en nøkkel som lar deg \
+                               finne innsendingene dine under Mine innsendinger."
+            .into(),
+        (PrivacyLogin, Nn) => "Når du loggar inn med ID-porten, får vi fødselsnummeret ditt. \
+                               Vi lagrar det ikkje i klartekst, berre som ein nøkkel som lèt \
+                               deg finne innsendingane dine under Mine innsendingar."
+            .into(),
+        (PrivacyLogin, En) => "When you log in with ID-porten, we receive your national \
+                               identity number. We do not keep it in plain text, only as a \
+                               key that lets you find your submissions under My submissions."
+            .into(),
+        (PrivacyKrr, Nb) => "Vi henter e-postadressen og mobilnummeret ditt fra Kontakt- og \
+                             reservasjonsregisteret for å fylle ut skjemaet. Du kan endre dem \
+                             før du sender."
+            .into(),
+        (PrivacyKrr, Nn) => "Vi hentar e-postadressa og mobilnummeret ditt frå Kontakt- og \
+                             reservasjonsregisteret for å fylle ut skjemaet. Du kan endre dei \
+                             før du sender."
+            .into(),
+        (PrivacyKrr, En) => "We fetch your e-mail address and mobile number from the Common \
+                             Contact Register (KRR) to fill in the form. You can change them \
+                             before you send."
+            .into(),
+        (PrivacyRetention, Nb) => "Hvor lenge vi tar vare på dem".into(),
+        (PrivacyRetention, Nn) => "Kor lenge vi tek vare på dei".into(),
+        (PrivacyRetention, En) => "How long we keep them".into(),
+        (PrivacyRetentionBody { months }, Nb) => {
+            format!("Vi sletter innsendingen {months} måneder etter at vi tok imot den.")
+        }
+        (PrivacyRetentionBody { months }, Nn) => {
+            format!("Vi slettar innsendinga {months} månader etter at vi tok imot ho.")
+        }
+        (PrivacyRetentionBody { months }, En) => {
+            format!("We delete the submission {months} months after we received it.")
+        }
+        (PrivacyRetentionLaw { law }, Nb) => format!("Etter {law} må vi ta vare på den så lenge."),
+        (PrivacyRetentionLaw { law }, Nn) => format!("Etter {law} må vi ta vare på ho så lenge."),
+        (PrivacyRetentionLaw { law }, En) => format!("Under {law}, we must keep it that long."),
+        (PrivacyRetentionErasable, Nb) => "Du kan be om å få den slettet før det.".into(),
+        (PrivacyRetentionErasable, Nn) => "Du kan be om å få ho sletta før det.".into(),
+        (PrivacyRetentionErasable, En) => "You may ask us to delete it sooner.".into(),
+        (PrivacyRights, Nb) => "Dine rettigheter".into(),
+        (PrivacyRights, Nn) => "Rettane dine".into(),
+        (PrivacyRights, En) => "Your rights".into(),
+        (PrivacyRightsBody, Nb) => "Du har rett til å få vite hvilke opplysninger vi har om \
+                                    deg, få feil rettet, og få opplysninger slettet når ingen \
+                                    lov krever at vi tar vare på dem. Du kan også be om at \
+                                    behandlingen begrenses, og protestere mot den."
+            .into(),
+        (PrivacyRightsBody, Nn) => "Du har rett til å få vite kva opplysningar vi har om deg, \
+                                    få feil retta, og få opplysningar sletta når ingen lov krev \
+                                    at vi tek vare på dei. Du kan òg be om at handsaminga blir \
+                                    avgrensa, og protestere mot ho."
+            .into(),
+        (PrivacyRightsBody, En) => "You have the right to know what data we hold about you, \
+                                    to have errors corrected, and to have data deleted when no \
+                                    law requires us to keep it. You may also ask us to restrict \
+                                    the processing, and object to it."
+            .into(),
+        (PrivacyMine, Nb) => "Det du har sendt som innlogget, finner du under".into(),
+        (PrivacyMine, Nn) => "Det du har sendt som innlogga, finn du under".into(),
+        (PrivacyMine, En) => "What you have sent while logged in is under".into(),
+        (PrivacyComplaint, Nb) => "Mener du at vi behandler opplysningene dine i strid med \
+                                   regelverket, kan du klage til"
+            .into(),
+        (PrivacyComplaint, Nn) => "Meiner du at vi handsamar opplysningane dine i strid med \
+                                   regelverket, kan du klage til"
+            .into(),
+        (PrivacyComplaint, En) => "If you believe we process your data in breach of the rules, \
+                                   you may complain to"
+            .into(),
+        (DataProtectionAuthority, Nb | Nn) => "Datatilsynet".into(),
+        (DataProtectionAuthority, En) => {
+            "the Norwegian Data Protection Authority (Datatilsynet)".into()
+        }
     }
 }
 

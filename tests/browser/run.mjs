@@ -98,6 +98,14 @@ async function walk(form, page, result, audit, shoot) {
   await audit('utskrift');
   await page.goto(url);
 
+  // The privacy page (GDPR article 13), from its link on the form.
+  await page.locator('.privacy-link a').click();
+  if (!page.url().includes(`/skjema/${form.id}/personvern`)) fail(`the privacy link led to ${page.url()}`);
+  if ((await page.locator('h1').count()) !== 1) fail('the privacy page has no heading');
+  await shoot('personvern');
+  await audit('personvern');
+  await page.goto(url);
+
   if (!form.send) return;
 
   // Sent empty: the error summary takes focus, and its first link leads to the answer.

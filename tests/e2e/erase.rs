@@ -130,6 +130,7 @@ languages: [nb]
 auth: substantial
 route: { queue: byggesak }
 retention: { months: 60, required_by: arkivlova § 6 }
+privacy: { purpose: { nb: Test, nn: Test, en: Test }, legal_basis: { nb: Test, nn: Test, en: Test } }
 fields:
   - id: tiltak
     type: textarea

@@ -1,6 +1,7 @@
 //! The schema language through the real server: attachments judged by their content
 //! and sealed with the answers, routing rules, forms in several steps, the print view,
-//! forms that need login, and schema files changed while the server runs.
+//! forms that need login, each form's privacy page, and schema files changed while the
+//! server runs.
 
 use std::time::{Duration, Instant};
 
@@ -184,6 +185,92 @@ async fn steps_print_view_and_forms_that_need_login() {
         .submit_json(&client, "barnehage", json!({"answers": {"navn": "Kari"}}))
         .await;
     assert_eq!(status, 401, "{body}");
+}
+
+/// Each form links its privacy page in every language it offers, and the page says
+/// what the schema declares: purpose, legal basis, the queues that read the answers,
+/// the months they are kept, and the law that keeps them, if any.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_form_has_a_privacy_page_that_says_what_its_schema_declares() {
+    use forms_server::i18n::Lang;
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let catalog = forms_server::schema::Catalog::load_dir(&server.schemas()).unwrap();
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut forms = 0;
+    for form in catalog.forms() {
+        forms += 1;
+        for lang in Lang::ALL.into_iter().filter(|l| form.offers(*l)) {
+            let tag = lang.tag();
+            let base = format!("{}/skjema/{}", server.url, form.id);
+            let page = get_text(&client, &format!("{base}?lang={tag}")).await;
+            let href = format!("/skjema/{}/personvern?lang={tag}", form.id);
+            assert!(
+                page.contains(&format!("href=\"{href}\"")),
+                "{}: no link",
+                form.id
+            );
+            let response = client
+                .get(format!("{}{href}", server.url))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{href}");
+            let page = response.text().await.unwrap();
+            let what = format!("{} ({tag})", form.id);
+            assert!(page.contains(&format!("<html lang=\"{tag}\"")), "{what}");
+            for text in [&form.privacy.purpose, &form.privacy.legal_basis] {
+                assert!(page.contains(&escape(text.get(lang))), "{what}: {page}");
+            }
+            for queue in form.queues() {
+                let name = catalog.queue(queue.as_str()).unwrap().name.get(lang);
+                assert!(page.contains(&escape(name)), "{what}: no {name}");
+            }
+            let months = form.retention_months.to_string();
+            let kept = match (lang, &form.retention_required_by) {
+                (_, Some(law)) => escape(law),
+                (Lang::Nb, None) => "Du kan be om å få den slettet før det.".into(),
+                (Lang::Nn, None) => "Du kan be om å få ho sletta før det.".into(),
+                (Lang::En, None) => "You may ask us to delete it sooner.".into(),
+            };
+            assert!(
+                page.contains(&format!(" {months} ")),
+                "{what}: {months} months"
+            );
+            assert!(page.contains(&kept), "{what}: {kept}");
+        }
+    }
+    assert!(forms >= 9, "only {forms} forms");
+
+    // The test form's own texts, its law and its queue, in bokmål.
+    let page = get_text(
+        &client,
+        &format!("{}/skjema/byggesak-sporsmal/personvern", server.url),
+    )
+    .await;
+    for text in [
+        "Personvern: Spørsmål om byggesak",
+        "For å svare på spørsmål om byggesaker.",
+        "Plan- og bygningsloven &amp; forvaltningsloven.",
+        "bare saksbehandlerne i byggesak kan lese dem",
+        "Vi sletter innsendingen 12 måneder etter at vi tok imot den. \
+         Etter arkivlova § 6 må vi ta vare på den så lenge.",
+        "Skjemaet krever ikke innlogging",
+        "https://www.datatilsynet.no/",
+    ] {
+        assert!(page.contains(text), "{text}: {page}");
+    }
+    let missing = client
+        .get(format!("{}/skjema/finnes-ikke/personvern", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread")]

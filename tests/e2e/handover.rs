@@ -15,6 +15,7 @@ languages: [nb]
 auth: none
 route: { queue: byggesak }
 retention: { months: 12 }
+privacy: { purpose: { nb: Test, nn: Test, en: Test }, legal_basis: { nb: Test, nn: Test, en: Test } }
 handover_consent: deling
 fields:
   - id: message

@@ -234,6 +234,9 @@ languages: [nb]
 auth: none
 route: { queue: byggesak }
 retention: { months: 12, required_by: arkivlova § 6 }
+privacy:
+  purpose: { nb: For å svare på spørsmål om byggesaker. }
+  legal_basis: { nb: Plan- og bygningsloven & forvaltningsloven. }
 fields:
   - id: message
     type: textarea

@@ -956,6 +956,7 @@ route:
     - when: { field: flere, equals: z }
       queue: kommunikasjon
 retention: { months: 1 }
+privacy: { purpose: { nb: Test, nn: Test, en: Test }, legal_basis: { nb: Test, nn: Test, en: Test } }
 pages:
   - id: en
     title: { nb: En, nn: Ein, en: One }
@@ -1405,6 +1406,7 @@ languages: [nb]
 auth: none
 route: { queue: kommunikasjon }
 retention: { months: 1 }
+privacy: { purpose: { nb: Test, nn: Test, en: Test }, legal_basis: { nb: Test, nn: Test, en: Test } }
 fields:
   - id: tema
     type: multi_choice

@@ -21,7 +21,8 @@ use validator::{Validate, ValidationError};
 use super::values::FileType;
 use super::{
     Auth, Catalog, ChoiceDisplay, ChoiceOption, Condition, DateBound, Field, FieldKind, Form,
-    FormId, GuardPolicy, Page, Pattern, Prefill, Queue, QueueId, QueueMember, Routing, Text,
+    FormId, GuardPolicy, Page, Pattern, Prefill, Privacy, Queue, QueueId, QueueMember, Routing,
+    Text,
 };
 use crate::clock::Date;
 use crate::i18n::Lang;
@@ -260,6 +261,19 @@ struct RetentionFile {
     required_by: Option<String>,
 }
 
+/// What a citizen is told before sending (GDPR article 13), on the form's privacy page.
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PrivacyFile {
+    /// What the answers are used for, e.g. "To answer your enquiry."
+    #[schemars(with = "TextFile")]
+    purpose: Spanned<TextFile>,
+    /// What allows the municipality to process them, e.g. "GDPR article 6(1)(e) and
+    /// the Public Administration Act".
+    #[schemars(with = "TextFile")]
+    legal_basis: Spanned<TextFile>,
+}
+
 /// One field of a form. Which options apply depends on `type`.
 #[derive(Deserialize, Serialize, JsonSchema, Validate)]
 #[serde(deny_unknown_fields)]
@@ -400,6 +414,13 @@ pub(super) struct FormFile {
     route: RouteFile,
     #[validate(nested)]
     retention: RetentionFile,
+    /// Why the answers are collected and on what legal basis: the form's privacy page
+    /// tells the citizen, with who reads them, how long they are kept and the citizen's
+    /// rights, which the server takes from the rest of the schema.
+    // Required, but an `Option` so that the checker reports its absence at the form's
+    // line with a fix; editors see it as required.
+    #[schemars(with = "PrivacyFile")]
+    privacy: Option<PrivacyFile>,
     /// Extra text on the receipt page.
     #[schemars(with = "Option<TextFile>")]
     receipt: Option<Spanned<TextFile>>,
@@ -957,6 +978,21 @@ impl Checker<'_> {
         let title = self.text(file.title, "title");
         let description = self.opt_text(file.description, "description");
         let receipt = self.opt_text(file.receipt, "receipt");
+        let privacy = match file.privacy {
+            Some(p) => Some(Privacy {
+                purpose: self.text(p.purpose, "privacy.purpose"),
+                legal_basis: self.text(p.legal_basis, "privacy.legal_basis"),
+            }),
+            None => {
+                self.error(
+                    file.id.referenced,
+                    "the form has no 'privacy:'; add its 'purpose' (what the answers are \
+                     used for) and 'legal_basis' (what allows it): the citizen is told both \
+                     before sending (GDPR article 13)",
+                );
+                None
+            }
+        };
         let auth = file.auth.value;
         self.auth = auth;
         let sensitive = file.sensitive.as_ref().is_some_and(|s| s.value);
@@ -1092,6 +1128,7 @@ impl Checker<'_> {
             },
             retention_months: file.retention.months,
             retention_required_by: file.retention.required_by.clone(),
+            privacy: privacy?,
             receipt,
             pages,
             schema_sha256,

@@ -347,6 +347,13 @@ pub struct Routing {
     pub rules: Vec<(Condition, QueueId)>,
 }
 
+/// Why a form's answers are collected, and on what legal basis (GDPR article 13).
+#[derive(Debug, Clone)]
+pub struct Privacy {
+    pub purpose: Text,
+    pub legal_basis: Text,
+}
+
 #[derive(Debug, Clone)]
 pub struct Form {
     pub id: FormId,
@@ -367,6 +374,8 @@ pub struct Form {
     /// The law that requires keeping submissions for `retention_months`; without one,
     /// a submission may be erased on the citizen's request before then.
     pub retention_required_by: Option<String>,
+    /// What the citizen is told about the processing of their answers.
+    pub privacy: Privacy,
     /// Extra text on the receipt page.
     pub receipt: Option<Text>,
     pub pages: Vec<Page>,

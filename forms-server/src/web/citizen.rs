@@ -415,6 +415,33 @@ pub async fn print_form(
     html(StatusCode::OK, page, None)
 }
 
+/// The form's privacy page: why its answers are collected, who reads them, how long
+/// they are kept, and the citizen's rights.
+pub async fn privacy_notice(
+    State(app): State<Arc<AppState>>,
+    Path(form_id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let Some((catalog, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
+        return not_found(uri, headers).await;
+    };
+    let mut queues: Vec<&str> = Vec::new();
+    for id in form.queues() {
+        let name = catalog
+            .queue(id.as_str())
+            .map_or(id.as_str(), |queue| queue.name.get(lang));
+        if !queues.contains(&name) {
+            queues.push(name);
+        }
+    }
+    html(
+        StatusCode::OK,
+        pages::privacy_page(&form, lang, &queues),
+        None,
+    )
+}
+
 /// What a button on a form page asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Action {

@@ -442,6 +442,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(citizen::show_form).post(citizen::submit_form),
         )
         .route("/skjema/{form}/utskrift", get(citizen::print_form))
+        .route("/skjema/{form}/personvern", get(citizen::privacy_notice))
         .route("/static/forms.css", get(citizen::stylesheet))
         .route("/innlogging", get(login::begin))
         .route("/innlogging/tilbake", get(login::callback))

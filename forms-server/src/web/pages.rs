@@ -16,7 +16,7 @@ use crate::clock::{Date, Timestamp};
 use crate::i18n::{Lang, Msg, t};
 use crate::schema::answers::{Checked, FieldError, Problem, RawAnswers, RawFile, RawValue};
 use crate::schema::values::safe_file_name;
-use crate::schema::{ChoiceDisplay, Condition, Field, FieldKind, Form};
+use crate::schema::{Auth, ChoiceDisplay, Condition, Field, FieldKind, Form, Prefill};
 
 /// The page's address in each language, for the language switch.
 fn lang_href(path: &str, lang: Lang) -> String {
@@ -28,6 +28,13 @@ fn lang_href(path: &str, lang: Lang) -> String {
 #[derive(Clone, Copy)]
 pub struct Account<'a> {
     pub csrf: &'a str,
+}
+
+/// The link to "Mine innsendinger".
+fn my_submissions_link(lang: Lang) -> Markup {
+    html! {
+        a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::MySubmissions)) }
+    }
 }
 
 /// The frame around every page.
@@ -76,7 +83,7 @@ pub fn layout(
                     }
                     @if let Some(account) = account {
                         div class="account" {
-                            a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::MySubmissions)) }
+                            (my_submissions_link(lang))
                             form method="post" action={ "/utlogging?lang=" (lang.tag()) } {
                                 input type="hidden" name="_csrf" value=(account.csrf);
                                 button type="submit" class="link-button" { (t(lang, Msg::LogOut)) }
@@ -467,6 +474,7 @@ pub fn form_page(view: &FormView<'_>) -> Markup {
                 }
             }
         }))
+        (privacy_link(form, lang))
         p class="print-link" { a href={ (path) "/utskrift?lang=" (lang.tag()) } { (t(lang, Msg::PrintVersion)) } }
     };
     let full_title = match page_title {
@@ -958,6 +966,75 @@ pub fn print_page(form: &Form, lang: Lang, today: Date) -> Markup {
     )
 }
 
+fn privacy_link(form: &Form, lang: Lang) -> Markup {
+    html! {
+        p class="privacy-link" {
+            a href={ "/skjema/" (form.id) "/personvern?lang=" (lang.tag()) } { (t(lang, Msg::PrivacyLink)) }
+        }
+    }
+}
+
+/// What the citizen is told about the processing of a form's answers (GDPR article 13):
+/// the schema's purpose and legal basis, and what the server itself knows of the rest
+/// (who reads them, login, prefill, retention). `queues` are the names of the queues
+/// the form may route to.
+pub fn privacy_page(form: &Form, lang: Lang, queues: &[&str]) -> Markup {
+    let path = format!("/skjema/{}/personvern", form.id);
+    let title = t(
+        lang,
+        Msg::PrivacyTitle {
+            form: form.title.get(lang),
+        },
+    );
+    let readers = match queues {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first @ .., last] => format!("{} {} {last}", first.join(", "), t(lang, Msg::Or)),
+    };
+    let krr = form
+        .fields()
+        .any(|f| matches!(f.prefill, Some(Prefill::KrrEmail | Prefill::KrrMobile)));
+    let keeping = match &form.retention_required_by {
+        Some(law) => t(lang, Msg::PrivacyRetentionLaw { law }),
+        None => t(lang, Msg::PrivacyRetentionErasable),
+    };
+    let main = html! {
+        h1 { (title) }
+        p class="lead" { (t(lang, Msg::PrivacyController)) }
+        h2 { (t(lang, Msg::PrivacyPurpose)) }
+        p { (form.privacy.purpose.get(lang)) }
+        h2 { (t(lang, Msg::PrivacyLegalBasis)) }
+        p { (form.privacy.legal_basis.get(lang)) }
+        h2 { (t(lang, Msg::PrivacyReaders)) }
+        p { (t(lang, Msg::PrivacyReadersBody { queues: &readers })) }
+        @if form.auth == Auth::None {
+            p { (t(lang, Msg::PrivacyNoLogin)) }
+        } @else {
+            p { (t(lang, Msg::PrivacyLogin)) }
+        }
+        @if krr { p { (t(lang, Msg::PrivacyKrr)) } }
+        h2 { (t(lang, Msg::PrivacyRetention)) }
+        p {
+            (t(lang, Msg::PrivacyRetentionBody { months: form.retention_months }))
+            " " (keeping)
+        }
+        h2 { (t(lang, Msg::PrivacyRights)) }
+        p { (t(lang, Msg::PrivacyRightsBody)) }
+        @if form.auth != Auth::None {
+            p {
+                (t(lang, Msg::PrivacyMine)) " "
+                (my_submissions_link(lang)) "."
+            }
+        }
+        p {
+            (t(lang, Msg::PrivacyComplaint)) " "
+            a href="https://www.datatilsynet.no/" { (t(lang, Msg::DataProtectionAuthority)) } "."
+        }
+        p { a href={ "/skjema/" (form.id) "?lang=" (lang.tag()) } { (t(lang, Msg::BackToForm)) } }
+    };
+    layout(lang, &title, false, &path, None, main)
+}
+
 /// The receipt: the reference, and a copy of what was sent for the citizen to keep,
 /// since once sealed the answers cannot be shown to them again.
 pub fn receipt_page(
@@ -987,8 +1064,9 @@ pub fn receipt_page(
         }
         p { a href={ (path) "?lang=" (lang.tag()) } { (t(lang, Msg::ReceiptAgain)) } }
         @if account.is_some() {
-            p { a href={ "/mine-innsendinger?lang=" (lang.tag()) } { (t(lang, Msg::MySubmissions)) } }
+            p { (my_submissions_link(lang)) }
         }
+        (privacy_link(form, lang))
         section class="sent-copy" aria-labelledby="sent-copy-title" {
             h2 id="sent-copy-title" { (t(lang, Msg::ReceiptCopyTitle)) }
             p { (t(lang, Msg::ReceiptCopyLead)) }
