@@ -135,6 +135,16 @@ enum AdminCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Copy a SQLite database, consistent, while the server runs (PostgreSQL: use
+    /// pg_dump). The copy holds sealed answers and vault ciphertexts, no plaintext; keep
+    /// the vault key file apart from it.
+    Backup {
+        /// The new file (mode 0600); an existing file is not overwritten.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// The field vault's keys (reply addresses and sessions are encrypted with them).
     Vault {
         #[command(subcommand)]
@@ -468,6 +478,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             runtime()?.block_on(admin_retention(&store))
         }
         Command::Admin {
+            command: AdminCommand::Backup { out, store },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_backup(&out, &store))
+        }
+        Command::Admin {
             command:
                 AdminCommand::Vault {
                     command: AdminVaultCommand::Rekey { store },
@@ -668,6 +684,7 @@ fn action_words(action: &str) -> &'static str {
         SUBMISSION_ERASED => "slettet etter krav fra innbyggeren",
         DELETIONS_LISTED => "slettede innsendinger i køen listet",
         VAULT_REKEYED => "svaradresser og økter kryptert på nytt med ny nøkkel",
+        DATABASE_COPIED => "databasen kopiert (sikkerhetskopi)",
         _ => "ukjent handling",
     }
 }
@@ -741,6 +758,58 @@ async fn admin_retention(args: &StoreArgs) -> Result<ExitCode, String> {
     let deleted = deleted.map_err(|e| format!("cannot delete expired submissions: {e}"))?;
     println!("{deleted} submission(s) deleted: their retention had ended");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_backup(out: &Path, args: &StoreArgs) -> Result<ExitCode, String> {
+    if out.exists() {
+        return Err(format!(
+            "{} exists; give a new file (a copy is never written over another)",
+            out.display()
+        ));
+    }
+    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let copied = copy_store(&store, out).await;
+    if copied.is_ok() {
+        let entry = crate::store::AuditEntry {
+            at: SystemClock.now(),
+            actor: crate::store::actors::ADMIN.into(),
+            action: crate::store::actions::DATABASE_COPIED,
+            submission_id: None,
+            queue: None,
+        };
+        let audited = store.write(vec![crate::store::Op::Audit(entry)]).await;
+        if let Err(e) = audited {
+            eprintln!("forms: the copy was made, but its audit entry was not written: {e}");
+        }
+    }
+    store.close().await;
+    let bytes = copied?;
+    println!(
+        "Copied the database to {} ({:.1} MB). It holds sealed answers and vault \
+         ciphertexts, no plaintext: keep the vault key file apart from it.",
+        out.display(),
+        bytes as f64 / 1_000_000.0
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `store` copied into a new private file at `out`; its size.
+async fn copy_store(store: &Store, out: &Path) -> Result<u64, String> {
+    let failed = |e: &dyn std::fmt::Display| format!("cannot copy the database: {e}");
+    let (tmp, file) = crate::files::private_partial(out).map_err(|e| failed(&e))?;
+    drop(file);
+    let copied = match store.copy_into(&tmp).await {
+        Ok(()) => crate::files::finish_private(&tmp, out).map_err(|e| failed(&e)),
+        Err(e) => Err(failed(&e)),
+    };
+    if copied.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    copied?;
+    std::fs::metadata(out)
+        .map(|m| m.len())
+        .map_err(|e| failed(&e))
 }
 
 async fn admin_vault_rekey(args: &StoreArgs) -> Result<ExitCode, String> {

@@ -2,7 +2,7 @@
 //! caseworker's decrypted submissions.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Creates a folder (and those above it) that only its owner can open (mode 0700).
 pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
@@ -19,6 +19,16 @@ pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
 /// beside it (`.NAME.partial`, a name no other file of ours has, as none starts with a
 /// dot) is written, synced and renamed over the target.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (tmp, mut file) = private_partial(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The empty temporary file (mode 0600) that becomes `path` once complete, for a
+/// private file that something else fills (such as SQLite's `VACUUM INTO`); then
+/// [`finish_private`].
+pub fn private_partial(path: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     let name = path
         .file_name()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
@@ -33,8 +43,12 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    let file = options.open(&tmp)?;
+    Ok((tmp, file))
+}
+
+/// Syncs a filled temporary from [`private_partial`] and renames it over `path`.
+pub fn finish_private(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(tmp)?.sync_all()?;
+    std::fs::rename(tmp, path)
 }

@@ -1,6 +1,7 @@
 //! A receipt means the row is on disk: hundreds of concurrent submissions, SIGKILL right
 //! after the last receipt, restart, and every reference handed out is there and opens.
 //! And a server asked to stop (SIGTERM) lets a submission being sent finish first.
+//! A copy made with `forms admin backup` while citizens send restores whole.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::json;
 
-use crate::support::{Backend, Server, TempDir, canary};
+use crate::support::{Backend, Postgres, Server, TempDir, canary, contains};
 
 const SUBMISSIONS: usize = 240;
 const CONCURRENCY: usize = 16;
@@ -149,4 +150,136 @@ async fn sigterm_lets_a_submission_in_progress_finish() {
     let payload = std::fs::read_to_string(inbox.path().join(format!("{reference}.json")))
         .unwrap_or_else(|_| panic!("{reference} lost"));
     assert!(payload.contains(&marker));
+}
+
+/// `forms admin backup` while submissions keep arriving: the copy is a private file
+/// without plaintext, and a server restored from it has every submission received
+/// before the copy began, each opening with the caseworker's key, and an intact audit
+/// chain. On PostgreSQL the command points to pg_dump instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_made_while_citizens_send_restores_whole() {
+    let mut server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    let marker = canary("BACKUP");
+    let mut before = Vec::new();
+    for i in 0..20 {
+        let message = format!("{marker} {i}");
+        let (status, body) = server
+            .submit_json(&client, "kontakt", json!({"answers": {"message": message}}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        before.push((body["reference"].as_str().unwrap().to_string(), message));
+    }
+
+    // Citizens keep sending while the copy is made.
+    let sending = {
+        let client = client.clone();
+        let url = format!("{}/api/v1/forms/kontakt/submissions", server.url);
+        let marker = marker.clone();
+        tokio::spawn(async move {
+            let mut during = Vec::new();
+            for i in 0..60 {
+                let response = client
+                    .post(&url)
+                    .json(&json!({"answers": {"message": format!("{marker} during {i}")}}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+                let body: serde_json::Value = response.json().await.unwrap();
+                during.push(body["reference"].as_str().unwrap().to_string());
+            }
+            during
+        })
+    };
+    let work = TempDir::new("backup");
+    let copy = work.path().join("forms-copy.db");
+    let copy_arg = copy.to_str().unwrap().to_string();
+    let out = tokio::task::block_in_place(|| {
+        server.run_forms(&["admin", "backup", "--out", &copy_arg], None)
+    });
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(printed.contains("Copied the database to"), "{printed}");
+    let during = sending.await.unwrap();
+
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the copy is readable by others: {mode:o}");
+    assert!(
+        !contains(&std::fs::read(&copy).unwrap(), &marker),
+        "plaintext in the copy"
+    );
+    // A second copy to the same file is refused, and the first one is left as it was.
+    let again = server.run_forms(&["admin", "backup", "--out", &copy_arg], None);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+
+    // Restore: stop, put the copy in place of the database and its WAL, start.
+    server.kill();
+    let database = server.sqlite_path.clone().unwrap();
+    std::fs::copy(&copy, &database).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+    server.launch();
+    server.assert_audit_intact();
+    let (token, _) = server.add_caseworker("servicetorget");
+    let inbox = TempDir::new("backup-inbox");
+    server.pull(&token, "servicetorget", inbox.path());
+    for (reference, message) in &before {
+        let path = inbox.path().join(format!("{reference}.json"));
+        let payload: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(&path).unwrap_or_else(|_| panic!("{reference} not in the copy")),
+        )
+        .unwrap();
+        assert_eq!(payload["answers"]["message"], message.as_str());
+    }
+    // Of those sent during the copy, each is whole or absent; nothing else came back.
+    let pulled = std::fs::read_dir(inbox.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    let known: Vec<&String> = before.iter().map(|(r, _)| r).chain(&during).collect();
+    assert!(
+        pulled >= before.len() && pulled <= known.len(),
+        "{pulled} pulled"
+    );
+    for entry in std::fs::read_dir(inbox.path()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        if let Some(reference) = name.strip_suffix(".json") {
+            assert!(
+                known.iter().any(|k| k.as_str() == reference),
+                "{reference}?"
+            );
+        }
+    }
+
+    // PostgreSQL has pg_dump for this.
+    let pg = Postgres::start();
+    let pg_copy = work.path().join("pg-copy.db");
+    let out = server.run_forms(
+        &["admin", "backup", "--out", pg_copy.to_str().unwrap()],
+        Some(&pg.url),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+    assert!(!pg_copy.exists());
+    // Neither left a temporary file behind.
+    assert!(!std::fs::read_dir(work.path()).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")
+    }));
 }

@@ -15,6 +15,7 @@
 //! Submissions arrive sealed; tokens arrive hashed.
 
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -775,6 +776,27 @@ impl Store {
         })
     }
 
+    /// Copies a SQLite database, consistent and compact, into the empty file at `path`
+    /// (`VACUUM INTO`, which reads in one transaction while servers keep writing).
+    /// PostgreSQL has `pg_dump` for this, so it is refused there.
+    pub async fn copy_into(&self, path: &Path) -> Result<(), StoreError> {
+        let Pool::Sqlite(pool) = &self.pool else {
+            return Err(StoreError::Database(
+                "a PostgreSQL database is copied with pg_dump, which gives a consistent \
+                 copy while servers run"
+                    .into(),
+            ));
+        };
+        let path = path.to_str().ok_or_else(|| {
+            StoreError::Database(format!("{} is not a UTF-8 path", path.display()))
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
     /// Closes the pool after the writer has finished its work.
     pub async fn close(self) {
         let Store { pool, writer } = self;
@@ -865,6 +887,7 @@ pub mod actions {
     pub const SUBMISSION_ERASED: &str = "submission.erased";
     pub const DELETIONS_LISTED: &str = "queue.deletions_listed";
     pub const VAULT_REKEYED: &str = "vault.rekeyed";
+    pub const DATABASE_COPIED: &str = "database.copied";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -885,6 +908,7 @@ pub mod actions {
         SUBMISSION_ERASED,
         DELETIONS_LISTED,
         VAULT_REKEYED,
+        DATABASE_COPIED,
     ];
 }
 
