@@ -315,6 +315,7 @@ fn main() {
         idporten: None,
         mail: None,
         housekeeping: Default::default(),
+        site: Default::default(),
     };
     let catalog = Catalog::load_dir(&schemas).unwrap();
 

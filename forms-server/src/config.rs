@@ -41,6 +41,55 @@ pub struct Config {
     pub mail: Option<MailConfig>,
     #[serde(default)]
     pub housekeeping: Housekeeping,
+    #[serde(default)]
+    pub site: Site,
+}
+
+/// Who the citizens' pages speak for. Everything is optional; without a name the
+/// pages say "Kommunen".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// The municipality's name, e.g. `Eksempel kommune`: in the header, the page
+    /// titles, and as the controller on the privacy pages.
+    pub name: Option<String>,
+    /// The site's accessibility statement (at uustatus.no), linked at the foot of
+    /// every page; public bodies in Norway must publish one.
+    pub accessibility_statement: Option<String>,
+    /// How citizens reach the data protection officer: an e-mail address or an
+    /// https:// page, given on the privacy pages.
+    pub privacy_contact: Option<String>,
+}
+
+impl Site {
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("[site] {key}: {why}")));
+        if let Some(name) = &self.name
+            && (name.trim().is_empty() || name.chars().count() > 100)
+        {
+            return bad("name", "must be 1 to 100 characters");
+        }
+        if let Some(url) = &self.accessibility_statement
+            && !is_https_address(url)
+        {
+            return bad("accessibility_statement", "must be an https:// address");
+        }
+        if let Some(contact) = &self.privacy_contact
+            && !is_https_address(contact)
+            && !validator::ValidateEmail::validate_email(contact)
+        {
+            return bad(
+                "privacy_contact",
+                "must be an e-mail address or an https:// address",
+            );
+        }
+        Ok(())
+    }
+}
+
+fn is_https_address(text: &str) -> bool {
+    text.strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
 }
 
 /// The background task that deletes idle sessions and submissions whose retention
@@ -221,6 +270,7 @@ impl Config {
         }
         config.database_url()?;
         config.vault.keyring()?;
+        config.site.check()?;
         Ok(config)
     }
 
@@ -281,6 +331,46 @@ mod tests {
         let config: Config = toml::from_str(text).unwrap();
         assert!(config.idporten.is_some() && config.mail.is_some());
         assert_eq!(config.housekeeping.every_seconds, 300);
+        assert_eq!(config.site.name.as_deref(), Some("Eksempel kommune"));
+        config.site.check().unwrap();
+    }
+
+    #[test]
+    fn a_site_with_a_bad_address_is_refused() {
+        let site = |statement: &str, contact: &str| Site {
+            name: Some("Eksempel kommune".into()),
+            accessibility_statement: Some(statement.into()),
+            privacy_contact: Some(contact.into()),
+        };
+        assert!(
+            site("https://uustatus.no/x", "personvern@kommune.no")
+                .check()
+                .is_ok()
+        );
+        assert!(
+            site("https://uustatus.no/x", "https://kommune.no/personvern")
+                .check()
+                .is_ok()
+        );
+        let err = site("http://uustatus.no/x", "personvern@kommune.no")
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("accessibility_statement"), "{err}");
+        let err = site("https://uustatus.no/x", "personvern")
+            .check()
+            .unwrap_err();
+        assert!(err.to_string().contains("privacy_contact"), "{err}");
+        let blank = Site {
+            name: Some("  ".into()),
+            ..Site::default()
+        };
+        assert!(
+            blank
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("[site] name")
+        );
     }
 
     #[test]

@@ -279,6 +279,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         idporten: Some(idporten),
         mail: None,
         housekeeping: Default::default(),
+        site: Default::default(),
     };
     config.vault.keyring().map_err(|e| e.to_string())?;
     let app = web::build(

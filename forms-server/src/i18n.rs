@@ -315,7 +315,11 @@ pub enum Msg<'a> {
     PrivacyTitle {
         form: &'a str,
     },
-    PrivacyController,
+    PrivacyController {
+        name: &'a str,
+    },
+    PrivacyContact,
+    AccessibilityStatement,
     PrivacyPurpose,
     PrivacyLegalBasis,
     PrivacyReaders,
@@ -733,15 +737,21 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (PrivacyLink, En) => "How we process your personal data".into(),
         (PrivacyTitle { form }, Nb | Nn) => format!("Personvern: {form}"),
         (PrivacyTitle { form }, En) => format!("Privacy: {form}"),
-        (PrivacyController, Nb) => {
-            "Kommunen er behandlingsansvarlig for opplysningene du sender i dette skjemaet.".into()
+        (PrivacyController { name }, Nb) => {
+            format!("{name} er behandlingsansvarlig for opplysningene du sender i dette skjemaet.")
         }
-        (PrivacyController, Nn) => {
-            "Kommunen er behandlingsansvarleg for opplysningane du sender i dette skjemaet.".into()
+        (PrivacyController { name }, Nn) => format!(
+            "{name} er behandlingsansvarleg for opplysningane du sender i dette skjemaet."
+        ),
+        (PrivacyController { name }, En) => {
+            format!("{name} is the controller of the data you send in this form.")
         }
-        (PrivacyController, En) => {
-            "The municipality is the controller of the data you send in this form.".into()
-        }
+        (PrivacyContact, Nb) => "Personvernombudet når du på".into(),
+        (PrivacyContact, Nn) => "Personvernombodet når du på".into(),
+        (PrivacyContact, En) => "You can reach the data protection officer at".into(),
+        (AccessibilityStatement, Nb) => "Tilgjengelighetserklæring".into(),
+        (AccessibilityStatement, Nn) => "Tilgjengelegheitserklæring".into(),
+        (AccessibilityStatement, En) => "Accessibility statement".into(),
         (PrivacyPurpose, Nb) => "Hva vi bruker opplysningene til".into(),
         (PrivacyPurpose, Nn) => "Kva vi brukar opplysningane til".into(),
         (PrivacyPurpose, En) => "What we use the data for".into(),

@@ -177,7 +177,14 @@ fn run_browser(plan: &Path) {
 async fn every_shipped_form_works_in_chromium_without_javascript_and_passes_axe() {
     chromium();
     node_modules();
-    let server = Server::start_with_login(Backend::Sqlite).await;
+    // With [site], so that the name and the footer are audited too.
+    let mut server = Server::prepare_with_login(Backend::Sqlite).await;
+    server.append_config(
+        "[site]\nname = \"Eksempel kommune\"\n\
+         accessibility_statement = \"https://uustatus.no/nb/erklaringer/publisert/eksempel\"\n\
+         privacy_contact = \"personvernombud@eksempel.kommune.no\"\n",
+    );
+    tokio::task::block_in_place(|| server.launch());
     let work = TempDir::new("browser");
     let photo = work.path().join("kum.png");
     std::fs::write(&photo, TINY_PNG).unwrap();

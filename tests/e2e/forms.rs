@@ -273,6 +273,68 @@ async fn every_form_has_a_privacy_page_that_says_what_its_schema_declares() {
     assert_eq!(missing.status(), 404);
 }
 
+/// `[site]` names the municipality in the header and the titles, gives the data
+/// protection officer on the privacy pages, and links the accessibility statement at
+/// the foot of every page; without it the pages say "Kommunen" and have no footer.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_site_section_names_the_municipality_on_its_pages() {
+    const STATEMENT: &str = "https://uustatus.no/nb/erklaringer/publisert/abc";
+    let site = format!(
+        "[site]\nname = \"Eksempel kommune\"\naccessibility_statement = \"{STATEMENT}\"\n\
+         privacy_contact = \"personvernombud@eksempel.kommune.no\"\n"
+    );
+    let server = Server::start_with_config(Backend::Sqlite, &site);
+    let plain = Server::start(Backend::Sqlite);
+    // Each server has a certificate of its own, trusted by its own client.
+    let fetch = |server: &Server, path: &str| {
+        let url = format!("{}{path}", server.url);
+        let client = server.client();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    for path in [
+        "/",
+        "/skjema/kontakt",
+        "/skjema/kontakt/personvern",
+        "/finnes-ikke",
+    ] {
+        let page = fetch(&server, path).await;
+        assert!(
+            page.contains("<p class=\"site-name\"><a href=\"/?lang=nb\">Eksempel kommune</a>"),
+            "{path}: {page}"
+        );
+        assert!(page.contains("Eksempel kommune</title>"), "{path}");
+        assert!(
+            page.contains(&format!(
+                "<a href=\"{STATEMENT}\">Tilgjengelighetserklæring</a>"
+            )),
+            "{path}"
+        );
+        let page = fetch(&plain, path).await;
+        assert!(
+            page.contains("<a href=\"/?lang=nb\">Kommunen</a>"),
+            "{path}"
+        );
+        assert!(!page.contains("site-footer"), "{path}");
+    }
+    assert!(
+        fetch(&server, "/")
+            .await
+            .contains("<title>Eksempel kommune</title>")
+    );
+
+    let privacy = fetch(&server, "/skjema/kontakt/personvern").await;
+    assert!(privacy.contains("Eksempel kommune er behandlingsansvarlig"));
+    assert!(privacy.contains(
+        "<a href=\"mailto:personvernombud@eksempel.kommune.no\">personvernombud@eksempel.kommune.no</a>"
+    ));
+    let english = fetch(&server, "/skjema/kontakt/personvern?lang=en").await;
+    assert!(english.contains("Eksempel kommune is the controller"));
+    assert!(english.contains(">Accessibility statement</a>"));
+    let privacy = fetch(&plain, "/skjema/kontakt/personvern").await;
+    assert!(privacy.contains("Kommunen er behandlingsansvarlig"));
+    assert!(!privacy.contains("mailto:"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_schema_is_taken_in_only_when_it_passes() {
     let server = Server::start(Backend::Sqlite);

@@ -363,11 +363,16 @@ impl Server {
     /// A server whose config file has `extra` (TOML tables) appended.
     pub fn start_with_config(backend: Backend, extra: &str) -> Server {
         let mut server = Server::prepare(backend, None);
-        let mut text = std::fs::read_to_string(&server.config).unwrap();
-        text.push_str(extra);
-        std::fs::write(&server.config, text).unwrap();
+        server.append_config(extra);
         server.launch();
         server
+    }
+
+    /// Appends `extra` (TOML tables) to the config file, for the next start.
+    pub fn append_config(&self, extra: &str) {
+        let mut text = std::fs::read_to_string(&self.config).unwrap();
+        text.push_str(extra);
+        std::fs::write(&self.config, text).unwrap();
     }
 
     fn start_with(backend: Backend, login: Option<LoginSetup>) -> Server {

@@ -20,6 +20,7 @@ use super::login::{self, citizen_at};
 use super::pages::{self, Account, FormView, LoginView};
 use crate::auth::idporten::Level;
 use crate::auth::session::{Citizen, Session};
+use crate::config::Site;
 use crate::i18n::{Lang, Msg, t};
 use crate::schema::answers::{Checked, Context, FieldError, RawAnswers, RawFile, RawValue};
 use crate::schema::{Auth, Catalog, Form, Prefill};
@@ -124,6 +125,7 @@ pub(super) async fn refused_without_csrf(
     tracing::info!("a button's POST without a valid CSRF token");
     let page = pages::message_page(
         lang,
+        &app.site,
         &t(lang, Msg::BadRequestTitle),
         &t(lang, Msg::ExpiredBody),
         None,
@@ -159,7 +161,7 @@ pub async fn index(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMa
     let signed_in = citizen_at(session.as_ref(), Level::Substantial).is_some();
     let (csrf, set) = csrf_token(&headers);
     let account = signed_in.then_some(Account { csrf: &csrf });
-    let page = pages::index_page(lang, forms, account);
+    let page = pages::index_page(lang, &app.site, forms, account);
     html(
         StatusCode::OK,
         page,
@@ -219,13 +221,19 @@ pub async fn stylesheet() -> Response {
     response
 }
 
-pub async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
+/// The router's fallback: nothing at this address.
+pub async fn fallback(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
+    not_found(&app, &uri, &headers)
+}
+
+pub fn not_found(app: &AppState, uri: &Uri, headers: &HeaderMap) -> Response {
     if uri.path().starts_with("/api/") {
         return ApiError::not_found("There is nothing at this address.").into_response();
     }
-    let lang = request_lang(&uri, &headers);
+    let lang = request_lang(uri, headers);
     let page = pages::message_page(
         lang,
+        &app.site,
         &t(lang, Msg::NotFoundTitle),
         &t(lang, Msg::NotFoundBody),
         None,
@@ -305,6 +313,7 @@ impl Screen {
 fn render(
     form: &Form,
     lang: Lang,
+    site: &Site,
     ctx: &Context,
     csrf: &str,
     post: &Post,
@@ -327,6 +336,7 @@ fn render(
         print: false,
         login: login.0,
         signed_in: login.1,
+        site,
     };
     let markup = match screen.page {
         Some(_) => pages::form_page(&view),
@@ -342,7 +352,7 @@ pub async fn show_form(
     headers: HeaderMap,
 ) -> Response {
     let Some((_, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
-        return not_found(uri, headers).await;
+        return not_found(&app, &uri, &headers);
     };
     let mut session = login::current_session(&app, &headers).await;
     if let (Some(level), Some(login)) = (Level::for_form(form.auth), app.login.as_ref())
@@ -392,6 +402,7 @@ pub async fn show_form(
     render(
         &form,
         lang,
+        &app.site,
         &ctx,
         &csrf,
         &post,
@@ -409,9 +420,9 @@ pub async fn print_form(
     headers: HeaderMap,
 ) -> Response {
     let Some((_, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
-        return not_found(uri, headers).await;
+        return not_found(&app, &uri, &headers);
     };
-    let page = pages::print_page(&form, lang, app.context().today);
+    let page = pages::print_page(&form, lang, &app.site, app.context().today);
     html(StatusCode::OK, page, None)
 }
 
@@ -424,7 +435,7 @@ pub async fn privacy_notice(
     headers: HeaderMap,
 ) -> Response {
     let Some((catalog, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
-        return not_found(uri, headers).await;
+        return not_found(&app, &uri, &headers);
     };
     let mut queues: Vec<&str> = Vec::new();
     for id in form.queues() {
@@ -437,7 +448,7 @@ pub async fn privacy_notice(
     }
     html(
         StatusCode::OK,
-        pages::privacy_page(&form, lang, &queues),
+        pages::privacy_page(&form, lang, &app.site, &queues),
         None,
     )
 }
@@ -638,11 +649,18 @@ pub async fn submit_form(
     body: Body,
 ) -> Response {
     let Some((catalog, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
-        return not_found(uri, headers).await;
+        return not_found(&app, &uri, &headers);
     };
     let back = format!("/skjema/{}", form.id);
     let message = |status: StatusCode, title: Msg<'_>, body: Msg<'_>| {
-        let page = pages::message_page(lang, &t(lang, title), &t(lang, body), Some(&back), &back);
+        let page = pages::message_page(
+            lang,
+            &app.site,
+            &t(lang, title),
+            &t(lang, body),
+            Some(&back),
+            &back,
+        );
         html(status, page, None)
     };
     let limit = app.body_limit(&form);
@@ -700,6 +718,7 @@ pub async fn submit_form(
         render(
             &form,
             lang,
+            &app.site,
             &ctx,
             csrf,
             post,
@@ -726,6 +745,7 @@ pub async fn submit_form(
         return render(
             &form,
             lang,
+            &app.site,
             &ctx,
             &fresh,
             &post,
@@ -766,6 +786,7 @@ pub async fn submit_form(
                     let page = pages::receipt_page(
                         &form,
                         lang,
+                        &app.site,
                         &receipt.reference,
                         receipt.received_at,
                         &receipt.sent,

@@ -18,6 +18,7 @@ use super::pages;
 use super::{AppState, FramedBy};
 use crate::auth::idporten::{IdPorten, Level, LoginError};
 use crate::auth::session::{self, Citizen, Pending, Session, Sessions};
+use crate::config::Site;
 use crate::i18n::{Lang, Msg, t};
 
 /// Login through ID-porten, on a server configured for it.
@@ -77,7 +78,7 @@ pub async fn start(
         Ok(begun) => begun,
         Err(err) => {
             tracing::warn!(kind = err.kind(), "cannot start a login");
-            return failed(lang, &return_to, &err, false);
+            return failed(&app.site, lang, &return_to, &err, false);
         }
     };
     let mut session = session.unwrap_or_else(|| login.sessions.create(now));
@@ -91,7 +92,7 @@ pub async fn start(
     }
     if let Err(err) = login.sessions.save(&session, now).await {
         tracing::error!(error = %err, "cannot save a session");
-        return server_error(lang);
+        return server_error(&app.site, lang);
     }
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
     if let Some(value) = session_cookie(&session.id) {
@@ -100,9 +101,10 @@ pub async fn start(
     response
 }
 
-pub(super) fn server_error(lang: Lang) -> Response {
+pub(super) fn server_error(site: &Site, lang: Lang) -> Response {
     let page = pages::message_page(
         lang,
+        site,
         &t(lang, Msg::ServerErrorTitle),
         &t(lang, Msg::ServerErrorBody),
         None,
@@ -112,13 +114,14 @@ pub(super) fn server_error(lang: Lang) -> Response {
 }
 
 /// The page for a login that did not work out; `ended` when a session was ended.
-fn failed(lang: Lang, return_to: &str, err: &LoginError, ended: bool) -> Response {
+fn failed(site: &Site, lang: Lang, return_to: &str, err: &LoginError, ended: bool) -> Response {
     let (status, body) = match err {
         LoginError::Provider(_) => (StatusCode::SERVICE_UNAVAILABLE, Msg::LoginUnreachableBody),
         _ => (StatusCode::BAD_REQUEST, Msg::LoginFailedBody),
     };
     let page = pages::message_page(
         lang,
+        site,
         &t(lang, Msg::LoginFailedTitle),
         &t(lang, body),
         Some(return_to),
@@ -142,7 +145,7 @@ pub async fn begin(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMa
     let catalog = app.catalog();
     let form = query_param(&uri, "skjema").and_then(|id| catalog.form(&id).cloned());
     let (Some(login), Some(form)) = (configured(&app), form) else {
-        return super::citizen::not_found(uri, headers).await;
+        return super::citizen::not_found(&app, &uri, &headers);
     };
     let lang = form.lang_or_default(request_lang(&uri, &headers));
     let level = Level::for_form(form.auth).unwrap_or(Level::Substantial);
@@ -162,7 +165,7 @@ pub async fn begin(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMa
 /// `GET /innlogging/tilbake`: the authorization response.
 pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap) -> Response {
     let Some(login) = configured(&app) else {
-        return super::citizen::not_found(uri, headers).await;
+        return super::citizen::not_found(&app, &uri, &headers);
     };
     let mut session = current_session(&app, &headers).await;
     let pending = session.as_mut().and_then(|s| s.data.pending.take());
@@ -180,7 +183,7 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
     let Some(pending) = pending else {
         tracing::warn!(kind = "no_login_under_way", "login failed");
         end(session).await;
-        return failed(lang, "/", &LoginError::StateMismatch, true);
+        return failed(&app.site, lang, "/", &LoginError::StateMismatch, true);
     };
     let param = |name: &str| query_param(&uri, name);
     let (code, state, iss, error) = (param("code"), param("state"), param("iss"), param("error"));
@@ -199,7 +202,7 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
         Err(err) => {
             tracing::warn!(kind = err.kind(), "login failed");
             end(session).await;
-            return failed(lang, &pending.return_to, &err, true);
+            return failed(&app.site, lang, &pending.return_to, &err, true);
         }
     };
     let contact = match logged_in.access_token.take() {
@@ -212,7 +215,7 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
         "citizen logged in"
     );
     let Some(mut session) = session else {
-        return server_error(lang);
+        return server_error(&app.site, lang);
     };
     session.data.citizen = Some(Citizen {
         login: logged_in,
@@ -223,7 +226,7 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
         Ok(fresh) => fresh,
         Err(err) => {
             tracing::error!(error = %err, "cannot save a session");
-            return server_error(lang);
+            return server_error(&app.site, lang);
         }
     };
     let audit = crate::store::Op::Audit(crate::store::AuditEntry {
@@ -253,7 +256,7 @@ pub async fn logout(
 ) -> Response {
     let lang = request_lang(&uri, &headers);
     let Some(login) = configured(&app) else {
-        return super::citizen::not_found(uri, headers).await;
+        return super::citizen::not_found(&app, &uri, &headers);
     };
     if let Some(refused) = refused_without_csrf(&app, &headers, body, lang, "/utlogging").await {
         return refused;
@@ -263,7 +266,7 @@ pub async fn logout(
     if let Some(session) = session {
         if let Err(err) = login.sessions.end(&session.id).await {
             tracing::error!(error = %err, "cannot end a session");
-            return server_error(lang);
+            return server_error(&app.site, lang);
         }
         if let Some(citizen) = &session.data.citizen {
             // The state brings the language back to /utlogget.
@@ -286,12 +289,17 @@ pub async fn logout(
 }
 
 /// `GET /utlogget`: where ID-porten sends the citizen after logout.
-pub async fn logged_out(uri: Uri, headers: HeaderMap) -> Response {
+pub async fn logged_out(
+    State(app): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let from_state = query_param(&uri, "state")
         .and_then(|s| s.split_once('-').and_then(|(tag, _)| Lang::from_tag(tag)));
     let lang = from_state.unwrap_or_else(|| request_lang(&uri, &headers));
     let page = pages::message_page(
         lang,
+        &app.site,
         &t(lang, Msg::LoggedOutTitle),
         &t(lang, Msg::LoggedOutBody),
         None,

@@ -38,7 +38,7 @@ async fn own_submissions(
     return_to: String,
 ) -> Result<Vec<SubmissionMeta>, Response> {
     let Some(login) = configured(app) else {
-        return Err(super::citizen::not_found(uri.clone(), headers.clone()).await);
+        return Err(super::citizen::not_found(app, uri, headers));
     };
     let lang = request_lang(uri, headers);
     let session = current_session(app, headers).await;
@@ -58,7 +58,7 @@ async fn own_submissions(
     };
     app.store.submissions_of(&key).await.map_err(|err| {
         tracing::error!(error = %err, "cannot list a citizen's submissions");
-        server_error(lang)
+        server_error(&app.site, lang)
     })
 }
 
@@ -112,7 +112,7 @@ pub async fn list(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap
     let now = app.clock.now();
     let rows: Vec<SentRow<'_>> = sent.iter().map(|s| row(&catalog, s, lang, now)).collect();
     page(&headers, StatusCode::OK, |account| {
-        pages::my_submissions_page(lang, &rows, account)
+        pages::my_submissions_page(lang, &app.site, &rows, account)
     })
 }
 
@@ -154,7 +154,7 @@ async fn erasure(
     let path = uri.path();
     let missing = |headers: &HeaderMap| {
         page(headers, StatusCode::NOT_FOUND, |account| {
-            pages::erase_page(lang, Erasure::Missing, path, account)
+            pages::erase_page(lang, &app.site, Erasure::Missing, path, account)
         })
     };
     if !plausible_reference(reference) {
@@ -177,18 +177,24 @@ async fn erasure(
             StatusCode::OK
         };
         return page(headers, status, |account| {
-            pages::erase_page(lang, Erasure::Confirm(&row), path, account)
+            pages::erase_page(lang, &app.site, Erasure::Confirm(&row), path, account)
         });
     }
     match privacy::erase(&app.store, &catalog, meta, actors::CITIZEN.into(), now).await {
         // Its language switch leads to the list: the erasure's own address is gone.
         Ok(()) => page(headers, StatusCode::OK, |account| {
-            pages::erase_page(lang, Erasure::Erased { reference }, LIST, account)
+            pages::erase_page(
+                lang,
+                &app.site,
+                Erasure::Erased { reference },
+                LIST,
+                account,
+            )
         }),
         Err(EraseError::Gone) => missing(headers),
         Err(err) => {
             tracing::error!(error = %err, "cannot erase a citizen's submission");
-            server_error(lang)
+            server_error(&app.site, lang)
         }
     }
 }

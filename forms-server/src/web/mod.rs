@@ -56,6 +56,8 @@ pub struct AppState {
     pub vault: Option<Arc<forms_crypto::vault::Keyring>>,
     /// Outgoing mail, if configured.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Who the pages speak for.
+    pub site: crate::config::Site,
 }
 
 impl AppState {
@@ -207,6 +209,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         login,
         vault,
         mailer,
+        site: config.site.clone(),
     });
     spawn_housekeeping(
         state.clone(),
@@ -485,7 +488,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/submissions/{id}/notes",
             get(api::notes).post(api::add_note),
         )
-        .fallback(citizen::not_found)
+        .fallback(citizen::fallback)
         .layer(middleware::from_fn(frame))
         .with_state(state)
 }

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::clock::{Date, Timestamp};
+use crate::config::Site;
 use crate::i18n::{Lang, Msg, t};
 use crate::schema::answers::{Checked, FieldError, Problem, RawAnswers, RawFile, RawValue};
 use crate::schema::values::safe_file_name;
@@ -37,23 +38,33 @@ fn my_submissions_link(lang: Lang) -> Markup {
     }
 }
 
+/// The municipality's name as the pages give it.
+fn site_name(site: &Site, lang: Lang) -> String {
+    site.name
+        .clone()
+        .unwrap_or_else(|| t(lang, Msg::Municipality))
+}
+
 /// The frame around every page.
 pub fn layout(
     lang: Lang,
+    site: &Site,
     title: &str,
     has_errors: bool,
     path: &str,
     account: Option<Account<'_>>,
     main: Markup,
 ) -> Markup {
-    let full_title = if has_errors {
-        format!(
-            "{}: {title} – {}",
-            t(lang, Msg::ErrorTitlePrefix),
-            t(lang, Msg::Municipality)
-        )
+    let name = site_name(site, lang);
+    let titled = if title == name {
+        name.clone()
     } else {
-        format!("{title} – {}", t(lang, Msg::Municipality))
+        format!("{title} – {name}")
+    };
+    let full_title = if has_errors {
+        format!("{}: {titled}", t(lang, Msg::ErrorTitlePrefix))
+    } else {
+        titled
     };
     html! {
         (DOCTYPE)
@@ -67,7 +78,7 @@ pub fn layout(
             body {
                 a class="skip-link" href="#main" { (t(lang, Msg::SkipToContent)) }
                 header class="site-header" {
-                    p class="site-name" { a href={ "/?lang=" (lang.tag()) } { (t(lang, Msg::Municipality)) } }
+                    p class="site-name" { a href={ "/?lang=" (lang.tag()) } { (name) } }
                     nav class="language" aria-label=(t(lang, Msg::Language)) {
                         ul {
                             @for other in Lang::ALL {
@@ -92,6 +103,11 @@ pub fn layout(
                     }
                 }
                 main id="main" tabindex="-1" { (main) }
+                @if let Some(statement) = &site.accessibility_statement {
+                    footer class="site-footer" {
+                        p { a href=(statement) { (t(lang, Msg::AccessibilityStatement)) } }
+                    }
+                }
             }
         }
     }
@@ -123,6 +139,8 @@ pub struct FormView<'a> {
     pub login: LoginView,
     /// Whether a citizen is logged in (the header then offers logout).
     pub signed_in: bool,
+    /// Who the pages speak for.
+    pub site: &'a Site,
 }
 
 /// Login as a form page shows it.
@@ -481,7 +499,15 @@ pub fn form_page(view: &FormView<'_>) -> Markup {
         Some(p) if multi => format!("{p} – {title}"),
         _ => title.to_string(),
     };
-    layout(lang, &full_title, has_errors, &path, view.account(), main)
+    layout(
+        lang,
+        view.site,
+        &full_title,
+        has_errors,
+        &path,
+        view.account(),
+        main,
+    )
 }
 
 impl FormView<'_> {
@@ -855,6 +881,7 @@ pub fn summary_page(view: &FormView<'_>) -> Markup {
     };
     layout(
         lang,
+        view.site,
         &format!("{title} – {}", form.title.get(lang)),
         has_errors,
         &path,
@@ -909,7 +936,7 @@ fn answers_by_page(form: &Form, lang: Lang, checked: &Checked, on: AnswersOn) ->
 }
 
 /// Every page and field of a form on one sheet, for those who send on paper.
-pub fn print_page(form: &Form, lang: Lang, today: Date) -> Markup {
+pub fn print_page(form: &Form, lang: Lang, site: &Site, today: Date) -> Markup {
     let path = format!("/skjema/{}/utskrift", form.id);
     let title = form.title.get(lang);
     let raw = RawAnswers::default();
@@ -942,6 +969,7 @@ pub fn print_page(form: &Form, lang: Lang, today: Date) -> Markup {
         print: true,
         login: LoginView::NotNeeded,
         signed_in: false,
+        site,
     };
     let main = html! {
         h1 { (title) }
@@ -958,6 +986,7 @@ pub fn print_page(form: &Form, lang: Lang, today: Date) -> Markup {
     };
     layout(
         lang,
+        site,
         &format!("{title} ({})", t(lang, Msg::PrintVersion)),
         false,
         &path,
@@ -978,7 +1007,7 @@ fn privacy_link(form: &Form, lang: Lang) -> Markup {
 /// the schema's purpose and legal basis, and what the server itself knows of the rest
 /// (who reads them, login, prefill, retention). `queues` are the names of the queues
 /// the form may route to.
-pub fn privacy_page(form: &Form, lang: Lang, queues: &[&str]) -> Markup {
+pub fn privacy_page(form: &Form, lang: Lang, site: &Site, queues: &[&str]) -> Markup {
     let path = format!("/skjema/{}/personvern", form.id);
     let title = t(
         lang,
@@ -1000,7 +1029,18 @@ pub fn privacy_page(form: &Form, lang: Lang, queues: &[&str]) -> Markup {
     };
     let main = html! {
         h1 { (title) }
-        p class="lead" { (t(lang, Msg::PrivacyController)) }
+        p class="lead" { (t(lang, Msg::PrivacyController { name: &site_name(site, lang) })) }
+        @if let Some(contact) = &site.privacy_contact {
+            p {
+                (t(lang, Msg::PrivacyContact)) " "
+                @if contact.starts_with("https://") {
+                    a href=(contact) { (contact) }
+                } @else {
+                    a href={ "mailto:" (contact) } { (contact) }
+                }
+                "."
+            }
+        }
         h2 { (t(lang, Msg::PrivacyPurpose)) }
         p { (form.privacy.purpose.get(lang)) }
         h2 { (t(lang, Msg::PrivacyLegalBasis)) }
@@ -1032,7 +1072,7 @@ pub fn privacy_page(form: &Form, lang: Lang, queues: &[&str]) -> Markup {
         }
         p { a href={ "/skjema/" (form.id) "?lang=" (lang.tag()) } { (t(lang, Msg::BackToForm)) } }
     };
-    layout(lang, &title, false, &path, None, main)
+    layout(lang, site, &title, false, &path, None, main)
 }
 
 /// The receipt: the reference, and a copy of what was sent for the citizen to keep,
@@ -1040,6 +1080,7 @@ pub fn privacy_page(form: &Form, lang: Lang, queues: &[&str]) -> Markup {
 pub fn receipt_page(
     form: &Form,
     lang: Lang,
+    site: &Site,
     reference: &str,
     received: Timestamp,
     sent: &Checked,
@@ -1073,11 +1114,18 @@ pub fn receipt_page(
             (answers_by_page(form, lang, sent, AnswersOn::Receipt))
         }
     };
-    layout(lang, &title, false, &path, account, main)
+    layout(lang, site, &title, false, &path, account, main)
 }
 
 /// A page with a heading and a message, for errors outside a form.
-pub fn message_page(lang: Lang, title: &str, body: &str, back: Option<&str>, path: &str) -> Markup {
+pub fn message_page(
+    lang: Lang,
+    site: &Site,
+    title: &str,
+    body: &str,
+    back: Option<&str>,
+    path: &str,
+) -> Markup {
     let main = html! {
         h1 { (title) }
         p { (body) }
@@ -1085,16 +1133,17 @@ pub fn message_page(lang: Lang, title: &str, body: &str, back: Option<&str>, pat
             p { a href={ (back) "?lang=" (lang.tag()) } { (t(lang, Msg::BackToForm)) } }
         }
     };
-    layout(lang, title, false, path, None, main)
+    layout(lang, site, title, false, path, None, main)
 }
 
 /// The front page: every form.
 pub fn index_page<'a>(
     lang: Lang,
+    site: &Site,
     forms: impl Iterator<Item = &'a Form>,
     account: Option<Account<'_>>,
 ) -> Markup {
-    let title = t(lang, Msg::Municipality);
+    let title = site_name(site, lang);
     let main = html! {
         h1 { (title) }
         ul class="form-list" {
@@ -1109,7 +1158,7 @@ pub fn index_page<'a>(
             }
         }
     };
-    layout(lang, &title, false, "/", account, main)
+    layout(lang, site, &title, false, "/", account, main)
 }
 
 /// One line of "Mine innsendinger".
@@ -1138,7 +1187,12 @@ fn kept_text(
 }
 
 /// "Mine innsendinger": what the citizen has sent while logged in, metadata only.
-pub fn my_submissions_page(lang: Lang, rows: &[SentRow<'_>], account: Account<'_>) -> Markup {
+pub fn my_submissions_page(
+    lang: Lang,
+    site: &Site,
+    rows: &[SentRow<'_>],
+    account: Account<'_>,
+) -> Markup {
     let title = t(lang, Msg::MySubmissions);
     let main = html! {
         h1 { (title) }
@@ -1188,6 +1242,7 @@ pub fn my_submissions_page(lang: Lang, rows: &[SentRow<'_>], account: Account<'_
     };
     layout(
         lang,
+        site,
         &title,
         false,
         "/mine-innsendinger",
@@ -1208,7 +1263,13 @@ pub enum Erasure<'a> {
 }
 
 /// The page of an erasure step, at `/mine-innsendinger/{reference}/slett`.
-pub fn erase_page(lang: Lang, step: Erasure<'_>, path: &str, account: Account<'_>) -> Markup {
+pub fn erase_page(
+    lang: Lang,
+    site: &Site,
+    step: Erasure<'_>,
+    path: &str,
+    account: Account<'_>,
+) -> Markup {
     let list = lang_href("/mine-innsendinger", lang);
     let (title, text) = match step {
         Erasure::Confirm(SentRow {
@@ -1236,7 +1297,7 @@ pub fn erase_page(lang: Lang, step: Erasure<'_>, path: &str, account: Account<'_
                     }
                 }
             };
-            return layout(lang, &title, false, path, Some(account), main);
+            return layout(lang, site, &title, false, path, Some(account), main);
         }
         Erasure::Erased { reference } => (
             t(lang, Msg::ErasedTitle),
@@ -1249,7 +1310,7 @@ pub fn erase_page(lang: Lang, step: Erasure<'_>, path: &str, account: Account<'_
         p { (text) }
         p { a href=(list) { (t(lang, Msg::BackToMySubmissions)) } }
     };
-    layout(lang, &title, false, path, Some(account), main)
+    layout(lang, site, &title, false, path, Some(account), main)
 }
 
 /// The one stylesheet, served from `/static/forms.css`.
