@@ -341,6 +341,7 @@ pub enum Msg<'a> {
     PrivacyRights,
     PrivacyRightsBody,
     PrivacyMine,
+    PrivacyRequestForms,
     PrivacyComplaint,
     DataProtectionAuthority,
 }
@@ -846,6 +847,9 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
                                     law requires us to keep it. You may also ask us to restrict \
                                     the processing, and object to it."
             .into(),
+        (PrivacyRequestForms, Nb) => "Du kan be om dette med disse skjemaene:".into(),
+        (PrivacyRequestForms, Nn) => "Du kan be om dette med desse skjemaa:".into(),
+        (PrivacyRequestForms, En) => "You can ask for this with these forms:".into(),
         (PrivacyMine, Nb) => "Det du har sendt som innlogget, finner du under".into(),
         (PrivacyMine, Nn) => "Det du har sendt som innlogga, finn du under".into(),
         (PrivacyMine, En) => "What you have sent while logged in is under".into(),

@@ -243,9 +243,23 @@ async fn every_form_has_a_privacy_page_that_says_what_its_schema_declares() {
                 "{what}: {months} months"
             );
             assert!(page.contains(&kept), "{what}: {kept}");
+            for request in catalog.forms().filter(|f| f.privacy_request) {
+                let link = format!(
+                    "<a href=\"/skjema/{}?lang={tag}\">{}</a>",
+                    request.id,
+                    escape(request.title.get(lang))
+                );
+                assert!(page.contains(&link), "{what}: no {link}");
+            }
         }
     }
     assert!(forms >= 9, "only {forms} forms");
+    let requests: Vec<&str> = catalog
+        .forms()
+        .filter(|f| f.privacy_request)
+        .map(|f| f.id.as_str())
+        .collect();
+    assert_eq!(requests, ["innsyn", "retting"]);
 
     // The test form's own texts, its law and its queue, in bokmål.
     let page = get_text(

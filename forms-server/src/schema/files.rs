@@ -414,6 +414,10 @@ pub(super) struct FormFile {
     route: RouteFile,
     #[validate(nested)]
     retention: RetentionFile,
+    /// Whether this form is how citizens exercise their privacy rights (access,
+    /// correction, erasure); every form's privacy page links to it.
+    #[serde(default)]
+    privacy_request: bool,
     /// Why the answers are collected and on what legal basis: the form's privacy page
     /// tells the citizen, with who reads them, how long they are kept and the citizen's
     /// rights, which the server takes from the rest of the schema.
@@ -1129,6 +1133,7 @@ impl Checker<'_> {
             retention_months: file.retention.months,
             retention_required_by: file.retention.required_by.clone(),
             privacy: privacy?,
+            privacy_request: file.privacy_request,
             receipt,
             pages,
             schema_sha256,

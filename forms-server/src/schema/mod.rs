@@ -376,6 +376,9 @@ pub struct Form {
     pub retention_required_by: Option<String>,
     /// What the citizen is told about the processing of their answers.
     pub privacy: Privacy,
+    /// Whether citizens exercise their privacy rights with this form (every privacy
+    /// page links to it).
+    pub privacy_request: bool,
     /// Extra text on the receipt page.
     pub receipt: Option<Text>,
     pub pages: Vec<Page>,

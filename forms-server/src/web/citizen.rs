@@ -437,18 +437,25 @@ pub async fn privacy_notice(
     let Some((catalog, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
         return not_found(&app, &uri, &headers);
     };
-    let mut queues: Vec<&str> = Vec::new();
+    let mut context = pages::PrivacyContext {
+        queues: Vec::new(),
+        request_forms: catalog
+            .forms()
+            .filter(|f| f.privacy_request)
+            .map(|f| (f.id.as_str(), f.title.get(lang)))
+            .collect(),
+    };
     for id in form.queues() {
         let name = catalog
             .queue(id.as_str())
             .map_or(id.as_str(), |queue| queue.name.get(lang));
-        if !queues.contains(&name) {
-            queues.push(name);
+        if !context.queues.contains(&name) {
+            context.queues.push(name);
         }
     }
     html(
         StatusCode::OK,
-        pages::privacy_page(&form, lang, &app.site, &queues),
+        pages::privacy_page(&form, lang, &app.site, &context),
         None,
     )
 }

@@ -1003,11 +1003,19 @@ fn privacy_link(form: &Form, lang: Lang) -> Markup {
     }
 }
 
+/// What a privacy page needs from the catalog beside its form.
+pub struct PrivacyContext<'a> {
+    /// The names of the queues the form may route to.
+    pub queues: Vec<&'a str>,
+    /// The forms with which citizens exercise their rights, as (id, title).
+    pub request_forms: Vec<(&'a str, &'a str)>,
+}
+
 /// What the citizen is told about the processing of a form's answers (GDPR article 13):
 /// the schema's purpose and legal basis, and what the server itself knows of the rest
-/// (who reads them, login, prefill, retention). `queues` are the names of the queues
-/// the form may route to.
-pub fn privacy_page(form: &Form, lang: Lang, site: &Site, queues: &[&str]) -> Markup {
+/// (who reads them, login, prefill, retention, where to exercise the rights).
+pub fn privacy_page(form: &Form, lang: Lang, site: &Site, context: &PrivacyContext<'_>) -> Markup {
+    let queues = &context.queues[..];
     let path = format!("/skjema/{}/personvern", form.id);
     let title = t(
         lang,
@@ -1060,6 +1068,14 @@ pub fn privacy_page(form: &Form, lang: Lang, site: &Site, queues: &[&str]) -> Ma
         }
         h2 { (t(lang, Msg::PrivacyRights)) }
         p { (t(lang, Msg::PrivacyRightsBody)) }
+        @if !context.request_forms.is_empty() {
+            p { (t(lang, Msg::PrivacyRequestForms)) }
+            ul {
+                @for (id, title) in &context.request_forms {
+                    li { a href={ "/skjema/" (id) "?lang=" (lang.tag()) } { (title) } }
+                }
+            }
+        }
         @if form.auth != Auth::None {
             p {
                 (t(lang, Msg::PrivacyMine)) " "
