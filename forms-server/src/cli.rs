@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use forms_crypto::seal::Identity;
-use forms_crypto::vault::Keyring;
 
 use crate::caseworker::{self, pull};
 use crate::clock::{Clock, SystemClock};
@@ -528,43 +527,48 @@ fn keygen(out: &Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The database URL and schema folder an admin command works on.
-fn store_location(args: &StoreArgs, schemas: &Path) -> Result<(String, PathBuf), String> {
+/// What an admin command works on: a server's configuration, or `forms dev`'s data
+/// folder.
+struct Location {
+    /// The database URL.
+    url: String,
+    /// The schema folder.
+    schemas: PathBuf,
+    /// Where the field vault's keys are.
+    vault: Vault,
+}
+
+fn store_location(args: &StoreArgs, schemas: &Path) -> Result<Location, String> {
     if let Some(config) = &args.config {
         let config = Config::load(config).map_err(|e| e.to_string())?;
         let url = config
             .database_url()
             .map_err(|e| e.to_string())?
             .to_string();
-        return Ok((url, config.schemas));
+        return Ok(Location {
+            url,
+            schemas: config.schemas,
+            vault: config.vault,
+        });
     }
-    let paths = DevPaths::new(&dev_dir(args));
+    let dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("data"));
+    let paths = DevPaths::new(&dir);
     if !paths.database.exists() {
         return Err(format!(
             "no database at {}: give --config FILE for a server, or run `forms dev` first",
             paths.database.display()
         ));
     }
-    Ok((paths.database_url(), schemas.to_path_buf()))
-}
-
-/// `forms dev`'s data folder, unless `--config` names a server.
-fn dev_dir(args: &StoreArgs) -> PathBuf {
-    args.data_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("data"))
-}
-
-/// The field vault's keys of the server `args` names: its configuration's, or the key
-/// file of `forms dev`.
-fn keyring_of(args: &StoreArgs) -> Result<Keyring, String> {
-    let vault = match &args.config {
-        Some(config) => Config::load(config).map_err(|e| e.to_string())?.vault,
-        None => Vault {
-            key_file: Some(DevPaths::new(&dev_dir(args)).vault),
+    Ok(Location {
+        url: paths.database_url(),
+        schemas: schemas.to_path_buf(),
+        vault: Vault {
+            key_file: Some(paths.vault),
         },
-    };
-    vault.keyring().map_err(|e| e.to_string())
+    })
 }
 
 async fn admin_add_caseworker(
@@ -574,7 +578,7 @@ async fn admin_add_caseworker(
     schemas: &Path,
     valid_days: u32,
 ) -> Result<ExitCode, String> {
-    let (url, schemas) = store_location(args, schemas)?;
+    let Location { url, schemas, .. } = store_location(args, schemas)?;
     let catalog = Catalog::load_dir(&schemas).map_err(|errors| {
         format!(
             "the schemas in {} have {} error(s); run forms check",
@@ -608,7 +612,7 @@ async fn admin_add_caseworker(
 }
 
 async fn admin_list_caseworkers(args: &StoreArgs) -> Result<ExitCode, String> {
-    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let Location { url, .. } = store_location(args, Path::new("form-schemas"))?;
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let all = store.caseworkers().await.map_err(|e| e.to_string())?;
     store.close().await;
@@ -626,7 +630,7 @@ async fn admin_list_caseworkers(args: &StoreArgs) -> Result<ExitCode, String> {
 }
 
 async fn admin_revoke_caseworker(id: &str, args: &StoreArgs) -> Result<ExitCode, String> {
-    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let Location { url, .. } = store_location(args, Path::new("form-schemas"))?;
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let found = caseworker::revoke(&store, id, SystemClock.now())
         .await
@@ -642,7 +646,7 @@ async fn admin_revoke_caseworker(id: &str, args: &StoreArgs) -> Result<ExitCode,
 }
 
 async fn audit_verify(args: &StoreArgs) -> Result<ExitCode, String> {
-    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let Location { url, .. } = store_location(args, Path::new("form-schemas"))?;
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let verdict = store.verify_audit().await.map_err(|e| e.to_string())?;
     store.close().await;
@@ -697,7 +701,7 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
     let (first, last) = (day(from, "from")?, day(to, "to")?);
     let start = first.norwegian_midnight();
     let end = crate::clock::Timestamp(last.norwegian_midnight().millis() + 86_400_000);
-    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let Location { url, .. } = store_location(args, Path::new("form-schemas"))?;
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let verdict = store.verify_audit().await.map_err(|e| e.to_string())?;
     let entries = store
@@ -751,7 +755,7 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
 }
 
 async fn admin_retention(args: &StoreArgs) -> Result<ExitCode, String> {
-    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let Location { url, .. } = store_location(args, Path::new("form-schemas"))?;
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let deleted = crate::privacy::retention::delete_expired(&store, SystemClock.now()).await;
     store.close().await;
@@ -767,17 +771,14 @@ async fn admin_backup(out: &Path, args: &StoreArgs) -> Result<ExitCode, String> 
             out.display()
         ));
     }
-    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let Location { url, .. } = store_location(args, Path::new("form-schemas"))?;
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let copied = copy_store(&store, out).await;
     if copied.is_ok() {
-        let entry = crate::store::AuditEntry {
-            at: SystemClock.now(),
-            actor: crate::store::actors::ADMIN.into(),
-            action: crate::store::actions::DATABASE_COPIED,
-            submission_id: None,
-            queue: None,
-        };
+        let entry = crate::store::AuditEntry::by_admin(
+            crate::store::actions::DATABASE_COPIED,
+            SystemClock.now(),
+        );
         let audited = store.write(vec![crate::store::Op::Audit(entry)]).await;
         if let Err(e) = audited {
             eprintln!("forms: the copy was made, but its audit entry was not written: {e}");
@@ -813,8 +814,8 @@ async fn copy_store(store: &Store, out: &Path) -> Result<u64, String> {
 }
 
 async fn admin_vault_rekey(args: &StoreArgs) -> Result<ExitCode, String> {
-    let (url, _) = store_location(args, Path::new("form-schemas"))?;
-    let ring = keyring_of(args)?;
+    let Location { url, vault, .. } = store_location(args, Path::new("form-schemas"))?;
+    let ring = vault.keyring().map_err(|e| e.to_string())?;
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let done = crate::vault::rekey(&store, &ring, SystemClock.now()).await;
     store.close().await;
@@ -875,7 +876,7 @@ async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<Ex
             .norwegian_day()
             .to_string(),
     };
-    let (url, _) = store_location(args, Path::new("form-schemas"))?;
+    let Location { url, .. } = store_location(args, Path::new("form-schemas"))?;
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let rows = store
         .guard_refusals(&since)

@@ -404,32 +404,20 @@ fn add_sender(payload: &mut Payload, form: &Form, raw: &RawAnswers, sender: &Sen
 
 /// Every text answer the content guard finds sensitive data in, with the kinds.
 fn guard_answers(guard: &crate::guard::Guard, answers: &Answers) -> Vec<FieldError> {
-    fn walk(guard: &crate::guard::Guard, name: &str, value: &Value, out: &mut Vec<FieldError>) {
-        match value {
-            Value::Text(text) => {
-                let kinds = guard.scan(text);
-                if !kinds.is_empty() {
-                    out.push(FieldError {
-                        field: name.to_string(),
-                        problem: Problem::Sensitive {
-                            kinds: kinds.into_iter().collect(),
-                        },
-                    });
-                }
-            }
-            Value::Group(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    for (sub, value) in item {
-                        walk(guard, &format!("{name}.{i}.{sub}"), value, out);
-                    }
-                }
-            }
-            Value::Bool(_) | Value::List(_) | Value::Files(_) => {}
-        }
-    }
     let mut found = Vec::new();
     for (name, value) in &answers.0 {
-        walk(guard, name, value, &mut found);
+        value.each_leaf(name, &mut |path, leaf| {
+            let Value::Text(text) = leaf else { return };
+            let kinds = guard.scan(text);
+            if !kinds.is_empty() {
+                found.push(FieldError {
+                    field: path.to_string(),
+                    problem: Problem::Sensitive {
+                        kinds: kinds.into_iter().collect(),
+                    },
+                });
+            }
+        });
     }
     found
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use forms_crypto::vault::{Keyring, key_id};
 
 use crate::clock::Timestamp;
-use crate::store::{AuditEntry, Op, Store, StoreError, VaultColumn, actions, actors};
+use crate::store::{AuditEntry, Op, Store, StoreError, VaultColumn, actions};
 
 /// Rows read a time; each page's replacements are one write with one audit entry.
 const PAGE: u32 = 256;
@@ -72,13 +72,7 @@ pub async fn rekey(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Reke
                 continue;
             }
             let moved = ops.len() as u64;
-            ops.push(Op::Audit(AuditEntry {
-                at: now,
-                actor: actors::ADMIN.into(),
-                action: actions::VAULT_REKEYED,
-                submission_id: None,
-                queue: None,
-            }));
+            ops.push(Op::Audit(AuditEntry::by_admin(actions::VAULT_REKEYED, now)));
             store.write(ops).await?;
             match column {
                 VaultColumn::ReplyAddress => done.reply_addresses += moved,

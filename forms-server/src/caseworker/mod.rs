@@ -68,13 +68,7 @@ pub async fn register(
                 created_at: now,
                 expires_at,
             },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: crate::store::actors::ADMIN.into(),
-                action: actions::CASEWORKER_ADDED,
-                submission_id: None,
-                queue: None,
-            }),
+            Op::Audit(AuditEntry::by_admin(actions::CASEWORKER_ADDED, now)),
         ])
         .await?;
     Ok(id)
@@ -109,13 +103,7 @@ pub async fn revoke(store: &Store, id: &str, now: Timestamp) -> Result<bool, Cas
                 id: id.to_string(),
                 at: now,
             },
-            Op::Audit(AuditEntry {
-                at: now,
-                actor: crate::store::actors::ADMIN.into(),
-                action: actions::CASEWORKER_REVOKED,
-                submission_id: None,
-                queue: None,
-            }),
+            Op::Audit(AuditEntry::by_admin(actions::CASEWORKER_REVOKED, now)),
         ])
         .await?;
     Ok(true)

@@ -398,21 +398,14 @@ fn attachments_dir(out: &Path, reference: &str) -> PathBuf {
 /// Writes every file attached to `payload` (in groups too) into its folder, each under
 /// its name made safe, numbered where two share one. Returns how many.
 fn write_attachments(out: &Path, reference: &str, payload: &Payload) -> Result<usize, PullError> {
-    fn collect<'a>(value: &'a Value, into: &mut Vec<&'a Attachment>) {
-        match value {
-            Value::Files(files) => into.extend(files),
-            Value::Group(items) => items
-                .iter()
-                .flat_map(|i| i.values())
-                .for_each(|v| collect(v, into)),
-            Value::Text(_) | Value::Bool(_) | Value::List(_) => {}
-        }
+    let mut files: Vec<&Attachment> = Vec::new();
+    for (name, value) in &payload.answers {
+        value.each_leaf(name, &mut |_, leaf| {
+            if let Value::Files(attached) = leaf {
+                files.extend(attached);
+            }
+        });
     }
-    let mut files = Vec::new();
-    payload
-        .answers
-        .values()
-        .for_each(|v| collect(v, &mut files));
     if files.is_empty() {
         return Ok(0);
     }

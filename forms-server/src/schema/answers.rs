@@ -128,6 +128,21 @@ impl Value {
             _ => None,
         }
     }
+
+    /// Calls `f` with every value inside this answer at `path`, the items of a
+    /// repeating group each at `path.INDEX.FIELD`, and the group itself not at all.
+    pub fn each_leaf<'a>(&'a self, path: &str, f: &mut impl FnMut(&str, &'a Value)) {
+        match self {
+            Value::Group(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    for (sub, value) in item {
+                        value.each_leaf(&format!("{path}.{i}.{sub}"), f);
+                    }
+                }
+            }
+            leaf => f(path, leaf),
+        }
+    }
 }
 
 /// Answers that passed every check: field id to value. Fields that were not shown, and

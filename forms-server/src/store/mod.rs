@@ -146,6 +146,19 @@ pub struct AuditEntry {
     pub queue: Option<String>,
 }
 
+impl AuditEntry {
+    /// An administrator's action on no one submission (caseworkers, keys, copies).
+    pub fn by_admin(action: &'static str, at: Timestamp) -> AuditEntry {
+        AuditEntry {
+            at,
+            actor: actors::ADMIN.into(),
+            action,
+            submission_id: None,
+            queue: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caseworker {
     pub id: String,
