@@ -27,6 +27,7 @@ const NONCE_LEN: usize = 12;
 const KEY_LEN: usize = 32;
 const MAX_ID_LEN: usize = 32;
 const AAD_DOMAIN: &[u8] = b"forms-vault/v1";
+const DERIVE_DOMAIN: &[u8] = b"forms-vault-derive/v1";
 
 /// Where a vault value lives. Bound into every ciphertext.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Place<'a> {
 struct VaultKey {
     id: String,
     cipher: Aes256Gcm,
+    /// The key itself, only for [`Keyring::derive`].
+    secret: Zeroizing<Vec<u8>>,
 }
 
 /// The server's vault keys. The last key encrypts; all keys decrypt.
@@ -128,6 +131,7 @@ impl Keyring {
         self.keys.push(VaultKey {
             id: id.to_string(),
             cipher,
+            secret: Zeroizing::new(key.to_vec()),
         });
         Ok(())
     }
@@ -140,6 +144,22 @@ impl Keyring {
     /// The id of the key that encrypts.
     pub fn current_id(&self) -> &str {
         self.keys.last().map(|k| k.id.as_str()).unwrap_or_default()
+    }
+
+    /// A key for another `purpose` than the vault's, derived from the newest key with
+    /// HMAC-SHA256: the same on every server that loads the same key file, and a new
+    /// one when a newer key is added.
+    pub fn derive(&self, purpose: &str) -> Result<Zeroizing<[u8; KEY_LEN]>, VaultError> {
+        use hmac::{Hmac, Mac};
+        let key = self.keys.last().ok_or(VaultError::NoKeys)?;
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key.secret)
+            .map_err(|_| VaultError::Failed)?;
+        mac.update(DERIVE_DOMAIN);
+        mac.update(&[0]);
+        mac.update(purpose.as_bytes());
+        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+        out.copy_from_slice(&mac.finalize().into_bytes());
+        Ok(out)
     }
 
     /// Encrypts `plaintext` for `place` under the newest key.
@@ -343,6 +363,26 @@ impl std::error::Error for VaultError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derived_keys_follow_the_newest_key_and_the_purpose() {
+        let one = Keyring::new([("k1", &[1u8; 32][..])]).unwrap();
+        let two = Keyring::new([("k1", &[1u8; 32][..]), ("k2", &[2u8; 32][..])]).unwrap();
+        let again = Keyring::new([("k1", &[1u8; 32][..])]).unwrap();
+        let a = one.derive("rate").unwrap();
+        assert_eq!(
+            *a,
+            *again.derive("rate").unwrap(),
+            "the same key file, the same key"
+        );
+        assert_ne!(
+            *a,
+            *one.derive("other").unwrap(),
+            "another purpose, another key"
+        );
+        assert_ne!(*a, *two.derive("rate").unwrap(), "a newer key, another key");
+        assert_ne!(&a[..], &[1u8; 32][..], "never the vault key itself");
+    }
 
     const ROW: Place<'static> = Place {
         table: "sessions",

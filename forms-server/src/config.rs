@@ -219,6 +219,9 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// The largest request body of a form with attachments, in bytes.
     pub max_upload_bytes: usize,
+    /// How many submissions one network address (an IPv4 address or an IPv6 /64) may
+    /// send in an hour, over all forms; 0 is no limit.
+    pub submissions_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -226,6 +229,7 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 64 * 1024,
             max_upload_bytes: 25 * 1024 * 1024,
+            submissions_per_hour: 30,
         }
     }
 }

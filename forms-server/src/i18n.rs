@@ -231,6 +231,10 @@ pub enum Msg<'a> {
     PrintVersion,
     PrintInstructions,
     LoginUnavailable,
+    /// The sender's address has sent its hour's share of submissions.
+    TooManySubmissions {
+        minutes: u64,
+    },
     OnlyIf {
         label: &'a str,
         answer: &'a str,
@@ -328,6 +332,7 @@ pub enum Msg<'a> {
     },
     Or,
     PrivacyNoLogin,
+    PrivacyAddress,
     PrivacyLogin,
     PrivacyKrr,
     PrivacyRetention,
@@ -585,6 +590,9 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (LoginUnavailable, Nb) => "Dette skjemaet krever innlogging med ID-porten (MinID, BankID). Innlogging er ikke satt opp på denne tjenesten, så skjemaet kan ikke sendes herfra.".into(),
         (LoginUnavailable, Nn) => "Dette skjemaet krev innlogging med ID-porten (MinID, BankID). Innlogging er ikkje sett opp på denne tenesta, så skjemaet kan ikkje sendast herifrå.".into(),
         (LoginUnavailable, En) => "This form needs login with ID-porten (MinID, BankID). Login is not set up on this service, so the form cannot be sent from here.".into(),
+        (TooManySubmissions { minutes }, Nb) => format!("Det er sendt mange skjemaer fra nettverksadressen din den siste timen, så dette ble ikke sendt. Svarene dine står fortsatt i skjemaet. Prøv igjen om {minutes} {}.", if minutes == 1 { "minutt" } else { "minutter" }),
+        (TooManySubmissions { minutes }, Nn) => format!("Det er sendt mange skjema frå nettverksadressa di den siste timen, så dette vart ikkje sendt. Svara dine står framleis i skjemaet. Prøv igjen om {minutes} minutt."),
+        (TooManySubmissions { minutes }, En) => format!("Many forms have been sent from your network address in the last hour, so this one was not sent. Your answers are still in the form. Try again in {minutes} {}.", if minutes == 1 { "minute" } else { "minutes" }),
         (OnlyIf { label, answer }, Nb) => format!("Svar bare hvis du har svart «{answer}» på «{label}»."),
         (OnlyIf { label, answer }, Nn) => format!("Svar berre dersom du har svart «{answer}» på «{label}»."),
         (OnlyIf { label, answer }, En) => format!("Answer only if you answered “{answer}” to “{label}”."),
@@ -786,6 +794,20 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
             .into(),
         (PrivacyNoLogin, En) => "The form needs no login, and we keep nothing about who you \
                                  are beyond what you write yourself."
+            .into(),
+        (PrivacyAddress, Nb) => "For at ingen skal kunne oversvømme skjemaene, teller vi hvor mange \
+                                 skjemaer som sendes fra hver nettverksadresse. Vi lagrer ikke \
+                                 adressen, bare en nøkkel laget av den, og tellingen slettes \
+                                 etter en time."
+            .into(),
+        (PrivacyAddress, Nn) => "For at ingen skal kunne oversvømme skjemaa, tel vi kor mange \
+                                 skjema som blir sende frå kvar nettverksadresse. Vi lagrar ikkje \
+                                 adressa, berre ein nøkkel laga av ho, og teljinga blir sletta \
+                                 etter ein time."
+            .into(),
+        (PrivacyAddress, En) => "So that no one can flood the forms, we count how many forms are \
+                                 sent from each network address. We do not store the address, \
+                                 only a key made from it, and the count is deleted after an hour."
             .into(),
         (PrivacyLogin, Nb) => "Når du logger inn med ID-porten, får vi fødselsnummeret ditt. \
                                Vi lagrer det ikke i klartekst, bare som en nøkkel som lar deg \

@@ -5,6 +5,7 @@
 //!
 //! - [`schema`]: the schema language: load, check, validate answers.
 //! - [`submission`]: the way of a submission: validate, seal, store, receipt.
+//! - [`limit`]: the hourly limit on submissions from one network address.
 //! - [`caseworker`]: tokens, queue access, and the caseworker's `pull` client.
 //! - [`privacy`]: the privacy lifecycle: deletion when retention ends.
 //! - [`vault`]: retiring a field-vault key: re-encrypting what is stored.
@@ -24,6 +25,7 @@ pub mod dev;
 pub mod files;
 pub mod guard;
 pub mod i18n;
+pub mod limit;
 pub mod mail;
 pub mod privacy;
 pub mod schema;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
+use crate::limit::Admission;
 use crate::schema::answers::{
     Answers, Checked, Context, FieldError, Problem, RawAnswers, Readable, Value,
 };
@@ -119,6 +120,11 @@ pub enum SubmitError {
     Sensitive(Vec<FieldError>),
     /// The form needs an ID-porten login the citizen does not have.
     LoginRequired,
+    /// The sender's network address has sent its hour's share; it may send again after
+    /// this many seconds. Nothing was stored.
+    TooMany {
+        retry_after: u64,
+    },
     /// The form routes to a queue that has no recipients (a configuration error).
     NoRecipients(String),
     Seal(forms_crypto::seal::SealError),
@@ -134,6 +140,9 @@ impl fmt::Display for SubmitError {
                 write!(f, "sensitive content in {} answers", errors.len())
             }
             SubmitError::LoginRequired => f.write_str("the form needs login"),
+            SubmitError::TooMany { retry_after } => {
+                write!(f, "too many submissions; again in {retry_after} s")
+            }
             SubmitError::NoRecipients(queue) => write!(f, "queue '{queue}' has no recipients"),
             SubmitError::Seal(err) => write!(f, "{err}"),
             SubmitError::Random => f.write_str("no randomness for ids"),
@@ -168,6 +177,8 @@ pub struct Intake<'a> {
     pub vault: Option<&'a forms_crypto::vault::Keyring>,
     /// Outgoing mail, to tell caseworkers of new submissions.
     pub mailer: Option<&'a std::sync::Arc<crate::mail::Mailer>>,
+    /// The hourly limit and the sender's address; `None` when there is no limit.
+    pub limit: Option<(&'a crate::limit::Limiter, std::net::IpAddr)>,
 }
 
 /// Tells the queue's caseworkers that a submission has come, without any of its
@@ -224,6 +235,7 @@ pub async fn accept(
         allow_synthetic_ids,
         vault,
         mailer,
+        limit,
     } = *intake;
     let needed = crate::auth::idporten::Level::for_form(form.auth);
     let has = sender.map(|s| s.citizen.login.level);
@@ -283,6 +295,17 @@ pub async fn accept(
     if recipients.is_empty() {
         return Err(SubmitError::NoRecipients(queue.to_string()));
     }
+    let count = match limit {
+        Some((limiter, ip)) => match limiter.admit(store, ip, now).await {
+            Ok(Admission::Count { source, slot }) => Some(Op::CountSubmission { source, slot }),
+            Ok(Admission::Wait(retry_after)) => {
+                tracing::info!(form = %form.id, retry_after, "submission refused: too many from one address");
+                return Err(SubmitError::TooMany { retry_after });
+            }
+            Err(err) => return Err(SubmitError::Store(err)),
+        },
+        None => None,
+    };
     let mut last_error = StoreError::Conflict;
     for _ in 0..REFERENCE_TRIES {
         let id = submission_id(now).ok_or(SubmitError::Random)?;
@@ -297,7 +320,7 @@ pub async fn accept(
         // (benches/submit.rs) and made no difference in throughput on two cores.
         let sealed =
             forms_crypto::seal::seal(&plaintext, &recipients).map_err(SubmitError::Seal)?;
-        let ops = vec![
+        let mut ops = vec![
             Op::InsertSubmission(NewSubmission {
                 id: id.clone(),
                 reference: reference.clone(),
@@ -329,6 +352,7 @@ pub async fn accept(
                 queue: Some(queue.to_string()),
             }),
         ];
+        ops.extend(count.clone());
         match store.write(ops).await {
             Ok(()) => {
                 tracing::info!(form = %form.id, reference = %reference, "submission received");

@@ -17,7 +17,7 @@ const CONCURRENCY: usize = 16;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_receipt_survives_sigkill() {
-    let mut server = Server::start(Backend::Sqlite);
+    let mut server = Server::start_with_limit(Backend::Sqlite, 10_000);
     let client = server.client();
     let url = Arc::new(format!("{}/api/v1/forms/kontakt/submissions", server.url));
     let mut tasks = Vec::new();
@@ -158,7 +158,7 @@ async fn sigterm_lets_a_submission_in_progress_finish() {
 /// chain. On PostgreSQL the command points to pg_dump instead.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_copy_made_while_citizens_send_restores_whole() {
-    let mut server = Server::start(Backend::Sqlite);
+    let mut server = Server::start_with_limit(Backend::Sqlite, 10_000);
     let client = server.client();
     let marker = canary("BACKUP");
     let mut before = Vec::new();

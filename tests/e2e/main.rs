@@ -15,6 +15,7 @@ mod forms;
 mod guard;
 mod handover;
 mod keys;
+mod limit;
 mod login;
 mod openapi;
 mod reply;

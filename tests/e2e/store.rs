@@ -299,6 +299,54 @@ async fn contract(store: Store) {
             ("2026-11-23".into(), "id_number".into(), 1),
         ]
     );
+
+    // Submission counts: summed by source and slot, also when one commit counts the
+    // same source twice; old slots deleted, newer ones kept.
+    let count = |source: &str, slot: i64| Op::CountSubmission {
+        source: source.into(),
+        slot: Timestamp(slot),
+    };
+    store
+        .write(vec![
+            count("s1", 1_000),
+            count("s1", 1_000),
+            count("s2", 1_000),
+        ])
+        .await
+        .unwrap();
+    store
+        .write(vec![count("s1", 1_000), count("s1", 2_000)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.submission_counts("s1", Timestamp(0)).await.unwrap(),
+        vec![(Timestamp(1_000), 3), (Timestamp(2_000), 1)]
+    );
+    assert_eq!(
+        store
+            .submission_counts("s1", Timestamp(1_001))
+            .await
+            .unwrap(),
+        vec![(Timestamp(2_000), 1)],
+        "slots before `since` are not read"
+    );
+    store
+        .write(vec![Op::DeleteSubmissionCountsBefore {
+            before: Timestamp(2_000),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.submission_counts("s1", Timestamp(0)).await.unwrap(),
+        vec![(Timestamp(2_000), 1)]
+    );
+    assert!(
+        store
+            .submission_counts("s2", Timestamp(0))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store.close().await;
 }
 

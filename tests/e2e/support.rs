@@ -368,6 +368,27 @@ impl Server {
         server
     }
 
+    /// A server that takes `per_hour` submissions an hour from one address (the tests
+    /// all send from 127.0.0.1; without this the server's default holds).
+    pub fn start_with_limit(backend: Backend, per_hour: u32) -> Server {
+        let mut server = Server::prepare(backend, None);
+        server.set_submissions_per_hour(per_hour);
+        server.launch();
+        server
+    }
+
+    /// Sets `[limits] submissions_per_hour`, for the next start.
+    pub fn set_submissions_per_hour(&self, per_hour: u32) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let limits = "[limits]\n";
+        assert!(text.contains(limits));
+        let text = text.replace(
+            limits,
+            &format!("{limits}submissions_per_hour = {per_hour}\n"),
+        );
+        std::fs::write(&self.config, text).unwrap();
+    }
+
     /// Appends `extra` (TOML tables) to the config file, for the next start.
     pub fn append_config(&self, extra: &str) {
         let mut text = std::fs::read_to_string(&self.config).unwrap();
@@ -757,7 +778,6 @@ pub fn canary(label: &str) -> String {
     format!("CANARY-{label}-{}", &id[..12])
 }
 
-/// The HTML form's CSRF cookie and token, from a GET of the form page.
 /// The body of a GET as text.
 pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
@@ -772,6 +792,7 @@ pub fn file_with_extension(dir: &Path, extension: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no .{extension} file in {}", dir.display()))
 }
 
+/// The HTML form's CSRF cookie and token, from a GET of the form page.
 pub async fn form_session(client: &reqwest::Client, url: &str) -> (String, String) {
     let response = client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);

@@ -68,6 +68,11 @@ impl PidKey {
         Ok(PidKey(zeroize::Zeroizing::new(bytes)))
     }
 
+    /// A key of these bytes (from another secret, such as one derived from the vault).
+    pub fn new(bytes: &[u8]) -> PidKey {
+        PidKey(zeroize::Zeroizing::new(bytes.to_vec()))
+    }
+
     pub fn generate_hex() -> Result<String, String> {
         let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
         forms_crypto::random_bytes(bytes.as_mut()).map_err(|e| e.to_string())?;

@@ -14,6 +14,7 @@
 //! Must never: store an answer, identity number, e-mail address or token in the clear.
 //! Submissions arrive sealed; tokens arrive hashed.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -301,6 +302,16 @@ pub enum Op {
     },
     /// Sessions last used before this time.
     DeleteSessionsIdleSince {
+        before: Timestamp,
+    },
+    /// One more submission from `source` (the keyed HMAC of a network address) in the
+    /// slot that starts at `slot`.
+    CountSubmission {
+        source: String,
+        slot: Timestamp,
+    },
+    /// The submission counts of the slots that started before this time.
+    DeleteSubmissionCountsBefore {
         before: Timestamp,
     },
     /// One refusal by the content guard, counted under each kind it found.
@@ -769,6 +780,22 @@ impl Store {
         }
     }
 
+    /// The submissions from `source` in each slot that started at `since` or later,
+    /// oldest first.
+    pub async fn submission_counts(
+        &self,
+        source: &str,
+        since: Timestamp,
+    ) -> Result<Vec<(Timestamp, i64)>, StoreError> {
+        const SQL: &str = "SELECT slot, count FROM submission_counts \
+             WHERE source = $1 AND slot >= $2 ORDER BY slot";
+        on_pool!(&self.pool, p => {
+            let rows: Vec<(i64, i64)> =
+                sqlx::query_as(SQL).bind(source).bind(since.0).fetch_all(p).await?;
+            Ok(rows.into_iter().map(|(slot, count)| (Timestamp(slot), count)).collect())
+        })
+    }
+
     /// The content guard's refusal counts from `since` (`YYYY-MM-DD`) on, by day, form
     /// and kind.
     pub async fn guard_refusals(&self, since: &str) -> Result<Vec<GuardRefusals>, StoreError> {
@@ -1117,6 +1144,7 @@ fn power_of_two_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
 const SUBMISSION_COLUMNS: &str = "submissions (id, reference, form_id, schema_sha256, queue, \
      status, received_at, retain_until, sealed, citizen, reply_to, handover_consent)";
 const AUDIT_COLUMNS: &str = "audit_log (seq, at, actor, action, submission_id, queue, hash)";
+const COUNT_COLUMNS: &str = "submission_counts (source, slot, count)";
 
 /// The hash of audit entry `seq`: SHA-256 over the hash before it and the entry's own
 /// fields, as a JSON array (so no field can bleed into the next).
@@ -1157,13 +1185,19 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
     };
     let mut submissions: Vec<&NewSubmission> = Vec::new();
     let mut audits: Vec<&AuditEntry> = Vec::new();
+    // Summed first: one statement may not change the same row twice.
+    let mut counts: BTreeMap<(&str, i64), i64> = BTreeMap::new();
     for op in ops {
         match op {
             Op::InsertSubmission(s) => submissions.push(s),
             Op::Audit(a) => audits.push(a),
+            Op::CountSubmission { source, slot } => {
+                *counts.entry((source.as_str(), slot.0)).or_default() += 1;
+            }
             _ => {}
         }
     }
+    let counts: Vec<((&str, i64), i64)> = counts.into_iter().collect();
     on_pool!(pool, p => {
         let mut tx = p.begin_with(begin).await?;
         for chunk in power_of_two_chunks(&submissions) {
@@ -1186,6 +1220,16 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
             }
             query.execute(&mut *tx).await?;
         }
+        for chunk in power_of_two_chunks(&counts) {
+            let sql = insert_sql(COUNT_COLUMNS, 3, chunk.len())
+                + " ON CONFLICT (source, slot) \
+                   DO UPDATE SET count = submission_counts.count + excluded.count";
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for ((source, slot), n) in chunk {
+                query = query.bind(*source).bind(*slot).bind(*n);
+            }
+            query.execute(&mut *tx).await?;
+        }
         for op in ops {
             if let Some((sql, key)) = op.by_key() {
                 sqlx::query(sql).bind(key).execute(&mut *tx).await?;
@@ -1195,6 +1239,7 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                 // Inserted in bulk above and below, or by key just now.
                 Op::InsertSubmission(_)
                 | Op::Audit(_)
+                | Op::CountSubmission { .. }
                 | Op::DeleteSession { .. }
                 | Op::DeleteSessionsBySid { .. }
                 | Op::RecordConsent { .. }
@@ -1231,6 +1276,12 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                         .execute(&mut *tx)
                         .await?;
                     }
+                }
+                Op::DeleteSubmissionCountsBefore { before } => {
+                    sqlx::query("DELETE FROM submission_counts WHERE slot < $1")
+                        .bind(before.0)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 Op::DeleteSessionsIdleSince { before } => {
                     sqlx::query("DELETE FROM sessions WHERE last_seen < $1")

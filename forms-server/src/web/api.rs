@@ -6,17 +6,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::citizen::{query_param, request_lang};
 use super::error::{ApiError, ProblemField, read_body};
 use super::pages::problem_text;
+use super::tls::Peer;
 use crate::caseworker::{self, CaseworkerError};
 use crate::i18n::Lang;
 use crate::schema::Form;
@@ -41,6 +42,7 @@ pub async fn submit(
     Path(form_id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let catalog = app.catalog();
@@ -61,7 +63,7 @@ pub async fn submit(
     for (name, value) in request.answers {
         flatten(&mut raw, name, value, true);
     }
-    let intake = app.intake(&catalog);
+    let intake = app.intake(&catalog, peer.map(|Extension(p)| p));
     match submission::accept(&intake, &form, &raw, None).await {
         Ok(receipt) => {
             let body = SubmissionCreated {
@@ -99,6 +101,18 @@ pub async fn submit(
             "Login required",
             "This form needs login through ID-porten. Nothing was stored.",
         )),
+        Err(SubmitError::TooMany { retry_after }) => {
+            let mut problem = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many submissions",
+                format!(
+                    "This network address has sent as many submissions as it may in an hour. \
+                     Nothing was stored. Try again in {retry_after} seconds."
+                ),
+            );
+            problem.retry_after = Some(retry_after);
+            Err(problem)
+        }
         Err(err) => Err(ApiError::internal("submission failed", &err)),
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{FromRequest, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -18,6 +19,7 @@ use super::AppState;
 use super::error::{ApiError, BodyError, read_body};
 use super::login::{self, citizen_at};
 use super::pages::{self, Account, FormView, LoginView};
+use super::tls::Peer;
 use crate::auth::idporten::Level;
 use crate::auth::session::{Citizen, Session};
 use crate::config::Site;
@@ -444,6 +446,7 @@ pub async fn privacy_notice(
             .filter(|f| f.privacy_request)
             .map(|f| (f.id.as_str(), f.title.get(lang)))
             .collect(),
+        counts_addresses: app.limiter.is_some(),
     };
     for id in form.queues() {
         let name = catalog
@@ -653,6 +656,7 @@ pub async fn submit_form(
     Path(form_id): Path<String>,
     uri: Uri,
     headers: HeaderMap,
+    peer: Option<Extension<Peer>>,
     body: Body,
 ) -> Response {
     let Some((catalog, form, lang)) = find_form(&app, &form_id, &uri, &headers) else {
@@ -783,8 +787,9 @@ pub async fn submit_form(
                 }),
                 _ => None,
             };
-            let intake = app.intake(&catalog);
+            let intake = app.intake(&catalog, peer.map(|Extension(p)| p));
             let result = submission::accept(&intake, &form, &post.raw, sender.as_ref()).await;
+            let mut retry_after = None;
             let screen = match result {
                 Ok(receipt) => {
                     // A new token: reloading the receipt cannot send the same answers twice.
@@ -811,6 +816,17 @@ pub async fn submit_form(
                     t(lang, Msg::LoginUnavailable),
                     StatusCode::UNAUTHORIZED,
                 ),
+                Err(SubmitError::TooMany {
+                    retry_after: seconds,
+                }) => {
+                    retry_after = Some(seconds);
+                    let minutes = seconds.div_ceil(60);
+                    Screen::notice(
+                        page_sent,
+                        t(lang, Msg::TooManySubmissions { minutes }),
+                        StatusCode::TOO_MANY_REQUESTS,
+                    )
+                }
                 Err(err) => {
                     tracing::error!(form = %form.id, error = %err, "submission failed");
                     let notice = format!(
@@ -822,7 +838,13 @@ pub async fn submit_form(
                 }
             };
             let checked = form.check(&post.raw, &ctx);
-            return show(&csrf, &post, &checked, screen);
+            let mut response = show(&csrf, &post, &checked, screen);
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            return response;
         }
     };
 

@@ -58,6 +58,8 @@ pub struct AppState {
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Who the pages speak for.
     pub site: crate::config::Site,
+    /// The hourly limit on submissions from one address, if there is one.
+    pub limiter: Option<crate::limit::Limiter>,
 }
 
 impl AppState {
@@ -78,8 +80,12 @@ impl AppState {
         *guard = Arc::new(catalog);
     }
 
-    /// Where a submission is taken in now.
-    pub fn intake<'a>(&'a self, catalog: &'a Catalog) -> crate::submission::Intake<'a> {
+    /// Where a submission from `peer` is taken in now.
+    pub fn intake<'a>(
+        &'a self,
+        catalog: &'a Catalog,
+        peer: Option<tls::Peer>,
+    ) -> crate::submission::Intake<'a> {
         crate::submission::Intake {
             catalog,
             store: &self.store,
@@ -87,6 +93,7 @@ impl AppState {
             allow_synthetic_ids: self.allow_synthetic_ids,
             vault: self.vault.as_deref(),
             mailer: self.mailer.as_ref(),
+            limit: self.limiter.as_ref().zip(peer.map(|p| p.0)),
         }
     }
 
@@ -138,6 +145,7 @@ pub enum StartError {
     Bind(SocketAddr, std::io::Error),
     Login(String),
     Mail(String),
+    Limit(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -155,6 +163,7 @@ impl std::fmt::Display for StartError {
             StartError::Bind(addr, err) => write!(f, "cannot listen on {addr}: {err}"),
             StartError::Login(msg) => write!(f, "[idporten]: {msg}"),
             StartError::Mail(msg) => write!(f, "[mail]: {msg}"),
+            StartError::Limit(msg) => write!(f, "[limits]: {msg}"),
         }
     }
 }
@@ -196,6 +205,8 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         )),
         None => None,
     };
+    let limiter = crate::limit::Limiter::new(config.limits.submissions_per_hour, vault.as_deref())
+        .map_err(StartError::Limit)?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| StartError::Bind(config.listen, e))?;
@@ -210,6 +221,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         vault,
         mailer,
         site: config.site.clone(),
+        limiter,
     });
     spawn_housekeeping(
         state.clone(),
@@ -313,7 +325,8 @@ fn load_catalog(
 const SCHEMA_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Deletes what has outlived its time, at start and then every `every`: sessions idle
-/// too long, and submissions whose retention ended (each with an audit entry).
+/// too long, submission counts that no longer count against their address, and
+/// submissions whose retention ended (each with an audit entry).
 fn spawn_housekeeping(state: Arc<AppState>, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -325,6 +338,12 @@ fn spawn_housekeeping(state: Arc<AppState>, every: Duration) {
                 && let Err(err) = login.sessions.sweep(now).await
             {
                 tracing::warn!(error = %err, "cannot delete idle sessions");
+            }
+            let old_counts = crate::store::Op::DeleteSubmissionCountsBefore {
+                before: crate::limit::counted_since(now),
+            };
+            if let Err(err) = state.store.write(vec![old_counts]).await {
+                tracing::warn!(error = %err, "cannot delete old submission counts");
             }
             match crate::privacy::retention::delete_expired(&state.store, now).await {
                 Ok(0) => {}

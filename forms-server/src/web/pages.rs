@@ -1009,6 +1009,8 @@ pub struct PrivacyContext<'a> {
     pub queues: Vec<&'a str>,
     /// The forms with which citizens exercise their rights, as (id, title).
     pub request_forms: Vec<(&'a str, &'a str)>,
+    /// Whether submissions are counted by network address (the hourly limit).
+    pub counts_addresses: bool,
 }
 
 /// What the citizen is told about the processing of a form's answers (GDPR article 13):
@@ -1061,6 +1063,7 @@ pub fn privacy_page(form: &Form, lang: Lang, site: &Site, context: &PrivacyConte
             p { (t(lang, Msg::PrivacyLogin)) }
         }
         @if krr { p { (t(lang, Msg::PrivacyKrr)) } }
+        @if context.counts_addresses { p { (t(lang, Msg::PrivacyAddress)) } }
         h2 { (t(lang, Msg::PrivacyRetention)) }
         p {
             (t(lang, Msg::PrivacyRetentionBody { months: form.retention_months }))

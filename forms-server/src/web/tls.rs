@@ -110,6 +110,10 @@ pub async fn serve(
     }
 }
 
+/// The address a request came from, as a request extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer(pub std::net::IpAddr);
+
 async fn serve_connection(
     mut stream: TcpStream,
     peer: SocketAddr,
@@ -137,7 +141,14 @@ async fn serve_connection(
         }
         Err(_) => return,
     };
-    let service = TowerToHyperService::new(router);
+    // Every request knows the address it came from (for the limit on submissions).
+    let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+        router,
+        move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(Peer(peer.ip()));
+            request
+        },
+    ));
     let builder = auto::Builder::new(TokioExecutor::new());
     let connection = builder.serve_connection(TokioIo::new(tls), service);
     if let Err(err) = watcher.watch(connection).await {
