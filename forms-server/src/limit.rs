@@ -8,7 +8,9 @@
 //! shares the database and the key file counts together. Counts are kept in ten-minute
 //! slots; a slot counts for an hour and is then deleted by the housekeeping task.
 //!
-//! A refused sender learns how long to wait; nothing of what they sent is stored.
+//! The writer checks and counts in one place for a whole group commit (one read of the
+//! batch's sources, one summed upsert), so the limit costs a submission little. A
+//! refused sender learns how long to wait; nothing of what they sent is stored.
 //!
 //! Must never: store or log a network address.
 
@@ -16,7 +18,7 @@ use std::net::IpAddr;
 
 use crate::auth::PidKey;
 use crate::clock::Timestamp;
-use crate::store::{Store, StoreError};
+use crate::store::Op;
 
 /// The length of one counting slot.
 pub const SLOT_MS: i64 = 10 * 60 * 1000;
@@ -33,16 +35,6 @@ impl std::fmt::Debug for Limiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Limiter({} an hour)", self.per_hour)
     }
-}
-
-/// Whether a source may send now.
-#[derive(Debug)]
-pub enum Admission {
-    /// Yes: count it with the submission, in its transaction
-    /// ([`crate::store::Op::CountSubmission`]).
-    Count { source: String, slot: Timestamp },
-    /// No: it may send again after this many seconds.
-    Wait(u64),
 }
 
 impl Limiter {
@@ -76,23 +68,16 @@ impl Limiter {
         self.key.mac("source", &network_of(ip))
     }
 
-    /// Whether `ip` may send a submission at `now`: reads the counts of its source's
-    /// last hour.
-    pub async fn admit(
-        &self,
-        store: &Store,
-        ip: IpAddr,
-        now: Timestamp,
-    ) -> Result<Admission, StoreError> {
-        let source = self.source(ip);
-        let counts = store.submission_counts(&source, counted_since(now)).await?;
-        Ok(match wait(&counts, self.per_hour, now) {
-            Some(seconds) => Admission::Wait(seconds),
-            None => Admission::Count {
-                source,
-                slot: slot_of(now),
-            },
-        })
+    /// The op that counts a submission from `ip` at `now`, to be written with it: the
+    /// writer refuses it, with [`crate::store::StoreError::OverLimit`], if the source has sent its
+    /// hour's share.
+    pub fn count(&self, ip: IpAddr, now: Timestamp) -> Op {
+        Op::CountSubmission {
+            source: self.source(ip),
+            slot: slot_of(now),
+            per_hour: self.per_hour,
+            now,
+        }
     }
 }
 
@@ -120,7 +105,7 @@ pub fn counted_since(now: Timestamp) -> Timestamp {
 
 /// With `counts` (slot, submissions; oldest first) of the last hour: `None` if another
 /// submission is allowed, or the seconds until enough slots have left the hour.
-fn wait(counts: &[(Timestamp, i64)], per_hour: u32, now: Timestamp) -> Option<u64> {
+pub fn wait(counts: &[(Timestamp, i64)], per_hour: u32, now: Timestamp) -> Option<u64> {
     let limit = i64::from(per_hour);
     let mut remaining: i64 = counts.iter().map(|(_, n)| n).sum();
     if remaining < limit {

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
-use crate::limit::Admission;
 use crate::schema::answers::{
     Answers, Checked, Context, FieldError, Problem, RawAnswers, Readable, Value,
 };
@@ -295,17 +294,7 @@ pub async fn accept(
     if recipients.is_empty() {
         return Err(SubmitError::NoRecipients(queue.to_string()));
     }
-    let count = match limit {
-        Some((limiter, ip)) => match limiter.admit(store, ip, now).await {
-            Ok(Admission::Count { source, slot }) => Some(Op::CountSubmission { source, slot }),
-            Ok(Admission::Wait(retry_after)) => {
-                tracing::info!(form = %form.id, retry_after, "submission refused: too many from one address");
-                return Err(SubmitError::TooMany { retry_after });
-            }
-            Err(err) => return Err(SubmitError::Store(err)),
-        },
-        None => None,
-    };
+    let count = limit.map(|(limiter, ip)| limiter.count(ip, now));
     let mut last_error = StoreError::Conflict;
     for _ in 0..REFERENCE_TRIES {
         let id = submission_id(now).ok_or(SubmitError::Random)?;
@@ -366,6 +355,10 @@ pub async fn accept(
                 });
             }
             Err(StoreError::Conflict) => last_error = StoreError::Conflict,
+            Err(StoreError::OverLimit(retry_after)) => {
+                tracing::info!(form = %form.id, retry_after, "submission refused: too many from one address");
+                return Err(SubmitError::TooMany { retry_after });
+            }
             Err(err) => return Err(SubmitError::Store(err)),
         }
     }

@@ -300,53 +300,65 @@ async fn contract(store: Store) {
         ]
     );
 
-    // Submission counts: summed by source and slot, also when one commit counts the
-    // same source twice; old slots deleted, newer ones kept.
-    let count = |source: &str, slot: i64| Op::CountSubmission {
-        source: source.into(),
-        slot: Timestamp(slot),
-    };
+    // Submission counts: the writer refuses a submission past its source's hourly
+    // share, also among jobs that arrive together; other sources go on; slots that
+    // have left the hour do not count, and are deleted.
+    let now = Timestamp(1_000 * 3_600_000);
+    let minute = 60_000;
+    let count =
+        |source: &str, slot: Timestamp, per_hour: u32, now: Timestamp| Op::CountSubmission {
+            source: source.into(),
+            slot,
+            per_hour,
+            now,
+        };
+    let slot = forms_server::limit::slot_of(now);
+    let together = tokio::join!(
+        store.write(vec![count("s1", slot, 2, now)]),
+        store.write(vec![count("s1", slot, 2, now)]),
+        store.write(vec![count("s1", slot, 2, now)]),
+    );
+    let results = [together.0, together.1, together.2];
+    let refused: Vec<u64> = results
+        .iter()
+        .filter_map(|r| match r {
+            Err(StoreError::OverLimit(seconds)) => Some(*seconds),
+            Ok(()) => None,
+            Err(other) => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "{results:?}");
+    assert!((1..=3600).contains(&refused[0]));
+    store.write(vec![count("s2", slot, 2, now)]).await.unwrap();
+
+    let hour_ago = Timestamp(now.0 - 60 * minute);
+    let old_slot = forms_server::limit::slot_of(hour_ago);
     store
-        .write(vec![
-            count("s1", 1_000),
-            count("s1", 1_000),
-            count("s2", 1_000),
-        ])
+        .write(vec![count("s3", old_slot, 1, hour_ago)])
         .await
         .unwrap();
-    store
-        .write(vec![count("s1", 1_000), count("s1", 2_000)])
-        .await
-        .unwrap();
-    assert_eq!(
-        store.submission_counts("s1", Timestamp(0)).await.unwrap(),
-        vec![(Timestamp(1_000), 3), (Timestamp(2_000), 1)]
+    assert!(
+        matches!(
+            store.write(vec![count("s3", old_slot, 1, hour_ago)]).await,
+            Err(StoreError::OverLimit(_))
+        ),
+        "an hour ago, the slot counted"
     );
-    assert_eq!(
-        store
-            .submission_counts("s1", Timestamp(1_001))
-            .await
-            .unwrap(),
-        vec![(Timestamp(2_000), 1)],
-        "slots before `since` are not read"
-    );
+    store.write(vec![count("s3", slot, 1, now)]).await.unwrap();
+    assert!(matches!(
+        store.write(vec![count("s3", slot, 1, now)]).await,
+        Err(StoreError::OverLimit(_))
+    ));
     store
         .write(vec![Op::DeleteSubmissionCountsBefore {
-            before: Timestamp(2_000),
+            before: forms_server::limit::counted_since(now),
         }])
         .await
         .unwrap();
-    assert_eq!(
-        store.submission_counts("s1", Timestamp(0)).await.unwrap(),
-        vec![(Timestamp(2_000), 1)]
-    );
-    assert!(
-        store
-            .submission_counts("s2", Timestamp(0))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    store
+        .write(vec![count("s3", old_slot, 1, hour_ago)])
+        .await
+        .expect("the old slot is gone");
     store.close().await;
 }
 

@@ -305,10 +305,14 @@ pub enum Op {
         before: Timestamp,
     },
     /// One more submission from `source` (the keyed HMAC of a network address) in the
-    /// slot that starts at `slot`.
+    /// slot that starts at `slot`. The writer refuses the job with
+    /// [`StoreError::OverLimit`] if the source has sent `per_hour` in the hour before
+    /// `now` (see [`crate::limit`]).
     CountSubmission {
         source: String,
         slot: Timestamp,
+        per_hour: u32,
+        now: Timestamp,
     },
     /// The submission counts of the slots that started before this time.
     DeleteSubmissionCountsBefore {
@@ -376,6 +380,9 @@ pub enum StoreError {
     Closed,
     /// What was to be deleted is no longer there.
     Gone,
+    /// The source of a counted submission has sent its hour's share; it may send again
+    /// after this many seconds. Nothing of the job was written.
+    OverLimit(u64),
 }
 
 impl fmt::Display for StoreError {
@@ -386,6 +393,9 @@ impl fmt::Display for StoreError {
             StoreError::Corrupt(msg) => write!(f, "unexpected stored data: {msg}"),
             StoreError::Closed => f.write_str("the store is shut down"),
             StoreError::Gone => f.write_str("already deleted"),
+            StoreError::OverLimit(seconds) => {
+                write!(f, "over the hourly limit; again in {seconds} s")
+            }
         }
     }
 }
@@ -780,22 +790,6 @@ impl Store {
         }
     }
 
-    /// The submissions from `source` in each slot that started at `since` or later,
-    /// oldest first.
-    pub async fn submission_counts(
-        &self,
-        source: &str,
-        since: Timestamp,
-    ) -> Result<Vec<(Timestamp, i64)>, StoreError> {
-        const SQL: &str = "SELECT slot, count FROM submission_counts \
-             WHERE source = $1 AND slot >= $2 ORDER BY slot";
-        on_pool!(&self.pool, p => {
-            let rows: Vec<(i64, i64)> =
-                sqlx::query_as(SQL).bind(source).bind(since.0).fetch_all(p).await?;
-            Ok(rows.into_iter().map(|(slot, count)| (Timestamp(slot), count)).collect())
-        })
-    }
-
     /// The content guard's refusal counts from `since` (`YYYY-MM-DD`) on, by day, form
     /// and kind.
     pub async fn guard_refusals(&self, since: &str) -> Result<Vec<GuardRefusals>, StoreError> {
@@ -1073,6 +1067,10 @@ async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
         if let Some((sqlite, wal)) = &sqlite_wal {
             restart_long_wal(sqlite, wal).await;
         }
+        refuse_over_limit(&pool, &mut batch).await;
+        if batch.is_empty() {
+            continue;
+        }
         let all: Vec<&Op> = batch.iter().flat_map(|j| j.ops.iter()).collect();
         let started = std::time::Instant::now();
         let result = apply(&pool, &all).await;
@@ -1099,6 +1097,90 @@ async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
                     let ops: Vec<&Op> = job.ops.iter().collect();
                     let _ = job.done.send(apply(&pool, &ops).await);
                 }
+            }
+        }
+    }
+}
+
+/// Answers and removes the jobs whose counted submission would pass its source's hourly
+/// limit, in the batch's order, with one read of the batch's sources: a source's later
+/// jobs see its earlier ones. Every write of this process passes here one batch after
+/// another, so what it reads includes all it wrote before.
+async fn refuse_over_limit(pool: &Pool, batch: &mut Vec<Job>) {
+    let counted = |job: &Job| {
+        job.ops.iter().find_map(|op| match op {
+            Op::CountSubmission {
+                source,
+                slot,
+                per_hour,
+                now,
+            } => Some((source.clone(), *slot, *per_hour, *now)),
+            _ => None,
+        })
+    };
+    let wanted: Vec<(String, Timestamp, u32, Timestamp)> =
+        batch.iter().filter_map(counted).collect();
+    let Some(since) = wanted
+        .iter()
+        .map(|(_, _, _, now)| crate::limit::counted_since(*now))
+        .min()
+    else {
+        return;
+    };
+    let mut sources: Vec<&str> = wanted.iter().map(|(s, ..)| s.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let placeholders: Vec<String> = (0..sources.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT source, slot, count FROM submission_counts \
+         WHERE slot >= $1 AND source IN ({})",
+        placeholders.join(", ")
+    );
+    let rows: Result<Vec<(String, i64, i64)>, StoreError> = on_pool!(pool, p => {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since.0);
+        for source in &sources {
+            query = query.bind(*source);
+        }
+        query.fetch_all(p).await.map_err(StoreError::from)
+    });
+    let mut seen: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(err) => {
+            // Without the counts, no counted submission is taken.
+            let why = err.to_string();
+            for job in std::mem::take(batch) {
+                if counted(&job).is_some() {
+                    let _ = job.done.send(Err(StoreError::Database(why.clone())));
+                } else {
+                    batch.push(job);
+                }
+            }
+            return;
+        }
+    };
+    for (source, slot, count) in rows {
+        seen.entry(source).or_default().insert(slot, count);
+    }
+    for job in std::mem::take(batch) {
+        let Some((source, slot, per_hour, now)) = counted(&job) else {
+            batch.push(job);
+            continue;
+        };
+        let slots = seen.entry(source).or_default();
+        // The slots of the hour up to `now` (another server's clock may run ahead).
+        let hour = crate::limit::counted_since(now).0..=crate::limit::slot_of(now).0;
+        let counts: Vec<(Timestamp, i64)> = slots
+            .range(hour)
+            .map(|(slot, n)| (Timestamp(*slot), *n))
+            .collect();
+        match crate::limit::wait(&counts, per_hour, now) {
+            Some(seconds) => {
+                let _ = job.done.send(Err(StoreError::OverLimit(seconds)));
+            }
+            None => {
+                *slots.entry(slot.0).or_default() += 1;
+                batch.push(job);
             }
         }
     }
@@ -1191,7 +1273,7 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
         match op {
             Op::InsertSubmission(s) => submissions.push(s),
             Op::Audit(a) => audits.push(a),
-            Op::CountSubmission { source, slot } => {
+            Op::CountSubmission { source, slot, .. } => {
                 *counts.entry((source.as_str(), slot.0)).or_default() += 1;
             }
             _ => {}
