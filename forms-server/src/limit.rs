@@ -25,7 +25,7 @@ pub const SLOT_MS: i64 = 10 * 60 * 1000;
 /// How long a submission counts against its source.
 pub const WINDOW_MS: i64 = 60 * 60 * 1000;
 
-/// Counts submissions by source and refuses a source that has sent its hour's share.
+/// The limit and the key under which sources are named.
 pub struct Limiter {
     per_hour: u32,
     key: PidKey,
@@ -68,9 +68,9 @@ impl Limiter {
         self.key.mac("source", &network_of(ip))
     }
 
-    /// The op that counts a submission from `ip` at `now`, to be written with it: the
-    /// writer refuses it, with [`crate::store::StoreError::OverLimit`], if the source has sent its
-    /// hour's share.
+    /// The op that counts a submission from `ip` at `now`, to be written with it. The
+    /// store's writer refuses the job with [`crate::store::StoreError::OverLimit`] if
+    /// the source has sent its hour's share.
     pub fn count(&self, ip: IpAddr, now: Timestamp) -> Op {
         Op::CountSubmission {
             source: self.source(ip),
