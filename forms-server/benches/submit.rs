@@ -321,6 +321,7 @@ fn main() {
         mail: None,
         housekeeping: Default::default(),
         site: Default::default(),
+        redirect: None,
     };
     let catalog = Catalog::load_dir(&schemas).unwrap();
 

@@ -392,6 +392,10 @@ fn run(command: Command) -> Result<ExitCode, String> {
                     .await
                     .map_err(|e| e.to_string())?;
                 let addr = app.local_addr().map_err(|e| e.to_string())?;
+                if let Some(plain) = app.redirect_addr() {
+                    let plain = plain.map_err(|e| e.to_string())?;
+                    tracing::info!(addr = %plain, "plain HTTP port: redirects to HTTPS only");
+                }
                 tracing::info!(%addr, "serving HTTPS");
                 app.run().await;
                 Ok::<_, String>(())

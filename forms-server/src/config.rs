@@ -43,6 +43,37 @@ pub struct Config {
     pub housekeeping: Housekeeping,
     #[serde(default)]
     pub site: Site,
+    /// A plain-HTTP port that only redirects to HTTPS. Without it there is none.
+    #[serde(default)]
+    pub redirect: Option<Redirect>,
+}
+
+/// The plain-HTTP port: `GET` and `HEAD` are sent on to the same path at `to`,
+/// everything else is refused unread.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redirect {
+    /// The plain address, e.g. `0.0.0.0:80`.
+    pub listen: SocketAddr,
+    /// The site's HTTPS address, e.g. `https://skjema.example.kommune.no` (a port may
+    /// follow the host; no path).
+    pub to: String,
+}
+
+impl Redirect {
+    fn check(&mut self) -> Result<(), ConfigError> {
+        let to = self.to.trim_end_matches('/');
+        let host = to.strip_prefix("https://").unwrap_or_default();
+        if host.is_empty()
+            || host.contains(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '@'))
+        {
+            return Err(ConfigError(
+                "[redirect] to: must be the site's https:// address, with no path".into(),
+            ));
+        }
+        self.to = to.to_string();
+        Ok(())
+    }
 }
 
 /// Who the citizens' pages speak for. Everything is optional; without a name the
@@ -275,6 +306,9 @@ impl Config {
         config.database_url()?;
         config.vault.keyring()?;
         config.site.check()?;
+        if let Some(redirect) = &mut config.redirect {
+            redirect.check()?;
+        }
         Ok(config)
     }
 
@@ -337,6 +371,36 @@ mod tests {
         assert_eq!(config.housekeeping.every_seconds, 300);
         assert_eq!(config.site.name.as_deref(), Some("Eksempel kommune"));
         config.site.check().unwrap();
+    }
+
+    #[test]
+    fn the_redirect_goes_to_an_https_address_without_a_path() {
+        let check = |to: &str| {
+            let mut redirect = Redirect {
+                listen: "0.0.0.0:80".parse().unwrap(),
+                to: to.into(),
+            };
+            redirect.check().map(|()| redirect.to)
+        };
+        assert_eq!(
+            check("https://skjema.kommune.no/").unwrap(),
+            "https://skjema.kommune.no"
+        );
+        assert_eq!(
+            check("https://skjema.kommune.no:8443").unwrap(),
+            "https://skjema.kommune.no:8443"
+        );
+        for bad in [
+            "http://skjema.kommune.no",
+            "https://",
+            "https://skjema.kommune.no/skjema",
+            "https://skjema.kommune.no?x=1",
+            "https://user@skjema.kommune.no",
+            "skjema.kommune.no",
+        ] {
+            let err = check(bad).unwrap_err();
+            assert!(err.to_string().contains("[redirect] to"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -280,6 +280,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         mail: None,
         housekeeping: Default::default(),
         site: Default::default(),
+        redirect: None,
     };
     config.vault.keyring().map_err(|e| e.to_string())?;
     let app = web::build(

@@ -330,3 +330,65 @@ async fn bad_input_is_refused_clearly_and_stores_nothing() {
         "refusals are logged without content"
     );
 }
+
+/// The optional plain port: a browser that comes over plain HTTP is sent on to the same
+/// page over HTTPS, and form data sent there is refused unread and never stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plain_port_only_sends_browsers_on_to_https() {
+    let server = Server::start_with_config(
+        Backend::Sqlite,
+        "[redirect]\nlisten = \"127.0.0.1:0\"\nto = \"https://skjema.example.no/\"\n",
+    );
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("plain HTTP port"))
+        .expect("the plain port's address in the log");
+    let started: serde_json::Value = serde_json::from_str(line).unwrap();
+    let port = started["addr"]
+        .as_str()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap();
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+        let response = plain
+            .request(method.clone(), format!("{base}/skjema/kontakt?lang=en"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 301, "{method}");
+        assert_eq!(
+            response.headers()["location"],
+            "https://skjema.example.no/skjema/kontakt?lang=en"
+        );
+        assert!(!response.text().await.unwrap().contains("<form"));
+    }
+
+    let marker = canary("PLAIN");
+    let html = plain
+        .post(format!("{base}/skjema/kontakt"))
+        .form(&[("message", marker.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let api = plain
+        .post(format!("{base}/api/v1/forms/kontakt/submissions"))
+        .json(&json!({"answers": {"message": marker}}))
+        .send()
+        .await
+        .unwrap();
+    for response in [html, api] {
+        assert_eq!(response.status(), 400);
+        assert!(response.headers().get("location").is_none());
+    }
+    let (_, token) = server.add_caseworker("servicetorget");
+    assert!(server.listed(&token, "servicetorget").await.is_empty());
+    assert!(!contains(&server.sqlite_bytes(), &marker));
+    assert!(!server.log().contains(&marker));
+}

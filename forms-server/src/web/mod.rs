@@ -16,6 +16,7 @@ mod error;
 pub mod login;
 mod mine;
 pub mod pages;
+mod redirect;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -134,6 +135,8 @@ pub struct App {
     listener: TcpListener,
     tls: Arc<ServerConfig>,
     router: Router,
+    /// The plain port that only redirects, if configured.
+    redirect: Option<(TcpListener, Router)>,
     pub state: Arc<AppState>,
 }
 
@@ -210,6 +213,15 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| StartError::Bind(config.listen, e))?;
+    let redirect = match &config.redirect {
+        Some(plain) => Some((
+            TcpListener::bind(plain.listen)
+                .await
+                .map_err(|e| StartError::Bind(plain.listen, e))?,
+            redirect::router(plain.to.clone()),
+        )),
+        None => None,
+    };
     let state = Arc::new(AppState {
         catalog: std::sync::RwLock::new(Arc::new(catalog)),
         store,
@@ -236,6 +248,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         listener,
         tls,
         router: router(state.clone()),
+        redirect,
         state,
     })
 }
@@ -412,7 +425,15 @@ impl App {
     /// Serves until the process ends (for tests and benchmarks that run it in their
     /// own process).
     pub async fn serve(self) {
+        let _redirect = spawn_redirect(self.redirect);
         tls::serve(self.listener, self.tls, self.router, std::future::pending()).await;
+    }
+
+    /// The address of the plain port that only redirects, if there is one.
+    pub fn redirect_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.redirect
+            .as_ref()
+            .map(|(listener, _)| listener.local_addr())
     }
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, the
@@ -431,10 +452,26 @@ impl App {
             });
         };
         let store = self.state.store.clone();
+        let redirect = spawn_redirect(self.redirect);
         tls::serve(self.listener, self.tls, self.router, stop).await;
+        if let Some(redirect) = redirect {
+            redirect.abort();
+        }
         store.close().await;
         tracing::info!("stopped");
     }
+}
+
+/// Serves the plain port, if configured, until the returned task is aborted (its
+/// answers take no time, so none needs to finish).
+fn spawn_redirect(plain: Option<(TcpListener, Router)>) -> Option<tokio::task::AbortHandle> {
+    let (listener, router) = plain?;
+    let task = tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!(error = %err, "the plain port stopped");
+        }
+    });
+    Some(task.abort_handle())
 }
 
 /// Waits for SIGTERM (what service managers send) or SIGINT (Ctrl-C); names which.
