@@ -273,10 +273,24 @@ pub fn localhost_tls(dir: &Path) -> (String, String, std::sync::Arc<rustls::Serv
     (cert, key, tls)
 }
 
-/// A port free just now, for a server whose redirect address must name its port.
+/// A port free just now, for a server whose redirect address must name its port before
+/// it starts. Taken below Linux's ephemeral range (32768 and up), where the kernel puts
+/// every client connection and every `:0` listener of the other tests running at the
+/// same time, so none of them can take it before the server binds it; and never twice
+/// in this process. (A port from `:0`, as before, now and then went to a test's client
+/// connection first, and the server then failed to start.)
 pub fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+    const FIRST: usize = 20_000;
+    const COUNT: usize = 12_000;
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let start = std::process::id() as usize;
+    loop {
+        let port = FIRST + (start + NEXT.fetch_add(1, Ordering::SeqCst) * 7) % COUNT;
+        let port = u16::try_from(port).unwrap();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 impl Server {
