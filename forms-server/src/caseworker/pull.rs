@@ -263,11 +263,7 @@ impl Api {
             let text = forms_crypto::seal::open(&sealed, identities)
                 .map_err(|e| open_error(e.to_string()))?;
             let text = String::from_utf8(text.to_vec()).map_err(|e| open_error(e.to_string()))?;
-            let author = if item.author_name.is_empty() {
-                item.author
-            } else {
-                item.author_name
-            };
+            let author = item.author_name.unwrap_or(item.author);
             out.push((item.at, author, text));
         }
         Ok(out)
@@ -509,7 +505,7 @@ struct NoteItem {
     at: String,
     author: String,
     #[serde(default)]
-    author_name: String,
+    author_name: Option<String>,
     sealed_base64: String,
 }
 

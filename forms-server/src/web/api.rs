@@ -524,7 +524,10 @@ pub struct NoteItem {
     id: String,
     at: String,
     author: String,
-    author_name: String,
+    /// Their name; left out when the caseworker is unknown, as a listing's
+    /// `taken_by_name` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author_name: Option<String>,
     /// The age file, in standard base64.
     sealed_base64: String,
 }
@@ -547,7 +550,7 @@ pub async fn notes(
             .map(|n| NoteItem {
                 id: n.id,
                 at: n.at.rfc3339(),
-                author_name: names.get(&n.author).cloned().unwrap_or_default(),
+                author_name: names.get(&n.author).cloned(),
                 author: n.author,
                 sealed_base64: base64::engine::general_purpose::STANDARD.encode(&n.sealed),
             })
