@@ -64,9 +64,7 @@ impl Redirect {
     fn check(&mut self) -> Result<(), ConfigError> {
         let to = self.to.trim_end_matches('/');
         let host = to.strip_prefix("https://").unwrap_or_default();
-        if host.is_empty()
-            || host.contains(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '@'))
-        {
+        if !is_https_address(to) || host.contains(['/', '?', '#', '@']) {
             return Err(ConfigError(
                 "[redirect] to: must be the site's https:// address, with no path".into(),
             ));

@@ -64,7 +64,7 @@ impl Limiter {
     }
 
     /// The stored name of the source of `ip`.
-    pub fn source(&self, ip: IpAddr) -> String {
+    fn source(&self, ip: IpAddr) -> String {
         self.key.mac("source", &network_of(ip))
     }
 
@@ -74,7 +74,6 @@ impl Limiter {
     pub fn count(&self, ip: IpAddr, now: Timestamp) -> Op {
         Op::CountSubmission {
             source: self.source(ip),
-            slot: slot_of(now),
             per_hour: self.per_hour,
             now,
         }

@@ -305,18 +305,15 @@ async fn contract(store: Store) {
     // have left the hour do not count, and are deleted.
     let now = Timestamp(1_000 * 3_600_000);
     let minute = 60_000;
-    let count =
-        |source: &str, slot: Timestamp, per_hour: u32, now: Timestamp| Op::CountSubmission {
-            source: source.into(),
-            slot,
-            per_hour,
-            now,
-        };
-    let slot = forms_server::limit::slot_of(now);
+    let count = |source: &str, per_hour: u32, now: Timestamp| Op::CountSubmission {
+        source: source.into(),
+        per_hour,
+        now,
+    };
     let together = tokio::join!(
-        store.write(vec![count("s1", slot, 2, now)]),
-        store.write(vec![count("s1", slot, 2, now)]),
-        store.write(vec![count("s1", slot, 2, now)]),
+        store.write(vec![count("s1", 2, now)]),
+        store.write(vec![count("s1", 2, now)]),
+        store.write(vec![count("s1", 2, now)]),
     );
     let results = [together.0, together.1, together.2];
     let refused: Vec<u64> = results
@@ -329,24 +326,20 @@ async fn contract(store: Store) {
         .collect();
     assert_eq!(refused.len(), 1, "{results:?}");
     assert!((1..=3600).contains(&refused[0]));
-    store.write(vec![count("s2", slot, 2, now)]).await.unwrap();
+    store.write(vec![count("s2", 2, now)]).await.unwrap();
 
     let hour_ago = Timestamp(now.0 - 60 * minute);
-    let old_slot = forms_server::limit::slot_of(hour_ago);
-    store
-        .write(vec![count("s3", old_slot, 1, hour_ago)])
-        .await
-        .unwrap();
+    store.write(vec![count("s3", 1, hour_ago)]).await.unwrap();
     assert!(
         matches!(
-            store.write(vec![count("s3", old_slot, 1, hour_ago)]).await,
+            store.write(vec![count("s3", 1, hour_ago)]).await,
             Err(StoreError::OverLimit(_))
         ),
         "an hour ago, the slot counted"
     );
-    store.write(vec![count("s3", slot, 1, now)]).await.unwrap();
+    store.write(vec![count("s3", 1, now)]).await.unwrap();
     assert!(matches!(
-        store.write(vec![count("s3", slot, 1, now)]).await,
+        store.write(vec![count("s3", 1, now)]).await,
         Err(StoreError::OverLimit(_))
     ));
     store
@@ -356,7 +349,7 @@ async fn contract(store: Store) {
         .await
         .unwrap();
     store
-        .write(vec![count("s3", old_slot, 1, hour_ago)])
+        .write(vec![count("s3", 1, hour_ago)])
         .await
         .expect("the old slot is gone");
     store.close().await;

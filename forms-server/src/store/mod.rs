@@ -304,13 +304,12 @@ pub enum Op {
     DeleteSessionsIdleSince {
         before: Timestamp,
     },
-    /// One more submission from `source` (the keyed HMAC of a network address) in the
-    /// slot that starts at `slot`. The writer refuses the job with
+    /// One more submission from `source` (the keyed HMAC of a network address) at `now`,
+    /// in the slot `now` falls in. The writer refuses the job with
     /// [`StoreError::OverLimit`] if the source has sent `per_hour` in the hour before
-    /// `now` (see [`crate::limit`]).
+    /// (see [`crate::limit`]).
     CountSubmission {
         source: String,
-        slot: Timestamp,
         per_hour: u32,
         now: Timestamp,
     },
@@ -1107,27 +1106,29 @@ async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
 /// jobs see its earlier ones. Every write of this process passes here one batch after
 /// another, so what it reads includes all it wrote before.
 async fn refuse_over_limit(pool: &Pool, batch: &mut Vec<Job>) {
-    let counted = |job: &Job| {
-        job.ops.iter().find_map(|op| match op {
-            Op::CountSubmission {
-                source,
-                slot,
-                per_hour,
-                now,
-            } => Some((source.clone(), *slot, *per_hour, *now)),
-            _ => None,
-        })
-    };
-    let wanted: Vec<(String, Timestamp, u32, Timestamp)> =
-        batch.iter().filter_map(counted).collect();
-    let Some(since) = wanted
+    // Each job's count, if it has one, in the batch's order.
+    let counted: Vec<Option<(&str, u32, Timestamp)>> = batch
         .iter()
-        .map(|(_, _, _, now)| crate::limit::counted_since(*now))
+        .map(|job| {
+            job.ops.iter().find_map(|op| match op {
+                Op::CountSubmission {
+                    source,
+                    per_hour,
+                    now,
+                } => Some((source.as_str(), *per_hour, *now)),
+                _ => None,
+            })
+        })
+        .collect();
+    let Some(since) = counted
+        .iter()
+        .flatten()
+        .map(|(_, _, now)| crate::limit::counted_since(*now))
         .min()
     else {
         return;
     };
-    let mut sources: Vec<&str> = wanted.iter().map(|(s, ..)| s.as_str()).collect();
+    let mut sources: Vec<&str> = counted.iter().flatten().map(|(s, ..)| *s).collect();
     sources.sort_unstable();
     sources.dedup();
     let placeholders: Vec<String> = (0..sources.len()).map(|i| format!("${}", i + 2)).collect();
@@ -1143,44 +1144,46 @@ async fn refuse_over_limit(pool: &Pool, batch: &mut Vec<Job>) {
         }
         query.fetch_all(p).await.map_err(StoreError::from)
     });
-    let mut seen: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
-    let rows = match rows {
-        Ok(rows) => rows,
-        Err(err) => {
-            // Without the counts, no counted submission is taken.
-            let why = err.to_string();
-            for job in std::mem::take(batch) {
-                if counted(&job).is_some() {
-                    let _ = job.done.send(Err(StoreError::Database(why.clone())));
-                } else {
-                    batch.push(job);
+    // Without the counts, no counted submission is taken.
+    let mut seen: Result<BTreeMap<String, BTreeMap<i64, i64>>, String> =
+        rows.map_err(|err| err.to_string()).map(|rows| {
+            let mut seen: BTreeMap<String, BTreeMap<i64, i64>> = BTreeMap::new();
+            for (source, slot, count) in rows {
+                seen.entry(source).or_default().insert(slot, count);
+            }
+            seen
+        });
+    let verdicts: Vec<Result<(), StoreError>> = counted
+        .into_iter()
+        .map(|count| {
+            let Some((source, per_hour, now)) = count else {
+                return Ok(());
+            };
+            let slots = match &mut seen {
+                Ok(seen) => seen.entry(source.to_string()).or_default(),
+                Err(why) => return Err(StoreError::Database(why.clone())),
+            };
+            // The slots of the hour up to `now` (another server's clock may run ahead).
+            let now_slot = crate::limit::slot_of(now).0;
+            let hour = crate::limit::counted_since(now).0..=now_slot;
+            let counts: Vec<(Timestamp, i64)> = slots
+                .range(hour)
+                .map(|(slot, n)| (Timestamp(*slot), *n))
+                .collect();
+            match crate::limit::wait(&counts, per_hour, now) {
+                Some(seconds) => Err(StoreError::OverLimit(seconds)),
+                None => {
+                    *slots.entry(now_slot).or_default() += 1;
+                    Ok(())
                 }
             }
-            return;
-        }
-    };
-    for (source, slot, count) in rows {
-        seen.entry(source).or_default().insert(slot, count);
-    }
-    for job in std::mem::take(batch) {
-        let Some((source, slot, per_hour, now)) = counted(&job) else {
-            batch.push(job);
-            continue;
-        };
-        let slots = seen.entry(source).or_default();
-        // The slots of the hour up to `now` (another server's clock may run ahead).
-        let hour = crate::limit::counted_since(now).0..=crate::limit::slot_of(now).0;
-        let counts: Vec<(Timestamp, i64)> = slots
-            .range(hour)
-            .map(|(slot, n)| (Timestamp(*slot), *n))
-            .collect();
-        match crate::limit::wait(&counts, per_hour, now) {
-            Some(seconds) => {
-                let _ = job.done.send(Err(StoreError::OverLimit(seconds)));
-            }
-            None => {
-                *slots.entry(slot.0).or_default() += 1;
-                batch.push(job);
+        })
+        .collect();
+    for (job, verdict) in std::mem::take(batch).into_iter().zip(verdicts) {
+        match verdict {
+            Ok(()) => batch.push(job),
+            Err(err) => {
+                let _ = job.done.send(Err(err));
             }
         }
     }
@@ -1273,8 +1276,9 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
         match op {
             Op::InsertSubmission(s) => submissions.push(s),
             Op::Audit(a) => audits.push(a),
-            Op::CountSubmission { source, slot, .. } => {
-                *counts.entry((source.as_str(), slot.0)).or_default() += 1;
+            Op::CountSubmission { source, now, .. } => {
+                let slot = crate::limit::slot_of(*now).0;
+                *counts.entry((source.as_str(), slot)).or_default() += 1;
             }
             _ => {}
         }
