@@ -251,6 +251,25 @@ pub struct Limits {
     /// How many submissions one network address (an IPv4 address or an IPv6 /64) may
     /// send in an hour, over all forms; 0 is no limit.
     pub submissions_per_hour: u32,
+    /// Seconds a connection may go without a byte moving either way, and an HTTP/1
+    /// request head may take to arrive in full, before the connection is closed.
+    pub idle_seconds: u64,
+}
+
+impl Limits {
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(1..=3600).contains(&self.idle_seconds) {
+            return Err(ConfigError(
+                "[limits] idle_seconds: must be from 1 to 3600".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Limits::idle_seconds`] as a duration.
+    pub fn idle(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.idle_seconds)
+    }
 }
 
 impl Default for Limits {
@@ -259,6 +278,7 @@ impl Default for Limits {
             max_body_bytes: 64 * 1024,
             max_upload_bytes: 25 * 1024 * 1024,
             submissions_per_hour: 30,
+            idle_seconds: 60,
         }
     }
 }
@@ -304,6 +324,7 @@ impl Config {
         config.database_url()?;
         config.vault.keyring()?;
         config.site.check()?;
+        config.limits.check()?;
         if let Some(redirect) = &mut config.redirect {
             redirect.check()?;
         }
@@ -463,6 +484,13 @@ mod tests {
         std::fs::write(&path, format!("{base}\n[limits]\nmax_body = 1\n")).unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("unknown field `max_body`"), "{err}");
+
+        assert_eq!(config.limits.idle(), std::time::Duration::from_secs(60));
+        for bad in [0, 3601] {
+            std::fs::write(&path, format!("{base}\n[limits]\nidle_seconds = {bad}\n")).unwrap();
+            let err = Config::load(&path).unwrap_err().to_string();
+            assert!(err.contains("[limits] idle_seconds"), "{bad}: {err}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -339,18 +339,7 @@ async fn the_plain_port_only_sends_browsers_on_to_https() {
         Backend::Sqlite,
         "[redirect]\nlisten = \"127.0.0.1:0\"\nto = \"https://skjema.example.no/\"\n",
     );
-    let log = server.log();
-    let line = log
-        .lines()
-        .find(|l| l.contains("plain HTTP port"))
-        .expect("the plain port's address in the log");
-    let started: serde_json::Value = serde_json::from_str(line).unwrap();
-    let port = started["addr"]
-        .as_str()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap();
+    let port = server.plain_port();
     let plain = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -6,8 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use serde_json::json;
 
 use crate::support::{Backend, Postgres, Server, TempDir, canary, contains};
@@ -75,24 +73,8 @@ async fn sigterm_lets_a_submission_in_progress_finish() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let mut server = Server::start(Backend::Sqlite);
-    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&server.cert_pem) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let mut tls = connector.connect(name, tcp).await.unwrap();
+    let port = server.port();
+    let mut tls = server.tls_connect(&[]).await;
 
     // The request line, the headers and half of the body.
     let marker = canary("STOP");

@@ -45,7 +45,7 @@ async fn send(client: &reqwest::Client, server: &Server, message: &str) -> reqwe
 #[tokio::test(flavor = "multi_thread")]
 async fn an_address_that_has_sent_its_share_is_told_when_to_try_again() {
     let mut server = Server::prepare(Backend::Sqlite, None);
-    server.set_submissions_per_hour(3);
+    server.set_limit("submissions_per_hour", 3);
     server.launch();
     let client = client_from(&server, "127.0.0.1");
     let marker = canary("LIMIT");
@@ -143,7 +143,7 @@ async fn an_address_that_has_sent_its_share_is_told_when_to_try_again() {
 async fn the_limit_lifts_after_an_hour(backend: Backend) {
     let clock = ManualClock::at(SystemClock.now());
     let mut server = Server::prepare(backend, None);
-    server.set_submissions_per_hour(2);
+    server.set_limit("submissions_per_hour", 2);
     server.serve_here(Arc::new(clock.clone())).await;
     let client = client_from(&server, "127.0.0.1");
     for i in 0..2 {

@@ -14,6 +14,7 @@ mod erase;
 mod forms;
 mod guard;
 mod handover;
+mod idle;
 mod keys;
 mod limit;
 mod login;

@@ -386,21 +386,62 @@ impl Server {
     /// all send from 127.0.0.1; without this the server's default holds).
     pub fn start_with_limit(backend: Backend, per_hour: u32) -> Server {
         let mut server = Server::prepare(backend, None);
-        server.set_submissions_per_hour(per_hour);
+        server.set_limit("submissions_per_hour", per_hour.into());
         server.launch();
         server
     }
 
-    /// Sets `[limits] submissions_per_hour`, for the next start.
-    pub fn set_submissions_per_hour(&self, per_hour: u32) {
+    /// Sets a key of `[limits]` (such as `submissions_per_hour`), for the next start.
+    pub fn set_limit(&self, key: &str, value: u64) {
         let text = std::fs::read_to_string(&self.config).unwrap();
         let limits = "[limits]\n";
         assert!(text.contains(limits));
-        let text = text.replace(
-            limits,
-            &format!("{limits}submissions_per_hour = {per_hour}\n"),
-        );
+        let text = text.replace(limits, &format!("{limits}{key} = {value}\n"));
         std::fs::write(&self.config, text).unwrap();
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// The port of the plain port that only redirects, as the server logged it.
+    pub fn plain_port(&self) -> u16 {
+        let log = self.log();
+        let line = log
+            .lines()
+            .find(|l| l.contains("plain HTTP port"))
+            .expect("the plain port's address in the log");
+        let started: serde_json::Value = serde_json::from_str(line).unwrap();
+        let addr = started["addr"].as_str().unwrap();
+        addr.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// A TLS connection to the server, trusting its certificate, offering `alpn`.
+    pub async fn tls_connect(
+        &self,
+        alpn: &[&[u8]],
+    ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&self.cert_pem) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port()))
+            .await
+            .unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        connector.connect(name, tcp).await.unwrap()
     }
 
     /// Appends `extra` (TOML tables) to the config file, for the next start.

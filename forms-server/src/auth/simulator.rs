@@ -281,8 +281,9 @@ pub async fn start(options: SimulatorOptions) -> Result<Simulator, SimulatorErro
     tracing::info!(issuer = %issuer, "ID-porten simulator serving");
     tokio::spawn(crate::web::tls::serve(
         listener,
-        options.tls,
+        crate::web::tls::Port::Tls(options.tls),
         router,
+        crate::config::Limits::default().idle(),
         std::future::pending(),
     ));
     Ok(Simulator { issuer, addr })

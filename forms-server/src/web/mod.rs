@@ -137,6 +137,8 @@ pub struct App {
     router: Router,
     /// The plain port that only redirects, if configured.
     redirect: Option<(TcpListener, Router)>,
+    /// How long a connection may stay idle.
+    idle: Duration,
     pub state: Arc<AppState>,
 }
 
@@ -249,6 +251,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         tls,
         router: router(state.clone()),
         redirect,
+        idle: config.limits.idle(),
         state,
     })
 }
@@ -425,8 +428,24 @@ impl App {
     /// Serves until the process ends (for tests and benchmarks that run it in their
     /// own process).
     pub async fn serve(self) {
-        let _redirect = spawn_redirect(self.redirect);
-        tls::serve(self.listener, self.tls, self.router, std::future::pending()).await;
+        self.serve_until(std::future::pending()).await;
+    }
+
+    /// Serves both ports until `stop` resolves and the TLS port's connections are
+    /// drained.
+    async fn serve_until(self, stop: impl Future<Output = ()>) {
+        let redirect = spawn_redirect(self.redirect, self.idle);
+        tls::serve(
+            self.listener,
+            tls::Port::Tls(self.tls),
+            self.router,
+            self.idle,
+            stop,
+        )
+        .await;
+        if let Some(redirect) = redirect {
+            redirect.abort();
+        }
     }
 
     /// The address of the plain port that only redirects, if there is one.
@@ -452,11 +471,7 @@ impl App {
             });
         };
         let store = self.state.store.clone();
-        let redirect = spawn_redirect(self.redirect);
-        tls::serve(self.listener, self.tls, self.router, stop).await;
-        if let Some(redirect) = redirect {
-            redirect.abort();
-        }
+        self.serve_until(stop).await;
         store.close().await;
         tracing::info!("stopped");
     }
@@ -464,14 +479,19 @@ impl App {
 
 /// Serves the plain port, if configured, until the returned task is aborted (its
 /// answers take no time, so none needs to finish).
-fn spawn_redirect(plain: Option<(TcpListener, Router)>) -> Option<tokio::task::AbortHandle> {
+fn spawn_redirect(
+    plain: Option<(TcpListener, Router)>,
+    idle: Duration,
+) -> Option<tokio::task::AbortHandle> {
     let (listener, router) = plain?;
-    let task = tokio::spawn(async move {
-        if let Err(err) = axum::serve(listener, router).await {
-            tracing::error!(error = %err, "the plain port stopped");
-        }
-    });
-    Some(task.abort_handle())
+    let serve = tls::serve(
+        listener,
+        tls::Port::Plain,
+        router,
+        idle,
+        std::future::pending(),
+    );
+    Some(tokio::spawn(serve).abort_handle())
 }
 
 /// Waits for SIGTERM (what service managers send) or SIGINT (Ctrl-C); names which.

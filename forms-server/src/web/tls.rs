@@ -1,26 +1,37 @@
-//! TLS: the only way in.
+//! The ports: TLS, the only way in, and the optional plain port that only redirects.
 //!
 //! rustls with the ring provider, TLS 1.3 and 1.2 with rustls's default (modern, AEAD
 //! only) cipher suites, ALPN for HTTP/2 and HTTP/1.1. The accept loop peeks at the first
 //! byte of each connection: a TLS handshake starts with 0x16, and anything else (such
 //! as a plaintext HTTP request sent to this port) gets a short refusal in plain text and
 //! is closed. No form page, no redirect, nothing read past that first line.
+//!
+//! A connection may not hold the server without using it. The handshake has
+//! [`HANDSHAKE_TIMEOUT`]; after it, a connection on which nothing has moved either way
+//! for the configured idle time is closed ([`Idle`]), and so is an HTTP/1 connection
+//! whose next request head has not arrived in full within that time (hyper's header
+//! timeout, against a client that trickles its headers). The protocol is the one ALPN
+//! agreed, so no read waits for the client to show its version first.
 
+use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, Sleep};
 use tokio_rustls::TlsAcceptor;
 
 /// Time a client has to open a connection and finish the handshake.
@@ -62,16 +73,30 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Strin
     Ok(Arc::new(config))
 }
 
-/// Accepts connections until `stop` resolves, each served on its own task; then
-/// accepts no more, lets the requests in progress finish (connections close after their
-/// current response) and returns when all are closed, or after [`DRAIN_TIMEOUT`].
+/// How a port takes its connections.
+#[derive(Clone)]
+pub enum Port {
+    /// TLS, HTTP/2 or HTTP/1.1 as ALPN agreed.
+    Tls(Arc<ServerConfig>),
+    /// Plain HTTP/1.1, for the port that only redirects.
+    Plain,
+}
+
+/// Accepts connections until `stop` resolves, each served on its own task and closed
+/// once idle for `idle`; then accepts no more, lets the requests in progress finish
+/// (connections close after their current response) and returns when all are closed,
+/// or after [`DRAIN_TIMEOUT`].
 pub async fn serve(
     listener: TcpListener,
-    tls: Arc<ServerConfig>,
+    port: Port,
     router: Router,
+    idle: Duration,
     stop: impl Future<Output = ()>,
 ) {
-    let acceptor = TlsAcceptor::from(tls);
+    let acceptor = match port {
+        Port::Tls(config) => Some(TlsAcceptor::from(config)),
+        Port::Plain => None,
+    };
     let connections = GracefulShutdown::new();
     tokio::pin!(stop);
     loop {
@@ -91,7 +116,15 @@ pub async fn serve(
         let router = router.clone();
         let watcher = connections.watcher();
         tokio::spawn(async move {
-            serve_connection(stream, peer, acceptor, router, watcher).await;
+            let _ = stream.set_nodelay(true);
+            match acceptor {
+                Some(acceptor) => {
+                    if let Some((tls, version)) = handshake(stream, peer, acceptor).await {
+                        serve_http(tls, version, peer, router, idle, watcher).await;
+                    }
+                }
+                None => serve_http(stream, Version::Http1, peer, router, idle, watcher).await,
+            }
         });
     }
     drop(listener);
@@ -114,14 +147,19 @@ pub async fn serve(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peer(pub std::net::IpAddr);
 
-async fn serve_connection(
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    Http1,
+    Http2,
+}
+
+/// Refuses plaintext, then completes the TLS handshake; `None` if the connection is
+/// closed, refused or too slow.
+async fn handshake(
     mut stream: TcpStream,
     peer: SocketAddr,
     acceptor: TlsAcceptor,
-    router: Router,
-    watcher: Watcher,
-) {
-    let _ = stream.set_nodelay(true);
+) -> Option<(tokio_rustls::server::TlsStream<TcpStream>, Version)> {
     let mut first = [0u8; 1];
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
         Ok(Ok(1)) if first[0] == TLS_HANDSHAKE_RECORD => {}
@@ -129,18 +167,38 @@ async fn serve_connection(
             tracing::info!(peer = %peer.ip(), "refused a plaintext connection to the TLS port");
             let _ = stream.write_all(PLAINTEXT_REFUSAL).await;
             let _ = stream.shutdown().await;
-            return;
+            return None;
         }
-        _ => return,
+        _ => return None,
     }
     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(err)) => {
             tracing::debug!(peer = %peer.ip(), error = %err, "TLS handshake failed");
-            return;
+            return None;
         }
-        Err(_) => return,
+        Err(_) => return None,
     };
+    // HTTP/2 over TLS is agreed through ALPN (RFC 9113, section 3.2); without it, 1.1.
+    let version = match tls.get_ref().1.alpn_protocol() {
+        Some(b"h2") => Version::Http2,
+        _ => Version::Http1,
+    };
+    Some((tls, version))
+}
+
+/// Serves HTTP on one connection until it closes, is idle for `idle`, or the server
+/// stops.
+async fn serve_http<S>(
+    stream: S,
+    version: Version,
+    peer: SocketAddr,
+    router: Router,
+    idle: Duration,
+    watcher: Watcher,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     // Every request knows the address it came from (for the limit on submissions).
     let service = TowerToHyperService::new(tower::ServiceExt::map_request(
         router,
@@ -150,14 +208,168 @@ async fn serve_connection(
         },
     ));
     let builder = auto::Builder::new(TokioExecutor::new());
-    let connection = builder.serve_connection(TokioIo::new(tls), service);
+    let mut builder = match version {
+        Version::Http1 => builder.http1_only(),
+        Version::Http2 => builder.http2_only(),
+    };
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle);
+    let connection = builder.serve_connection(TokioIo::new(Idle::new(stream, idle)), service);
     if let Err(err) = watcher.watch(connection).await {
         tracing::debug!(error = %err, "connection ended with an error");
     }
 }
 
+/// A connection's stream that fails once nothing has moved on it, either way, for its
+/// limit: a client that stays silent, stops sending in the middle of a request, or
+/// stops reading its answer gives the connection back. So no request may go that long
+/// without a byte moving either; every wait a handler has (the database, ID-porten,
+/// KRR) is bounded at 20 s or less, well inside the default limit of 60 s.
+struct Idle<S> {
+    inner: S,
+    limit: Duration,
+    /// When a byte last moved.
+    last: Instant,
+    /// Wakes the connection's task at `last + limit` at the latest; moved on lazily,
+    /// only when it fires, so that moving bytes costs a clock read and no timer work.
+    timer: Pin<Box<Sleep>>,
+}
+
+impl<S> Idle<S> {
+    fn new(inner: S, limit: Duration) -> Self {
+        let last = Instant::now();
+        Idle {
+            inner,
+            limit,
+            last,
+            timer: Box::pin(tokio::time::sleep_until(last + limit)),
+        }
+    }
+
+    /// Notes how an operation went: progress moves the deadline, and an operation that
+    /// has to wait fails once the deadline has passed.
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+        moved: impl Fn(&T) -> bool,
+    ) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Ready(Ok(value)) => {
+                if moved(&value) {
+                    self.last = Instant::now();
+                }
+                Poll::Ready(Ok(value))
+            }
+            Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+            Poll::Pending => {
+                while self.timer.as_mut().poll(cx).is_ready() {
+                    let deadline = self.last + self.limit;
+                    if deadline <= Instant::now() {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the connection was idle too long",
+                        )));
+                    }
+                    self.timer.as_mut().reset(deadline);
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        let read = buf.filled().len() > before;
+        this.watch(cx, polled, |()| read)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.watch(cx, polled, |n| *n > 0)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.watch(cx, polled, |n| *n > 0)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_flush(cx);
+        this.watch(cx, polled, |()| false)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.watch(cx, polled, |()| false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::Idle;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_stream_fails_a_limit_after_its_last_byte_and_not_before() {
+        let limit = Duration::from_secs(10);
+        let (mut client, server) = tokio::io::duplex(64);
+        let start = Instant::now();
+        let mut idle = Idle::new(server, limit);
+        let mut buf = [0u8; 8];
+
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        client.write_all(b"x").await.unwrap();
+        assert_eq!(idle.read(&mut buf).await.unwrap(), 1);
+        // The byte at 8 s moved the deadline to 18 s.
+        let waited = tokio::time::timeout(Duration::from_secs(9), idle.read(&mut buf)).await;
+        assert!(waited.is_err(), "failed before the limit");
+        let err = idle.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        assert_eq!(start.elapsed(), Duration::from_secs(18));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_stops_reading_fails_the_write_after_the_limit() {
+        let limit = Duration::from_secs(10);
+        let (_client, server) = tokio::io::duplex(64);
+        let start = Instant::now();
+        let mut idle = Idle::new(server, limit);
+        let err = idle.write_all(&[0u8; 1024]).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        assert_eq!(start.elapsed(), limit);
+    }
+
     #[test]
     fn the_refusal_states_its_length_truthfully() {
         let text = std::str::from_utf8(super::PLAINTEXT_REFUSAL).unwrap();

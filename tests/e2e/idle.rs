@@ -1,0 +1,178 @@
+//! A connection may not hold the server without using it: one that stays silent after
+//! the handshake, trickles its request head, or stops halfway through a body is closed
+//! after `[limits] idle_seconds`, on the TLS port (HTTP/1.1 and HTTP/2) and on the plain
+//! port alike; one that keeps using its connection keeps it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::support::{Backend, Server, canary, contains};
+
+const IDLE_SECONDS: u64 = 3;
+/// Far more than the limit, so that a slow machine cannot fail the test; a server that
+/// never closes still does.
+const CLOSED_WITHIN: Duration = Duration::from_secs(20);
+
+/// Reads until the server closes the connection (end of stream, or an error such as
+/// a reset); how long that took, or `None` if it stayed open for [`CLOSED_WITHIN`].
+async fn closed_after(stream: &mut (impl AsyncRead + Unpin)) -> Option<Duration> {
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(CLOSED_WITHIN, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .ok()?;
+    Some(start.elapsed())
+}
+
+/// Sends a request head one header line at a time, every 500 ms (so that bytes keep
+/// moving, well inside the idle limit), until the server closes the connection.
+/// Returns how many lines got through, or `None` if the server never closed it.
+async fn trickle_head(stream: impl AsyncRead + AsyncWrite + Send + 'static) -> Option<usize> {
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    let sender = tokio::spawn(async move {
+        let mut line = "GET /skjema/kontakt HTTP/1.1\r\nHost: localhost\r\n".to_string();
+        loop {
+            if writer.write_all(line.as_bytes()).await.is_err() || writer.flush().await.is_err() {
+                return;
+            }
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            line = format!("X-Slow-{n}: a\r\n");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+    let closed = closed_after(&mut reader).await;
+    sender.abort();
+    closed.map(|_| sent.load(Ordering::SeqCst))
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length; its status line.
+async fn read_response(stream: &mut (impl AsyncRead + Unpin)) -> String {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(CLOSED_WITHIN, stream.read(&mut buf))
+            .await
+            .expect("a response")
+            .unwrap();
+        assert!(n > 0, "closed before the response was whole");
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .expect("a Content-Length");
+            if data.len() >= end + 4 + length {
+                return text.lines().next().unwrap().to_string();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_that_hold_the_server_without_using_it_are_closed() {
+    let mut server = Server::prepare(Backend::Sqlite, None);
+    server.append_config("[redirect]\nlisten = \"127.0.0.1:0\"\nto = \"https://localhost\"\n");
+    server.set_limit("idle_seconds", IDLE_SECONDS);
+    server.launch();
+    let limit = Duration::from_secs(IDLE_SECONDS);
+
+    // Silent after the handshake, over HTTP/1.1 and over HTTP/2: closed, and not before
+    // the limit.
+    for alpn in [&b"http/1.1"[..], b"h2"] {
+        let mut tls = server.tls_connect(&[alpn]).await;
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(alpn));
+        let after = closed_after(&mut tls).await;
+        let after = after.unwrap_or_else(|| {
+            panic!(
+                "a silent {} connection stays open",
+                String::from_utf8_lossy(alpn)
+            )
+        });
+        assert!(
+            after >= limit - Duration::from_millis(500),
+            "{} closed after {after:?}",
+            String::from_utf8_lossy(alpn)
+        );
+    }
+
+    // A connection in use keeps going: two requests a pause apart, the pause under the
+    // limit; then silence closes it.
+    let mut tls = server.tls_connect(&[b"http/1.1"]).await;
+    let request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    for _ in 0..2 {
+        tls.write_all(request).await.unwrap();
+        assert_eq!(read_response(&mut tls).await, "HTTP/1.1 200 OK");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert!(
+        closed_after(&mut tls).await.is_some(),
+        "an idle keep-alive connection stays open"
+    );
+
+    // A request head sent a line at a time: bytes keep moving, but the head must arrive
+    // whole within the limit.
+    let tls = server.tls_connect(&[b"http/1.1"]).await;
+    let lines = trickle_head(tls)
+        .await
+        .expect("a trickled head keeps the connection open");
+    assert!(lines >= 4, "closed after only {lines} lines");
+
+    // A body that stops halfway: closed, nothing stored, nothing of it logged.
+    let marker = canary("IDLE");
+    let body = format!(r#"{{"answers": {{"message": "Halvveis {marker}"}}}}"#);
+    let mut tls = server.tls_connect(&[b"http/1.1"]).await;
+    let head = format!(
+        "POST /api/v1/forms/kontakt/submissions HTTP/1.1\r\nHost: localhost\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(&body.as_bytes()[..body.len() / 2])
+        .await
+        .unwrap();
+    tls.flush().await.unwrap();
+    assert!(
+        closed_after(&mut tls).await.is_some(),
+        "a stalled body keeps its connection"
+    );
+
+    // The plain port alike: silent, and trickling.
+    let plain = server.plain_port();
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", plain))
+        .await
+        .unwrap();
+    assert!(
+        closed_after(&mut tcp).await.is_some(),
+        "a silent plain connection stays open"
+    );
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", plain))
+        .await
+        .unwrap();
+    assert!(
+        trickle_head(tcp).await.is_some(),
+        "a trickled plain head keeps its connection"
+    );
+
+    // The server serves on, stored nothing, and logged none of it.
+    let (_, token) = server.add_caseworker("servicetorget");
+    assert!(server.listed(&token, "servicetorget").await.is_empty());
+    assert!(!contains(&server.sqlite_bytes(), &marker));
+    assert!(!server.log().contains(&marker));
+}
