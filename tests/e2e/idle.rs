@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::support::{Backend, Server, canary, contains};
+use crate::support::{Backend, Server, canary, contains, read_response};
 
 const IDLE_SECONDS: u64 = 3;
 /// Far more than the limit, so that a slow machine cannot fail the test; a server that
@@ -55,34 +55,6 @@ async fn trickle_head(stream: impl AsyncRead + AsyncWrite + Send + 'static) -> O
     let closed = closed_after(&mut reader).await;
     sender.abort();
     closed.map(|_| sent.load(Ordering::SeqCst))
-}
-
-/// Reads one HTTP/1.1 response with a Content-Length; its status line.
-async fn read_response(stream: &mut (impl AsyncRead + Unpin)) -> String {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = tokio::time::timeout(CLOSED_WITHIN, stream.read(&mut buf))
-            .await
-            .expect("a response")
-            .unwrap();
-        assert!(n > 0, "closed before the response was whole");
-        data.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&data);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length: usize = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .expect("a Content-Length");
-            if data.len() >= end + 4 + length {
-                return text.lines().next().unwrap().to_string();
-            }
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod canary;
 mod cases;
+mod certificate;
 mod citizen_login;
 mod cli;
 mod durability;

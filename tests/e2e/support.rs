@@ -11,9 +11,38 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use forms_crypto::seal::Identity;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub const FORMS: &str = env!("CARGO_BIN_EXE_forms");
 const REPO_SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../form-schemas");
+
+/// Reads one HTTP/1.1 response with a Content-Length; its status line.
+pub async fn read_response(stream: &mut (impl AsyncRead + Unpin)) -> String {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(20), stream.read(&mut buf))
+            .await
+            .expect("a response")
+            .unwrap();
+        assert!(n > 0, "closed before the response was whole");
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .expect("a Content-Length");
+            if data.len() >= end + 4 + length {
+                return text.lines().next().unwrap().to_string();
+            }
+        }
+    }
+}
 
 /// A folder under the system temp dir, removed when dropped.
 pub struct TempDir(PathBuf);
@@ -612,12 +641,17 @@ impl Server {
 
     /// Sends SIGTERM, as a service manager does, and returns at once.
     pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends the server process a signal, such as `HUP`.
+    pub fn signal(&self, name: &str) {
         let pid = self.child.as_ref().expect("a running server").id();
         let status = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([&format!("-{name}"), &pid.to_string()])
             .status()
             .unwrap();
-        assert!(status.success(), "kill -TERM {pid}");
+        assert!(status.success(), "kill -{name} {pid}");
     }
 
     /// Waits for the process to end by itself; panics after `limit`.

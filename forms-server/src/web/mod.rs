@@ -179,7 +179,9 @@ impl std::error::Error for StartError {}
 pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartError> {
     let catalog = load_catalog(&config.schemas, options.dev_recipients.as_ref())
         .map_err(StartError::Schemas)?;
-    let tls = tls::server_config(&config.tls.cert, &config.tls.key).map_err(StartError::Tls)?;
+    let certificate =
+        tls::Certificate::load(&config.tls.cert, &config.tls.key).map_err(StartError::Tls)?;
+    let tls = certificate.server_config().map_err(StartError::Tls)?;
     let url = config
         .database_url()
         .map_err(|e| StartError::Store(crate::store::StoreError::Database(e.0)))?;
@@ -241,10 +243,11 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         state.clone(),
         Duration::from_secs(config.housekeeping.every_seconds.max(1)),
     );
-    spawn_schema_reload(
+    spawn_reload(
         state.clone(),
         config.schemas.clone(),
         options.dev_recipients,
+        certificate,
     );
     Ok(App {
         listener,
@@ -337,8 +340,8 @@ fn load_catalog(
     Ok(catalog)
 }
 
-/// How often the schema folder is looked at for changes.
-const SCHEMA_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often the schema folder and the TLS certificate's files are looked at for changes.
+const RELOAD_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Deletes what has outlived its time, at start and then every `every`: sessions idle
 /// too long, submission counts that no longer count against their address, and
@@ -372,52 +375,73 @@ fn spawn_housekeeping(state: Arc<AppState>, every: Duration) {
     });
 }
 
-/// Takes in changed schema files while the server runs, on SIGHUP or when a file in the
-/// folder changes, but only if the whole folder passes the check; a broken edit leaves
-/// the last good forms serving and logs what is wrong.
-fn spawn_schema_reload(
+/// Takes in changed schema files and a renewed TLS certificate while the server runs,
+/// on SIGHUP or when one of their files changes. Schemas only if the whole folder passes
+/// the check, the certificate only if it loads and fits its key; otherwise the last good
+/// version keeps serving and the log says what is wrong.
+fn spawn_reload(
     state: Arc<AppState>,
     dir: std::path::PathBuf,
     dev_recipients: Option<BTreeMap<String, Recipient>>,
+    certificate: Arc<tls::Certificate>,
 ) {
     tokio::spawn(async move {
         let mut hangup =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-        let mut seen = crate::schema::fingerprint(&dir);
+        let mut schemas_seen = crate::schema::fingerprint(&dir);
+        let mut certificate_seen = certificate.fingerprint();
         loop {
             let signalled = match hangup.as_mut() {
                 Some(signal) => tokio::select! {
                     _ = signal.recv() => true,
-                    _ = tokio::time::sleep(SCHEMA_POLL) => false,
+                    _ = tokio::time::sleep(RELOAD_POLL) => false,
                 },
                 None => {
-                    tokio::time::sleep(SCHEMA_POLL).await;
+                    tokio::time::sleep(RELOAD_POLL).await;
                     false
                 }
             };
             let now = crate::schema::fingerprint(&dir);
-            if !signalled && now == seen {
-                continue;
+            if signalled || now != schemas_seen {
+                schemas_seen = now;
+                reload_schemas(&state, &dir, dev_recipients.as_ref());
             }
-            seen = now;
-            match load_catalog(&dir, dev_recipients.as_ref()) {
-                Ok(catalog) => {
-                    let forms = catalog.forms().count();
-                    state.replace_catalog(catalog);
-                    tracing::info!(forms, "form schemas reloaded");
-                }
-                Err(errors) => {
-                    for error in &errors {
-                        tracing::warn!(error = %error, "schema error");
-                    }
-                    tracing::warn!(
-                        errors = errors.len(),
-                        "form schemas not reloaded: the last good version keeps serving"
-                    );
+            let now = certificate.fingerprint();
+            if signalled || now != certificate_seen {
+                certificate_seen = now;
+                match certificate.reload() {
+                    Ok(()) => tracing::info!("TLS certificate reloaded"),
+                    Err(error) => tracing::warn!(
+                        error = %error,
+                        "TLS certificate not reloaded: the last good one keeps serving"
+                    ),
                 }
             }
         }
     });
+}
+
+fn reload_schemas(
+    state: &AppState,
+    dir: &std::path::Path,
+    dev_recipients: Option<&BTreeMap<String, Recipient>>,
+) {
+    match load_catalog(dir, dev_recipients) {
+        Ok(catalog) => {
+            let forms = catalog.forms().count();
+            state.replace_catalog(catalog);
+            tracing::info!(forms, "form schemas reloaded");
+        }
+        Err(errors) => {
+            for error in &errors {
+                tracing::warn!(error = %error, "schema error");
+            }
+            tracing::warn!(
+                errors = errors.len(),
+                "form schemas not reloaded: the last good version keeps serving"
+            );
+        }
+    }
 }
 
 impl App {

@@ -15,11 +15,11 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -27,8 +27,11 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, Sleep};
@@ -50,6 +53,74 @@ This server speaks HTTPS only. Use https:// instead.";
 
 /// Loads a certificate chain and private key (PEM) into a server configuration.
 pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
+    Certificate::load(cert, key)?.server_config()
+}
+
+/// The server's certificate chain and private key, read from their PEM files, and read
+/// again by [`Certificate::reload`]: a renewed certificate reaches new connections
+/// without a restart, and a pair that does not load leaves the last good one serving.
+#[derive(Debug)]
+pub struct Certificate {
+    cert: PathBuf,
+    key: PathBuf,
+    provider: Arc<CryptoProvider>,
+    current: RwLock<Arc<CertifiedKey>>,
+}
+
+impl Certificate {
+    pub fn load(cert: &Path, key: &Path) -> Result<Arc<Certificate>, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let current = read_pair(cert, key, &provider)?;
+        Ok(Arc::new(Certificate {
+            cert: cert.to_path_buf(),
+            key: key.to_path_buf(),
+            provider,
+            current: RwLock::new(Arc::new(current)),
+        }))
+    }
+
+    /// A server configuration that presents this certificate, as it is at each
+    /// handshake.
+    pub fn server_config(self: &Arc<Self>) -> Result<Arc<ServerConfig>, String> {
+        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_no_client_auth()
+            .with_cert_resolver(self.clone());
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+
+    /// Reads both files again and, if they load and fit together, serves them from the
+    /// next handshake on.
+    pub fn reload(&self) -> Result<(), String> {
+        let pair = Arc::new(read_pair(&self.cert, &self.key, &self.provider)?);
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = pair;
+        Ok(())
+    }
+
+    /// What changes when either file changes: its size and modification time.
+    pub fn fingerprint(&self) -> [(u64, Option<SystemTime>); 2] {
+        [&self.cert, &self.key].map(|path| {
+            let meta = std::fs::metadata(path).ok();
+            let size = meta.as_ref().map_or(0, |m| m.len());
+            (size, meta.and_then(|m| m.modified().ok()))
+        })
+    }
+}
+
+impl ResolvesServerCert for Certificate {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(
+            self.current
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        )
+    }
+}
+
+fn read_pair(cert: &Path, key: &Path, provider: &CryptoProvider) -> Result<CertifiedKey, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| format!("TLS certificate {}: {e}", cert.display()))?
         .collect::<Result<_, _>>()
@@ -62,15 +133,8 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Strin
     }
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| format!("TLS private key {}: {e}", key.display()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| format!("TLS: {e}"))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("TLS certificate and key do not fit together: {e}"))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    CertifiedKey::from_der(certs, key, provider)
+        .map_err(|e| format!("TLS certificate and key do not fit together: {e}"))
 }
 
 /// How a port takes its connections.
