@@ -1,8 +1,19 @@
 //! Writing files that hold secrets or personal data: identities, tokens, keys, and a
-//! caseworker's decrypted submissions.
+//! caseworker's decrypted submissions; and noticing that a file the server reads has
+//! changed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// What changes when a file is written: its size and modification time (0 and none
+/// for a file that cannot be read).
+pub type Stamp = (u64, Option<std::time::SystemTime>);
+
+pub fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok();
+    let size = meta.as_ref().map_or(0, |m| m.len());
+    (size, meta.and_then(|m| m.modified().ok()))
+}
 
 /// Creates a folder (and those above it) that only its owner can open (mode 0700).
 pub fn create_private_dir(path: &Path) -> std::io::Result<()> {

@@ -503,16 +503,14 @@ impl Queue {
 
 /// What changes when a schema file in `dir` changes: each YAML file's name, size and
 /// modification time.
-pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, crate::files::Stamp)> {
     let mut paths = files::form_paths(dir).unwrap_or_default();
     paths.push(dir.join(files::QUEUES_FILE));
     paths
         .into_iter()
         .map(|p| {
-            let meta = std::fs::metadata(&p).ok();
-            let size = meta.as_ref().map_or(0, |m| m.len());
-            let modified = meta.and_then(|m| m.modified().ok());
-            (p, size, modified)
+            let stamp = crate::files::stamp(&p);
+            (p, stamp)
         })
         .collect()
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -99,13 +99,9 @@ impl Certificate {
         Ok(())
     }
 
-    /// What changes when either file changes: its size and modification time.
-    pub fn fingerprint(&self) -> [(u64, Option<SystemTime>); 2] {
-        [&self.cert, &self.key].map(|path| {
-            let meta = std::fs::metadata(path).ok();
-            let size = meta.as_ref().map_or(0, |m| m.len());
-            (size, meta.and_then(|m| m.modified().ok()))
-        })
+    /// What changes when either file is written.
+    pub fn fingerprint(&self) -> [crate::files::Stamp; 2] {
+        [&self.cert, &self.key].map(|path| crate::files::stamp(path))
     }
 }
 
