@@ -63,3 +63,48 @@ async fn a_renewed_certificate_is_served_without_a_restart() {
     assert_eq!(read_response(&mut open).await, "HTTP/1.1 200 OK");
     assert!(!server.log().contains("PRIVATE KEY"));
 }
+
+/// A certificate near its end is logged as a warning at start, so that a renewal that
+/// failed is noticed in time; a renewed one is logged with its new end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_near_its_end_is_warned_about() {
+    let mut server = Server::prepare(Backend::Sqlite, None);
+    let in_days = |days: i64| {
+        let date = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
+        use chrono::Datelike;
+        rcgen::date_time_ymd(date.year(), date.month() as u8, date.day() as u8)
+    };
+    let self_signed = |days: i64| {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+                .unwrap();
+        params.not_after = in_days(days);
+        let key = rcgen::KeyPair::generate().unwrap();
+        (params.self_signed(&key).unwrap(), key)
+    };
+    let (cert, key) = self_signed(5);
+    std::fs::write(server.dir.path().join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(server.dir.path().join("key.pem"), key.serialize_pem()).unwrap();
+    server.cert_pem = cert.pem().into_bytes();
+    server.launch();
+
+    let warning = server
+        .log()
+        .lines()
+        .find(|l| l.contains("the TLS certificate ends soon"))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .expect("a warning at start");
+    assert_eq!(warning["level"], "WARN");
+    let days_left = warning["days_left"].as_i64().unwrap();
+    assert!((4..=5).contains(&days_left), "{warning}");
+
+    let (cert, key) = self_signed(90);
+    std::fs::write(server.dir.path().join("key.pem"), key.serialize_pem()).unwrap();
+    std::fs::write(server.dir.path().join("cert.pem"), cert.pem()).unwrap();
+    server.signal("HUP");
+    server.wait_for_log("TLS certificate reloaded", Duration::from_secs(20));
+    server.wait_for_log("\"days_left\":89", Duration::from_secs(5));
+    let log = server.log();
+    let last = log.lines().rfind(|l| l.contains("days_left")).unwrap();
+    assert!(last.contains("\"level\":\"INFO\""), "{last}");
+}

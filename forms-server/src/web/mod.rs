@@ -243,6 +243,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         state.clone(),
         Duration::from_secs(config.housekeeping.every_seconds.max(1)),
     );
+    report_certificate(&certificate, state.clock.now());
     spawn_reload(
         state.clone(),
         config.schemas.clone(),
@@ -390,6 +391,7 @@ fn spawn_reload(
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         let mut schemas_seen = crate::schema::fingerprint(&dir);
         let mut certificate_seen = certificate.fingerprint();
+        let mut certificate_reported = std::time::Instant::now();
         loop {
             let signalled = match hangup.as_mut() {
                 Some(signal) => tokio::select! {
@@ -410,15 +412,49 @@ fn spawn_reload(
             if signalled || now != certificate_seen {
                 certificate_seen = now;
                 match certificate.reload() {
-                    Ok(()) => tracing::info!("TLS certificate reloaded"),
+                    Ok(()) => {
+                        tracing::info!("TLS certificate reloaded");
+                        certificate_reported = std::time::Instant::now();
+                        report_certificate(&certificate, state.clock.now());
+                    }
                     Err(error) => tracing::warn!(
                         error = %error,
                         "TLS certificate not reloaded: the last good one keeps serving"
                     ),
                 }
             }
+            if certificate_reported.elapsed() >= CERTIFICATE_REPORT {
+                certificate_reported = std::time::Instant::now();
+                report_certificate(&certificate, state.clock.now());
+            }
         }
     });
+}
+
+/// How often the certificate's end is logged while the server runs (also at start and
+/// on each reload).
+const CERTIFICATE_REPORT: Duration = Duration::from_secs(24 * 60 * 60);
+/// From how many days before its end the certificate is logged as a warning.
+const CERTIFICATE_WARNING_DAYS: i64 = 14;
+
+/// Logs when the certificate being served ends: as a warning from
+/// [`CERTIFICATE_WARNING_DAYS`] before, so that a renewal that failed is noticed in time.
+fn report_certificate(certificate: &tls::Certificate, now: crate::clock::Timestamp) {
+    let Some(until) = certificate.valid_until() else {
+        tracing::warn!("the TLS certificate's end of validity cannot be read");
+        return;
+    };
+    let days_left = (until.millis() - now.millis()).div_euclid(24 * 60 * 60 * 1000);
+    let valid_until = until.rfc3339();
+    if days_left < CERTIFICATE_WARNING_DAYS {
+        tracing::warn!(
+            valid_until,
+            days_left,
+            "the TLS certificate ends soon: renew it"
+        );
+    } else {
+        tracing::info!(valid_until, days_left, "TLS certificate");
+    }
 }
 
 fn reload_schemas(

@@ -37,6 +37,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, Sleep};
 use tokio_rustls::TlsAcceptor;
 
+use crate::clock::Timestamp;
+
 /// Time a client has to open a connection and finish the handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time the requests in progress get to finish once the server is asked to stop; well
@@ -97,6 +99,20 @@ impl Certificate {
         let pair = Arc::new(read_pair(&self.cert, &self.key, &self.provider)?);
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = pair;
         Ok(())
+    }
+
+    /// When the certificate being served ends (its `notAfter`); `None` if that cannot
+    /// be read from it.
+    pub fn valid_until(&self) -> Option<Timestamp> {
+        let current = self
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let der = current.end_entity_cert().ok()?;
+        let (_, parsed) = x509_parser::parse_x509_certificate(der).ok()?;
+        let seconds = parsed.validity().not_after.timestamp();
+        Some(Timestamp(seconds.checked_mul(1000)?))
     }
 
     /// What changes when either file is written.
