@@ -295,8 +295,7 @@ async fn bad_input_is_refused_clearly_and_stores_nothing() {
     assert!(missing.text().await.unwrap().contains("Fant ikke siden"));
 
     // Plain HTTP to the TLS port: a refusal, never a form.
-    let port = server.url.rsplit(':').next().unwrap().to_string();
-    let mut tcp = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
     tcp.write_all(b"GET /skjema/kontakt HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
     let mut reply = String::new();

@@ -44,6 +44,13 @@ pub async fn read_response(stream: &mut (impl AsyncRead + Unpin)) -> String {
     }
 }
 
+/// The port of the address a JSON log line gives in `addr`.
+fn logged_port(line: &str) -> u16 {
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    let addr = value["addr"].as_str().unwrap();
+    addr.rsplit(':').next().unwrap().parse().unwrap()
+}
+
 /// A folder under the system temp dir, removed when dropped.
 pub struct TempDir(PathBuf);
 
@@ -441,9 +448,7 @@ impl Server {
             .lines()
             .find(|l| l.contains("plain HTTP port"))
             .expect("the plain port's address in the log");
-        let started: serde_json::Value = serde_json::from_str(line).unwrap();
-        let addr = started["addr"].as_str().unwrap();
-        addr.rsplit(':').next().unwrap().parse().unwrap()
+        logged_port(line)
     }
 
     /// A TLS connection to the server, trusting its certificate, offering `alpn`.
@@ -609,10 +614,7 @@ impl Server {
             let text = self.log();
             let new = &text[start_offset.min(text.len())..];
             if let Some(line) = new.lines().find(|l| l.contains("serving HTTPS")) {
-                let value: serde_json::Value = serde_json::from_str(line).unwrap();
-                let addr = value["addr"].as_str().unwrap();
-                let port = addr.rsplit(':').next().unwrap();
-                self.url = format!("https://localhost:{port}");
+                self.url = format!("https://localhost:{}", logged_port(line));
                 return;
             }
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {

@@ -409,13 +409,13 @@ fn spawn_reload(
                 reload_schemas(&state, &dir, dev_recipients.as_ref());
             }
             let now = certificate.fingerprint();
+            let mut reloaded = false;
             if signalled || now != certificate_seen {
                 certificate_seen = now;
                 match certificate.reload() {
                     Ok(()) => {
                         tracing::info!("TLS certificate reloaded");
-                        certificate_reported = std::time::Instant::now();
-                        report_certificate(&certificate, state.clock.now());
+                        reloaded = true;
                     }
                     Err(error) => tracing::warn!(
                         error = %error,
@@ -423,7 +423,7 @@ fn spawn_reload(
                     ),
                 }
             }
-            if certificate_reported.elapsed() >= CERTIFICATE_REPORT {
+            if reloaded || certificate_reported.elapsed() >= CERTIFICATE_REPORT {
                 certificate_reported = std::time::Instant::now();
                 report_certificate(&certificate, state.clock.now());
             }

@@ -101,14 +101,18 @@ impl Certificate {
         Ok(())
     }
 
+    /// The pair being served.
+    fn current(&self) -> Arc<CertifiedKey> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// When the certificate being served ends (its `notAfter`); `None` if that cannot
     /// be read from it.
     pub fn valid_until(&self) -> Option<Timestamp> {
-        let current = self
-            .current
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let current = self.current();
         let der = current.end_entity_cert().ok()?;
         let (_, parsed) = x509_parser::parse_x509_certificate(der).ok()?;
         let seconds = parsed.validity().not_after.timestamp();
@@ -123,12 +127,7 @@ impl Certificate {
 
 impl ResolvesServerCert for Certificate {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(
-            self.current
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-        )
+        Some(self.current())
     }
 }
 
@@ -324,36 +323,31 @@ impl<S> Idle<S> {
         }
     }
 
-    /// Notes how an operation went: progress moves the deadline, and an operation that
-    /// has to wait fails once the deadline has passed.
+    /// Notes how an operation went: one that `moved` bytes moves the deadline, and one
+    /// that has to wait fails once the deadline has passed.
     fn watch<T>(
         &mut self,
         cx: &mut Context<'_>,
         polled: Poll<io::Result<T>>,
-        moved: impl Fn(&T) -> bool,
+        moved: bool,
     ) -> Poll<io::Result<T>> {
-        match polled {
-            Poll::Ready(Ok(value)) => {
-                if moved(&value) {
-                    self.last = Instant::now();
-                }
-                Poll::Ready(Ok(value))
-            }
-            Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
-            Poll::Pending => {
-                while self.timer.as_mut().poll(cx).is_ready() {
-                    let deadline = self.last + self.limit;
-                    if deadline <= Instant::now() {
-                        return Poll::Ready(Err(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            "the connection was idle too long",
-                        )));
-                    }
-                    self.timer.as_mut().reset(deadline);
-                }
-                Poll::Pending
-            }
+        if moved {
+            self.last = Instant::now();
         }
+        if polled.is_ready() {
+            return polled;
+        }
+        while self.timer.as_mut().poll(cx).is_ready() {
+            let deadline = self.last + self.limit;
+            if deadline <= Instant::now() {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the connection was idle too long",
+                )));
+            }
+            self.timer.as_mut().reset(deadline);
+        }
+        Poll::Pending
     }
 }
 
@@ -367,8 +361,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Idle<S> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
         let read = buf.filled().len() > before;
-        this.watch(cx, polled, |()| read)
+        this.watch(cx, polled, read)
     }
+}
+
+/// Whether a write took any bytes.
+fn wrote(polled: &Poll<io::Result<usize>>) -> bool {
+    matches!(polled, Poll::Ready(Ok(n)) if *n > 0)
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
@@ -379,7 +378,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
-        this.watch(cx, polled, |n| *n > 0)
+        let moved = wrote(&polled);
+        this.watch(cx, polled, moved)
     }
 
     fn poll_write_vectored(
@@ -389,7 +389,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.watch(cx, polled, |n| *n > 0)
+        let moved = wrote(&polled);
+        this.watch(cx, polled, moved)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -399,13 +400,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Idle<S> {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_flush(cx);
-        this.watch(cx, polled, |()| false)
+        this.watch(cx, polled, false)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_shutdown(cx);
-        this.watch(cx, polled, |()| false)
+        this.watch(cx, polled, false)
     }
 }
 
