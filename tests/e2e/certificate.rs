@@ -65,7 +65,8 @@ async fn a_renewed_certificate_is_served_without_a_restart() {
 }
 
 /// A certificate near its end is logged as a warning at start, so that a renewal that
-/// failed is noticed in time; a renewed one is logged with its new end.
+/// failed is noticed in time; one that has ended, as an error; a renewed one is logged
+/// with its new end.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_certificate_near_its_end_is_warned_about() {
     let mut server = Server::prepare(Backend::Sqlite, None);
@@ -97,6 +98,16 @@ async fn a_certificate_near_its_end_is_warned_about() {
     assert_eq!(warning["level"], "WARN");
     let days_left = warning["days_left"].as_i64().unwrap();
     assert!((4..=5).contains(&days_left), "{warning}");
+
+    // One that has ended is an error: browsers refuse the site.
+    let (cert, key) = self_signed(-1);
+    std::fs::write(server.dir.path().join("key.pem"), key.serialize_pem()).unwrap();
+    std::fs::write(server.dir.path().join("cert.pem"), cert.pem()).unwrap();
+    server.signal("HUP");
+    server.wait_for_log("the TLS certificate has expired", Duration::from_secs(20));
+    let log = server.log();
+    let expired = log.lines().rfind(|l| l.contains("has expired")).unwrap();
+    assert!(expired.contains("\"level\":\"ERROR\""), "{expired}");
 
     let (cert, key) = self_signed(90);
     std::fs::write(server.dir.path().join("key.pem"), key.serialize_pem()).unwrap();

@@ -438,7 +438,8 @@ const CERTIFICATE_REPORT: Duration = Duration::from_secs(24 * 60 * 60);
 const CERTIFICATE_WARNING_DAYS: i64 = 14;
 
 /// Logs when the certificate being served ends: as a warning from
-/// [`CERTIFICATE_WARNING_DAYS`] before, so that a renewal that failed is noticed in time.
+/// [`CERTIFICATE_WARNING_DAYS`] before, so that a renewal that failed is noticed in time,
+/// and as an error once it has ended, when browsers refuse the site.
 fn report_certificate(certificate: &tls::Certificate, now: crate::clock::Timestamp) {
     let Some(until) = certificate.valid_until() else {
         tracing::warn!("the TLS certificate's end of validity cannot be read");
@@ -446,7 +447,13 @@ fn report_certificate(certificate: &tls::Certificate, now: crate::clock::Timesta
     };
     let days_left = (until.millis() - now.millis()).div_euclid(24 * 60 * 60 * 1000);
     let valid_until = until.rfc3339();
-    if days_left < CERTIFICATE_WARNING_DAYS {
+    if until.millis() <= now.millis() {
+        tracing::error!(
+            valid_until,
+            days_left,
+            "the TLS certificate has expired: browsers refuse the site until it is renewed"
+        );
+    } else if days_left < CERTIFICATE_WARNING_DAYS {
         tracing::warn!(
             valid_until,
             days_left,
