@@ -316,6 +316,16 @@ enum CaseworkerCommand {
         #[command(flatten)]
         case: CaseArgs,
     },
+    /// Show what the server holds about the citizen who sent a privacy request (the
+    /// innsyn or retting form, after login), in every queue: each of their
+    /// submissions' metadata and history, for answering them. No answers: those are
+    /// sealed to their queues.
+    SubjectAccess {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        case: CaseArgs,
+    },
     /// Record that the citizen consented (by phone, letter or in person) to the case
     /// being handed to another public body.
     Consent {
@@ -669,34 +679,6 @@ async fn audit_verify(args: &StoreArgs) -> Result<ExitCode, String> {
     }
 }
 
-/// What an audit action means, in words for the privacy officer.
-fn action_words(action: &str) -> &'static str {
-    use crate::store::actions::*;
-    match action {
-        SUBMISSION_RECEIVED => "innsending mottatt",
-        QUEUE_LISTED => "kø listet (bare metadata)",
-        SUBMISSION_FETCHED => "innsending hentet (kryptert)",
-        SUBMISSION_DONE => "satt til ferdig",
-        CASEWORKER_ADDED => "saksbehandler lagt til",
-        CASEWORKER_REVOKED => "saksbehandlers nøkkel trukket tilbake",
-        SUBMISSION_RESEALED => "kryptert på nytt til køens nøkler",
-        SUBMISSION_FORWARDED => "videresendt til en annen kø",
-        SUBMISSION_REPLIED => "svar sendt på e-post; adressen slettet",
-        CONSENT_RECORDED => "samtykke til utlevering registrert",
-        SUBMISSION_HANDED_OVER => "utlevert til et annet offentlig organ",
-        SUBMISSION_TAKEN => "tatt til behandling",
-        NOTE_ADDED => "notat lagt til (kryptert)",
-        NOTES_FETCHED => "notater hentet (krypterte)",
-        CITIZEN_LOGIN => "innbygger logget inn med ID-porten",
-        SUBMISSION_DELETED => "slettet: oppbevaringstiden var ute",
-        SUBMISSION_ERASED => "slettet etter krav fra innbyggeren",
-        DELETIONS_LISTED => "slettede innsendinger i køen listet",
-        VAULT_REKEYED => "svaradresser og økter kryptert på nytt med ny nøkkel",
-        DATABASE_COPIED => "databasen kopiert (sikkerhetskopi)",
-        _ => "ukjent handling",
-    }
-}
-
 async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode, String> {
     let day = |text: &str, flag: &str| {
         crate::clock::Date::parse(text)
@@ -735,20 +717,13 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
         "tid", "hvem", "hva", "referanse"
     );
     for (entry, reference) in &entries {
-        let who = names
-            .get(&entry.actor)
-            .map(|name| format!("{name} (saksbehandler)"))
-            .unwrap_or_else(|| match entry.actor.as_str() {
-                crate::store::actors::CITIZEN => "innbygger".to_string(),
-                crate::store::actors::ADMIN => "administrator".to_string(),
-                crate::privacy::retention::ACTOR => "oppbevaringsregelen".to_string(),
-                other => other.to_string(),
-            });
+        let who =
+            crate::privacy::actor_words(&entry.actor, names.get(&entry.actor).map(String::as_str));
         println!(
             "{:<20}  {:<32}  {:<40}  {:<16}  {}",
             entry.at.display_nb(),
             who,
-            action_words(entry.action),
+            crate::privacy::action_words(entry.action),
             reference.as_deref().unwrap_or("-"),
             entry.queue.as_deref().unwrap_or("-"),
         );
@@ -1077,6 +1052,16 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                 println!("{at}  {author}\n{}\n", text.trim_end());
             }
             println!("{} note(s)", notes.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::SubjectAccess {
+            server,
+            case: CaseArgs { id },
+        } => {
+            print!(
+                "{}",
+                api(&server)?.subject_access(&id).await.map_err(failed)?
+            );
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Consent {

@@ -118,6 +118,11 @@ async fn a_caseworker_reaches_only_their_own_queue() {
             None,
         ),
         ("DELETE", format!("{base}/api/v1/submissions/{b_id}"), None),
+        (
+            "GET",
+            format!("{base}/api/v1/submissions/{b_id}/subject-access"),
+            None,
+        ),
     ];
     let spec: serde_json::Value = serde_saphyr::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -169,13 +174,13 @@ async fn a_caseworker_reaches_only_their_own_queue() {
 
     // (who, Authorization header, expected statuses for the endpoints above)
     let wrong = format!("fcw_{}", "0".repeat(64));
-    let refused = [401u16; 15];
-    let callers: Vec<(&str, Option<String>, [u16; 15])> = vec![
+    let refused = [401u16; 16];
+    let callers: Vec<(&str, Option<String>, [u16; 16])> = vec![
         (
             "queue A's caseworker",
             Some(format!("Bearer {token_a}")),
             [
-                403, 404, 404, 200, 403, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404,
+                403, 404, 404, 200, 403, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
             ],
         ),
         (

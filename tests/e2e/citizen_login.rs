@@ -76,6 +76,37 @@ pub(crate) fn reference_on(receipt: &Page) -> String {
         .to_string()
 }
 
+/// Logged in already: sends the access request (innsyn) for everything, digitally,
+/// with `changes` on its first page; returns the reference.
+pub(crate) async fn ask_for_access(
+    server: &Server,
+    browser: &Browser,
+    changes: &[(&str, &str)],
+) -> String {
+    let form = browser.get(&format!("{}/skjema/innsyn", server.url)).await;
+    let first = [changes, &[("_action", "next")]].concat();
+    let page2 = submit(browser, &form, &first).await;
+    assert_eq!(page2.status, 200, "{}", page2.body);
+    let summary = submit(
+        browser,
+        &page2,
+        &[
+            ("omrader", "alt"),
+            ("levering", "digitalt"),
+            ("_action", "next"),
+        ],
+    )
+    .await;
+    assert!(
+        summary.body.contains("Se over før du sender"),
+        "{}",
+        summary.body
+    );
+    let receipt = submit(browser, &summary, &[("_action", "send")]).await;
+    assert_eq!(receipt.status, 200, "{}", receipt.body);
+    reference_on(&receipt)
+}
+
 /// Acceptance 1, 3 (new id at login, CSRF, RP-initiated logout), 6 and 7 on one backend.
 async fn login_prefill_send_list_and_log_out(backend: Backend, dump: impl Fn(&Server) -> Vec<u8>) {
     let server = Server::start_with_login(backend).await;
@@ -141,32 +172,7 @@ async fn login_prefill_send_list_and_log_out(backend: Backend, dump: impl Fn(&Se
     assert!(has_session(&server, &browser).await);
 
     // The citizen changes the mobile number, steps through and sends.
-    let form = browser.get(&format!("{}/skjema/innsyn", server.url)).await;
-    let page2 = submit(
-        &browser,
-        &form,
-        &[("mobil", "+4798765432"), ("_action", "next")],
-    )
-    .await;
-    assert_eq!(page2.status, 200, "{}", page2.body);
-    let summary = submit(
-        &browser,
-        &page2,
-        &[
-            ("omrader", "alt"),
-            ("levering", "digitalt"),
-            ("_action", "next"),
-        ],
-    )
-    .await;
-    assert!(
-        summary.body.contains("Se over før du sender"),
-        "{}",
-        summary.body
-    );
-    let receipt = submit(&browser, &summary, &[("_action", "send")]).await;
-    assert_eq!(receipt.status, 200, "{}", receipt.body);
-    let reference = reference_on(&receipt);
+    let reference = ask_for_access(&server, &browser, &[("mobil", "+4798765432")]).await;
 
     // The caseworker's payload says who sent it and where each prefilled value came from.
     let (token_file, _) = server.add_caseworker("personvern");

@@ -139,7 +139,12 @@ fields:
 ";
 
 /// Logged in already: fills in `form` with `answers`, sends it, and returns the reference.
-async fn send(server: &Server, browser: &Browser, form: &str, answers: &[(&str, &str)]) -> String {
+pub(crate) async fn send(
+    server: &Server,
+    browser: &Browser,
+    form: &str,
+    answers: &[(&str, &str)],
+) -> String {
     let mut page = browser.get(&format!("{}/skjema/{form}", server.url)).await;
     let mut changes = answers.to_vec();
     changes.push(("_action", "next"));

@@ -23,6 +23,7 @@ mod openapi;
 mod reply;
 mod retention;
 mod store;
+mod subject_access;
 mod submit;
 mod support;
 mod vault;

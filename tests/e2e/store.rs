@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use forms_server::clock::Timestamp;
 use forms_server::store::{
-    AuditEntry, NewSubmission, Op, SessionRow, Status, Store, StoreError, VaultColumn, actions,
+    AuditEntry, NewSubmission, Note, Op, SessionRow, Status, Store, StoreError, VaultColumn,
+    actions,
 };
 
 use crate::support::{Postgres, TempDir};
@@ -168,6 +169,63 @@ async fn contract(store: Store) {
             .unwrap()
             .is_empty()
     );
+
+    // What is held about them, for their access request: the same submissions, with
+    // what is kept beside each, and the audit entries on those alone.
+    store
+        .write(vec![
+            Op::RecordConsent {
+                id: "id-0107".into(),
+            },
+            Op::AddNote(Note {
+                id: "note-held".into(),
+                submission_id: "id-0107".into(),
+                at: Timestamp(5),
+                author: "cw1".into(),
+                sealed: vec![9; 8],
+            }),
+        ])
+        .await
+        .unwrap();
+    let held = store.held_about("citizen-hmac").await.unwrap();
+    let kept: Vec<(&str, bool, bool, i64)> = held
+        .iter()
+        .map(|h| {
+            (
+                h.meta.id.as_str(),
+                h.reply_address,
+                h.handover_consent,
+                h.notes,
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("id-0207", false, false, 0),
+            ("id-0107", false, true, 1),
+            ("id-0007", false, false, 0)
+        ]
+    );
+    let mut events: Vec<(String, &str)> = store
+        .audit_about("citizen-hmac")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.submission_id.unwrap(), e.action))
+        .collect();
+    events.sort();
+    assert_eq!(
+        events,
+        ["id-0007", "id-0107", "id-0207"].map(|id| (id.to_string(), actions::SUBMISSION_RECEIVED))
+    );
+    assert_eq!(
+        store.citizen_of("id-0107").await.unwrap().as_deref(),
+        Some("citizen-hmac")
+    );
+    assert_eq!(store.citizen_of("id-0002").await.unwrap(), None);
+    assert!(store.held_about("someone-else").await.unwrap().is_empty());
+    assert!(store.audit_about("someone-else").await.unwrap().is_empty());
 
     // Sessions: written, updated in place, ended one by one, by sid, and when idle.
     let session = |id: &str, sid: &str, seen: i64| SessionRow {

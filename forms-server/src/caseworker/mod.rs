@@ -501,6 +501,58 @@ pub async fn erase(
         })
 }
 
+/// What the server holds about the citizen who sent a privacy request, for the
+/// caseworker who answers it (GDPR article 15).
+#[derive(Debug)]
+pub struct SubjectAccess {
+    /// The request itself.
+    pub request: SubmissionMeta,
+    /// Each submission stored of the citizen, the request included, newest first.
+    pub held: Vec<crate::store::Held>,
+    /// Every audit entry on those submissions (who did what with them, and when),
+    /// oldest first.
+    pub events: Vec<AuditEntry>,
+}
+
+/// What the server holds about the sender of privacy request `id`, in every queue:
+/// metadata and history only, since the answers are sealed to their own queues. Only
+/// for a request in the caseworker's queue, sent on a `privacy_request` form after
+/// login: the login is what links a citizen's submissions. The report is an audit
+/// entry on the request.
+pub async fn subject_access(
+    store: &Store,
+    catalog: &crate::schema::Catalog,
+    caseworker: &Caseworker,
+    id: &str,
+    now: Timestamp,
+) -> Result<SubjectAccess, CaseworkerError> {
+    let request = visible(store, caseworker, id).await?;
+    if !catalog
+        .form(&request.form_id)
+        .is_some_and(|form| form.privacy_request)
+    {
+        return Err(CaseworkerError::NotPrivacyRequest);
+    }
+    let citizen = store
+        .citizen_of(&request.id)
+        .await?
+        .ok_or(CaseworkerError::SentWithoutLogin)?;
+    record(
+        store,
+        caseworker,
+        &request,
+        actions::SUBJECT_ACCESS_REPORTED,
+        None,
+        now,
+    )
+    .await?;
+    Ok(SubjectAccess {
+        held: store.held_about(&citizen).await?,
+        events: store.audit_about(&citizen).await?,
+        request,
+    })
+}
+
 /// The metadata of a submission in one of the caseworker's queues (not its sealed
 /// answers: no operation but a fetch needs them). Another queue's submission answers
 /// exactly like a missing one, so ids cannot be probed across queues.
@@ -533,6 +585,12 @@ pub enum CaseworkerError {
     NoConsent,
     /// An erasure a law forbids yet.
     KeptByLaw(KeptByLaw),
+    /// A subject access report asked of a submission whose form is not a privacy
+    /// request.
+    NotPrivacyRequest,
+    /// A subject access report asked of a request sent without login, which nothing
+    /// links to its sender's other submissions.
+    SentWithoutLogin,
     Random,
     Store(StoreError),
 }
@@ -561,6 +619,8 @@ impl fmt::Display for CaseworkerError {
                 "{law} requires keeping it until {}",
                 until.norwegian_day()
             ),
+            CaseworkerError::NotPrivacyRequest => f.write_str("not a privacy request"),
+            CaseworkerError::SentWithoutLogin => f.write_str("the request was sent without login"),
             CaseworkerError::Random => f.write_str("no randomness for the token"),
             CaseworkerError::Store(err) => write!(f, "{err}"),
         }

@@ -348,6 +348,16 @@ impl Api {
         Ok(item.reference)
     }
 
+    /// What the server holds about the sender of the privacy request with this id or
+    /// reference, in every queue, as text for the caseworker who answers it.
+    pub async fn subject_access(&self, wanted: &str) -> Result<String, PullError> {
+        let (_, item) = self.find(wanted).await?;
+        let report: SubjectAccess = self
+            .get_json(&format!("submissions/{}/subject-access", item.id))
+            .await?;
+        Ok(render_subject_access(&report))
+    }
+
     /// Sends `text` by e-mail to the citizen of the submission with this reference,
     /// through the server (which deletes the citizen's address afterwards).
     pub async fn reply(&self, reference: &str, text: &str) -> Result<(), PullError> {
@@ -494,6 +504,88 @@ fn render_overview(me: &str, queues: &[(&str, Vec<ListItem>)]) -> String {
             out.push_str(&format!(
                 "  {}  {:form_width$}  {received}  {status}\n",
                 item.reference, item.form
+            ));
+        }
+    }
+    out
+}
+
+/// The server's answer to a subject access report.
+#[derive(Deserialize)]
+struct SubjectAccess {
+    request: String,
+    submissions: Vec<HeldItem>,
+}
+
+#[derive(Deserialize)]
+struct HeldItem {
+    #[serde(flatten)]
+    item: ListItem,
+    queue: String,
+    retain_until: String,
+    #[serde(default)]
+    kept_by: Option<String>,
+    reply_address: bool,
+    handover_consent: bool,
+    notes: i64,
+    events: Vec<HeldEvent>,
+}
+
+#[derive(Deserialize)]
+struct HeldEvent {
+    at: String,
+    action: String,
+    actor: String,
+    #[serde(default)]
+    actor_name: Option<String>,
+}
+
+/// The text of `forms caseworker subject-access`, in bokmål like the audit report: for
+/// the caseworker who writes the answer to the citizen.
+fn render_subject_access(report: &SubjectAccess) -> String {
+    use crate::clock::Timestamp;
+    let yes_no = |b: bool| if b { "ja" } else { "nei" };
+    let mut out = format!(
+        "Innsyn: det serveren har om innbyggeren som sendte {}\n\
+         Svarene i innsendingene er kryptert til køene og kan bare leses av køenes \
+         saksbehandlere.\n\n{} innsending(er), den nyeste først:\n",
+        report.request,
+        report.submissions.len()
+    );
+    for held in &report.submissions {
+        let item = &held.item;
+        let status = match (item.status.as_str(), &item.taken_by_name) {
+            ("new", _) => "ny".to_string(),
+            ("in_progress", Some(name)) => format!("under behandling hos {name}"),
+            ("in_progress", None) => "under behandling".to_string(),
+            ("done", _) => "ferdig".to_string(),
+            (other, _) => other.to_string(),
+        };
+        let until = Timestamp::parse_rfc3339(&held.retain_until).map_or_else(
+            || held.retain_until.clone(),
+            |t| t.norwegian_day().display_nb(),
+        );
+        let kept = match &held.kept_by {
+            Some(law) => format!(", og kan ikke slettes før fordi {law} krever det"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "\n{}  skjema {}, kø {}\n  mottatt {}; {status}\n  slettes {until}{kept}\n  \
+             e-postadresse for svar lagret: {}; samtykke til utlevering: {}; notater: {}\n",
+            item.reference,
+            item.form,
+            held.queue,
+            Timestamp::show_rfc3339_nb(&item.received),
+            yes_no(held.reply_address),
+            yes_no(held.handover_consent),
+            held.notes,
+        ));
+        for event in &held.events {
+            out.push_str(&format!(
+                "    {}  {:<32}  {}\n",
+                Timestamp::show_rfc3339_nb(&event.at),
+                crate::privacy::actor_words(&event.actor, event.actor_name.as_deref()),
+                crate::privacy::action_words(&event.action),
             ));
         }
     }

@@ -5,6 +5,9 @@
 //! - [`erase`]: a submission deleted before then, at the citizen's request (GDPR article
 //!   17), by the citizen from "Mine innsendinger" or by a caseworker; refused while a
 //!   law still requires keeping it ([`kept_by_law`]).
+//! - [`action_words`] and [`actor_words`]: the audit log in bokmål for the privacy
+//!   officer (`forms audit export`, and the subject access report that answers a
+//!   citizen's request for access).
 //!
 //! Must never: keep a submission past its retention, delete one that a law still
 //! requires keeping, or delete one without an audit entry saying so.
@@ -36,6 +39,49 @@ pub fn kept_by_law(catalog: &Catalog, meta: &SubmissionMeta, now: Timestamp) -> 
         law: law.clone(),
         until: meta.retain_until,
     })
+}
+
+/// What an audit action means, in words for the privacy officer.
+pub fn action_words(action: &str) -> &'static str {
+    use crate::store::actions::*;
+    match action {
+        SUBMISSION_RECEIVED => "innsending mottatt",
+        QUEUE_LISTED => "kø listet (bare metadata)",
+        SUBMISSION_FETCHED => "innsending hentet (kryptert)",
+        SUBMISSION_DONE => "satt til ferdig",
+        CASEWORKER_ADDED => "saksbehandler lagt til",
+        CASEWORKER_REVOKED => "saksbehandlers nøkkel trukket tilbake",
+        SUBMISSION_RESEALED => "kryptert på nytt til køens nøkler",
+        SUBMISSION_FORWARDED => "videresendt til en annen kø",
+        SUBMISSION_REPLIED => "svar sendt på e-post; adressen slettet",
+        CONSENT_RECORDED => "samtykke til utlevering registrert",
+        SUBMISSION_HANDED_OVER => "utlevert til et annet offentlig organ",
+        SUBMISSION_TAKEN => "tatt til behandling",
+        NOTE_ADDED => "notat lagt til (kryptert)",
+        NOTES_FETCHED => "notater hentet (krypterte)",
+        CITIZEN_LOGIN => "innbygger logget inn med ID-porten",
+        SUBMISSION_DELETED => "slettet: oppbevaringstiden var ute",
+        SUBMISSION_ERASED => "slettet etter krav fra innbyggeren",
+        DELETIONS_LISTED => "slettede innsendinger i køen listet",
+        VAULT_REKEYED => "svaradresser og økter kryptert på nytt med ny nøkkel",
+        DATABASE_COPIED => "databasen kopiert (sikkerhetskopi)",
+        SUBJECT_ACCESS_REPORTED => "innsyn: oversikt over innbyggerens innsendinger hentet",
+        _ => "ukjent handling",
+    }
+}
+
+/// Who an audit entry's actor is, in words for the privacy officer: a caseworker by
+/// `name` where it is known, else the role.
+pub fn actor_words(actor: &str, name: Option<&str>) -> String {
+    if let Some(name) = name {
+        return format!("{name} (saksbehandler)");
+    }
+    match actor {
+        crate::store::actors::CITIZEN => "innbygger".to_string(),
+        crate::store::actors::ADMIN => "administrator".to_string(),
+        retention::ACTOR => "oppbevaringsregelen".to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Why an erasure did not happen.

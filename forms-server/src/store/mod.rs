@@ -126,6 +126,18 @@ pub struct SubmissionMeta {
     pub taken_by: Option<String>,
 }
 
+/// A submission as its sender's access request reports it: what is stored beside its
+/// sealed answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub meta: SubmissionMeta,
+    /// An e-mail address for the answer is kept (encrypted with the field vault).
+    pub reply_address: bool,
+    pub handover_consent: bool,
+    /// How many notes caseworkers have added (sealed to the queue).
+    pub notes: i64,
+}
+
 /// A caseworker's note on a case, sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
@@ -614,13 +626,7 @@ impl Store {
         rows.into_iter()
             .map(|(at, actor, action, submission_id, queue, reference)| {
                 Ok((
-                    AuditEntry {
-                        at: Timestamp(at),
-                        actor,
-                        action: audit_action(&action)?,
-                        submission_id,
-                        queue,
-                    },
+                    audit_entry((at, actor, action, submission_id, queue))?,
                     reference,
                 ))
             })
@@ -656,21 +662,22 @@ impl Store {
     pub async fn audit_log(&self) -> Result<Vec<AuditEntry>, StoreError> {
         const SQL: &str =
             "SELECT at, actor, action, submission_id, queue FROM audit_log ORDER BY seq";
-        on_pool!(&self.pool, p => {
-            let rows = sqlx::query(SQL).fetch_all(p).await?;
-            rows.iter()
-                .map(|row| {
-                    let action: String = row.try_get("action")?;
-                    Ok(AuditEntry {
-                        at: Timestamp(row.try_get("at")?),
-                        actor: row.try_get("actor")?,
-                        action: audit_action(&action)?,
-                        submission_id: row.try_get("submission_id")?,
-                        queue: row.try_get("queue")?,
-                    })
-                })
-                .collect()
-        })
+        let rows: Vec<AuditRow> = on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).fetch_all(p).await?
+        });
+        rows.into_iter().map(audit_entry).collect()
+    }
+
+    /// The audit entries on the submissions stored of one citizen (by the HMAC of
+    /// their identity number), oldest first.
+    pub async fn audit_about(&self, citizen: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        const SQL: &str = "SELECT a.at, a.actor, a.action, a.submission_id, a.queue \
+             FROM audit_log a JOIN submissions s ON s.id = a.submission_id \
+             WHERE s.citizen = $1 ORDER BY a.seq";
+        let rows: Vec<AuditRow> = on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).bind(citizen).fetch_all(p).await?
+        });
+        rows.into_iter().map(audit_entry).collect()
     }
 
     /// How many submissions are stored.
@@ -718,6 +725,42 @@ impl Store {
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(SQL).bind(citizen).fetch_all(p).await?;
             rows.iter().map(meta_from_row).collect()
+        })
+    }
+
+    /// What is stored of one citizen (by the HMAC of their identity number) beside the
+    /// sealed answers, for their access request: each submission, newest first.
+    pub async fn held_about(&self, citizen: &str) -> Result<Vec<Held>, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            meta_columns!(),
+            ", CASE WHEN reply_to IS NULL THEN 0 ELSE 1 END AS reply_address, \
+             handover_consent, \
+             (SELECT COUNT(*) FROM notes n WHERE n.submission_id = s.id) AS notes \
+             FROM submissions s WHERE citizen = $1 ORDER BY received_at DESC, reference"
+        );
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(SQL).bind(citizen).fetch_all(p).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(Held {
+                        meta: meta_from_row(row)?,
+                        reply_address: row.try_get::<i32, _>("reply_address")? != 0,
+                        handover_consent: row.try_get::<i32, _>("handover_consent")? != 0,
+                        notes: row.try_get("notes")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The sender of a submission after login: the HMAC of their identity number.
+    pub async fn citizen_of(&self, id: &str) -> Result<Option<String>, StoreError> {
+        const SQL: &str = "SELECT citizen FROM submissions WHERE id = $1";
+        on_pool!(&self.pool, p => {
+            let row: Option<(Option<String>,)> =
+                sqlx::query_as(SQL).bind(id).fetch_optional(p).await?;
+            Ok(row.and_then(|(c,)| c))
         })
     }
 
@@ -891,6 +934,21 @@ where
     })
 }
 
+/// An audit entry's columns as read: at, actor, action, submission id, queue.
+type AuditRow = (i64, String, String, Option<String>, Option<String>);
+
+fn audit_entry(
+    (at, actor, action, submission_id, queue): AuditRow,
+) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        at: Timestamp(at),
+        actor,
+        action: audit_action(&action)?,
+        submission_id,
+        queue,
+    })
+}
+
 /// Who an audit entry names besides caseworkers (`caseworker:ID`) and retention
 /// ([`crate::privacy::retention::ACTOR`]).
 pub mod actors {
@@ -921,6 +979,7 @@ pub mod actions {
     pub const DELETIONS_LISTED: &str = "queue.deletions_listed";
     pub const VAULT_REKEYED: &str = "vault.rekeyed";
     pub const DATABASE_COPIED: &str = "database.copied";
+    pub const SUBJECT_ACCESS_REPORTED: &str = "subject_access.reported";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -942,6 +1001,7 @@ pub mod actions {
         DELETIONS_LISTED,
         VAULT_REKEYED,
         DATABASE_COPIED,
+        SUBJECT_ACCESS_REPORTED,
     ];
 }
 

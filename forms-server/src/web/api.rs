@@ -252,6 +252,18 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
                 until.norwegian_day()
             ),
         ),
+        CaseworkerError::NotPrivacyRequest => ApiError::new(
+            StatusCode::CONFLICT,
+            "Not a privacy request",
+            "Only a request sent on a privacy request form (such as innsyn or retting) \
+             links to what is held about its sender.",
+        ),
+        CaseworkerError::SentWithoutLogin => ApiError::new(
+            StatusCode::CONFLICT,
+            "Sent without login",
+            "This request was sent without login, so nothing links it to its sender's \
+             other submissions. Ask the citizen to send it again after logging in.",
+        ),
         other => ApiError::internal("caseworker request failed", &other),
     }
 }
@@ -556,6 +568,95 @@ pub async fn notes(
             })
             .collect(),
     ))
+}
+
+#[derive(Serialize)]
+pub struct SubjectAccessReport {
+    /// The reference of the privacy request.
+    request: String,
+    submissions: Vec<HeldItem>,
+}
+
+/// A submission as its sender's access request reports it.
+#[derive(Serialize)]
+pub struct HeldItem {
+    #[serde(flatten)]
+    item: ListItem,
+    queue: String,
+    retain_until: String,
+    /// The law that requires keeping it until `retain_until`, if its form names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kept_by: Option<String>,
+    reply_address: bool,
+    handover_consent: bool,
+    notes: i64,
+    events: Vec<HeldEvent>,
+}
+
+#[derive(Serialize)]
+pub struct HeldEvent {
+    at: String,
+    action: &'static str,
+    actor: String,
+    /// The caseworker's name, where the actor is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor_name: Option<String>,
+}
+
+/// What the server holds about the citizen who sent privacy request `id`, in every
+/// queue: metadata and history, never answers.
+pub async fn subject_access(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<SubjectAccessReport>, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let catalog = app.catalog();
+    let now = app.clock.now();
+    let report = caseworker::subject_access(&app.store, &catalog, &cw, &id, now)
+        .await
+        .map_err(caseworker_error)?;
+    let names = caseworker_names(&app, true).await?;
+    let name_of = |actor: &str| {
+        actor
+            .strip_prefix("caseworker:")
+            .and_then(|id| names.get(id))
+            .cloned()
+    };
+    let mut events: BTreeMap<String, Vec<HeldEvent>> = BTreeMap::new();
+    for entry in report.events {
+        let Some(submission) = entry.submission_id else {
+            continue;
+        };
+        events.entry(submission).or_default().push(HeldEvent {
+            at: entry.at.rfc3339(),
+            action: entry.action,
+            actor_name: name_of(&entry.actor),
+            actor: entry.actor,
+        });
+    }
+    let submissions = report
+        .held
+        .into_iter()
+        .map(|held| {
+            let meta = held.meta;
+            HeldItem {
+                kept_by: crate::privacy::kept_by_law(&catalog, &meta, now).map(|k| k.law),
+                queue: meta.queue.clone(),
+                retain_until: meta.retain_until.rfc3339(),
+                reply_address: held.reply_address,
+                handover_consent: held.handover_consent,
+                notes: held.notes,
+                events: events.remove(&meta.id).unwrap_or_default(),
+                item: ListItem::new(meta, &names),
+            }
+        })
+        .collect();
+    tracing::info!(submission = %report.request.id, caseworker = %cw.id, "subject access report given");
+    Ok(Json(SubjectAccessReport {
+        request: report.request.reference,
+        submissions,
+    }))
 }
 
 /// Records the citizen's consent to a handover.

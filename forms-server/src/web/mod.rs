@@ -626,6 +626,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/submissions/{id}/handover", post(api::hand_over))
         .route("/api/v1/submissions/{id}/take", post(api::take))
+        .route(
+            "/api/v1/submissions/{id}/subject-access",
+            get(api::subject_access),
+        )
         .route("/api/v1/submissions/{id}", delete(api::erase))
         .route(
             "/api/v1/submissions/{id}/notes",

@@ -1,0 +1,199 @@
+//! A citizen's right of access (GDPR article 15): the caseworker who answers an innsyn
+//! request sees what the server holds about its sender in every queue (each
+//! submission's metadata and history, never its answers) and nothing of anyone else.
+
+use forms_server::clock::{Clock, SystemClock};
+use serde_json::json;
+
+use crate::citizen_login::{SUBSTANTIAL, ask_for_access, log_in, pick};
+use crate::erase::send;
+use crate::support::{Backend, Server, canary};
+
+/// A privacy request form open without login, to show that such a request links to
+/// nothing.
+const OPEN_REQUEST: &str = "id: innsyn-apent
+title: { nb: Innsyn uten innlogging }
+languages: [nb]
+auth: none
+route: { queue: personvern }
+retention: { months: 12 }
+privacy_request: true
+privacy: { purpose: { nb: Test, nn: Test, en: Test }, legal_basis: { nb: Test, nn: Test, en: Test } }
+fields:
+  - id: message
+    type: textarea
+    label: { nb: Hva vil du se? }
+    required: true
+";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_privacy_request_shows_what_is_held_about_its_sender_in_every_queue() {
+    let mut server = Server::prepare_with_login(Backend::Sqlite).await;
+    std::fs::write(server.schemas().join("innsyn-apent.yaml"), OPEN_REQUEST).unwrap();
+    tokio::task::block_in_place(|| server.launch());
+
+    // Kari writes to the service desk, then asks what the municipality holds about her.
+    let kari = server.browser();
+    log_in(&server, &kari, "sikker-melding", SUBSTANTIAL).await;
+    let secret = canary("access");
+    let message = send(
+        &server,
+        &kari,
+        "sikker-melding",
+        &[("melding", &format!("Om naboen min {secret}"))],
+    )
+    .await;
+    let request = ask_for_access(&server, &kari, &[]).await;
+    // Ola writes to the service desk too.
+    let ola = server.browser();
+    let login = ola
+        .get(&format!("{}/skjema/sikker-melding", server.url))
+        .await;
+    pick(&ola, &login, "1", SUBSTANTIAL, "none").await;
+    let olas = send(&server, &ola, "sikker-melding", &[("melding", "Fra Ola")]).await;
+
+    // The service desk takes Kari's message.
+    let (desk_file, desk_token) = server.add_caseworker("servicetorget");
+    server.caseworker_ok(&desk_file, &["take", "--id", &message]);
+
+    // The privacy queue's caseworker sees both of Kari's submissions, newest first,
+    // where they are, and who has done what with them; nothing of Ola's, and no answer.
+    let (privacy_file, privacy_token) = server.add_caseworker("personvern");
+    let report = server.caseworker_ok(&privacy_file, &["subject-access", "--id", &request]);
+    assert!(
+        report.contains(&format!("innbyggeren som sendte {request}")),
+        "{report}"
+    );
+    assert!(report.contains("2 innsending(er)"), "{report}");
+    let request_at = report
+        .find(&format!("{request}  skjema innsyn, kø personvern"))
+        .unwrap_or_else(|| panic!("{report}"));
+    let message_at = report
+        .find(&format!(
+            "{message}  skjema sikker-melding, kø servicetorget"
+        ))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(request_at < message_at, "newest first: {report}");
+    let about_message = &report[message_at..];
+    assert!(
+        about_message.contains("under behandling hos Test Caseworker"),
+        "{report}"
+    );
+    let history: Vec<&str> = about_message.lines().skip(4).collect();
+    assert!(
+        history[0].contains("innbygger") && history[0].contains("innsending mottatt"),
+        "{report}"
+    );
+    assert!(
+        history
+            .iter()
+            .any(|l| l.contains("Test Caseworker (saksbehandler)")
+                && l.contains("tatt til behandling")),
+        "{report}"
+    );
+    assert!(!report.contains(&olas), "{report}");
+    assert!(!report.contains(&secret) && !report.contains("17819010188"));
+
+    // The same through the API, as the OpenAPI file describes it.
+    let client = server.client();
+    let ask = |token: &str, id: &str| {
+        let request = client
+            .get(format!(
+                "{}/api/v1/submissions/{id}/subject-access",
+                server.url
+            ))
+            .bearer_auth(token);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let id_of = |items: &[serde_json::Value], reference: &str| {
+        items.iter().find(|i| i["reference"] == reference).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let request_id = id_of(&server.listed(&privacy_token, "personvern").await, &request);
+    let (status, body) = ask(&privacy_token, &request_id).await;
+    assert_eq!(status, 200);
+    let held = body["submissions"].as_array().unwrap();
+    assert_eq!(held.len(), 2, "{body}");
+    assert_eq!(held[1]["queue"], "servicetorget");
+    assert_eq!(held[1]["status"], "in_progress");
+    assert_eq!(
+        held[1]["reply_address"], true,
+        "her address from KRR, for the answer"
+    );
+    assert_eq!(held[1]["notes"], 0);
+    let actions: Vec<&str> = held[1]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["submission.received", "submission.taken"],
+        "{body}"
+    );
+    assert!(
+        held[0]["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "subject_access.reported"
+                && e["actor_name"] == "Test Caseworker"),
+        "the report is itself an audit entry on the request: {body}"
+    );
+
+    // Only a privacy request links to its sender's submissions.
+    let message_id = id_of(&server.listed(&desk_token, "servicetorget").await, &message);
+    let (status, problem) = ask(&desk_token, &message_id).await;
+    assert_eq!(status, 409);
+    assert_eq!(problem["title"], "Not a privacy request");
+    let refused = server.caseworker(&desk_file, &["subject-access", "--id", &message]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("privacy request"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    // Another queue's caseworker cannot ask about the request.
+    let (status, _) = ask(&desk_token, &request_id).await;
+    assert_eq!(status, 404);
+
+    // A request sent without login links to nothing, and the caseworker is told why.
+    let (status, body) = server
+        .submit_json(
+            &client,
+            "innsyn-apent",
+            json!({"answers": {"message": "Hva har dere om meg?"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let open = body["reference"].as_str().unwrap();
+    let refused = server.caseworker(&privacy_file, &["subject-access", "--id", open]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("409") && said.contains("without login"),
+        "{said}"
+    );
+
+    // The privacy officer's report names the access report, by whom and on what.
+    let today = SystemClock.now().norwegian_day().to_string();
+    let out = server.run_forms(&["audit", "export", "--from", &today, "--to", &today], None);
+    let audit = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("Test Caseworker (saksbehandler)")
+                && l.contains("innsyn: oversikt")
+                && l.contains(&request)),
+        "{audit}"
+    );
+    server.assert_audit_intact();
+    assert!(!server.log().contains(&secret));
+}
