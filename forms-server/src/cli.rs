@@ -699,7 +699,7 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
-        .map(|c| (format!("caseworker:{}", c.id), c.name))
+        .map(|c| (crate::store::actors::caseworker(&c.id), c.name))
         .collect();
     store.close().await;
     println!("Innsynslogg {first} til {last}");

@@ -15,7 +15,8 @@
 // Then again with JavaScript on, only so that axe-core can run in each of those states.
 // A form with "login" (an "acr amr" pair of the simulator's page) sends the browser to
 // the ID-porten simulator first: the first test person is picked at that level, and
-// after the receipt "Mine innsendinger" must list the reference. A form with "erase" is
+// after the receipt "Mine innsendinger" must list the reference, whose link opens the
+// submission's own page with its history. A form with "erase" is
 // then erased from there (or, where a law keeps it, its erasure page says so).
 // Writes DIR/report.json: per form the reference of each receipt, those erased, the states audited,
 // axe-core's WCAG 2.1 A/AA violations, and every check that failed. The Rust test judges it.
@@ -158,6 +159,14 @@ async function walk(form, page, result, audit, shoot) {
         }
         await shoot('mine-innsendinger');
         await audit('mine-innsendinger');
+        // The submission's own page, with its history, and back to the list.
+        await page.locator(`main a[href^="/mine-innsendinger/${sent}?"]`).click();
+        if (!(await page.locator('main table').innerText()).includes('Mottatt')) {
+          fail(`the page of ${sent} shows no history`);
+        }
+        await shoot('innsending');
+        await audit('innsending');
+        await page.locator('main a[href^="/mine-innsendinger?"]').click();
         if (form.erase) await erase(page, sent, result, audit, shoot);
       }
       return;

@@ -225,6 +225,14 @@ async fn contract(store: Store) {
     );
     assert_eq!(store.citizen_of("id-0002").await.unwrap(), None);
     assert!(store.held_about("someone-else").await.unwrap().is_empty());
+    let one: Vec<&str> = store
+        .audit_of("id-0107")
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(one, [actions::SUBMISSION_RECEIVED]);
     assert!(store.audit_about("someone-else").await.unwrap().is_empty());
 
     // Sessions: written, updated in place, ended one by one, by sid, and when idle.

@@ -1,6 +1,7 @@
 //! A citizen's right of access (GDPR article 15): the caseworker who answers an innsyn
 //! request sees what the server holds about its sender in every queue (each
-//! submission's metadata and history, never its answers) and nothing of anyone else.
+//! submission's metadata and history, never its answers) and nothing of anyone else;
+//! the citizen sees each submission's history under "Mine innsendinger" themself.
 
 use forms_server::clock::{Clock, SystemClock};
 use serde_json::json;
@@ -147,6 +148,49 @@ async fn a_privacy_request_shows_what_is_held_about_its_sender_in_every_queue() 
                 && e["actor_name"] == "Test Caseworker"),
         "the report is itself an audit entry on the request: {body}"
     );
+
+    // Kari sees the same history herself, on her submission's own page, linked from
+    // her list; Ola cannot open it.
+    let mine = kari.get(&format!("{}/mine-innsendinger", server.url)).await;
+    assert!(
+        mine.body
+            .contains(&format!("href=\"/mine-innsendinger/{message}?lang=nb\"")),
+        "{}",
+        mine.body
+    );
+    let own = kari
+        .get(&format!("{}/mine-innsendinger/{message}", server.url))
+        .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    let received = own.body.find("<td>Mottatt</td><td>Deg</td>");
+    let taken = own
+        .body
+        .find("<td>Tatt til behandling</td><td>Test Caseworker, saksbehandler</td>");
+    assert!(
+        received.is_some() && taken.is_some() && received < taken,
+        "{}",
+        own.body
+    );
+    assert!(own.body.contains("Under behandling"), "{}", own.body);
+    assert!(!own.body.contains(&secret));
+    let english = kari
+        .get(&format!(
+            "{}/mine-innsendinger/{message}?lang=en",
+            server.url
+        ))
+        .await;
+    assert!(
+        english
+            .body
+            .contains("<td>Taken up to be dealt with</td><td>Test Caseworker, caseworker</td>"),
+        "{}",
+        english.body
+    );
+    let not_hers = ola
+        .get(&format!("{}/mine-innsendinger/{message}", server.url))
+        .await;
+    assert_eq!(not_hers.status, 404);
+    assert!(!not_hers.body.contains("Test Caseworker"));
 
     // Only a privacy request links to its sender's submissions.
     let message_id = id_of(&server.listed(&desk_token, "servicetorget").await, &message);

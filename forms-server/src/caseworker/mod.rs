@@ -110,7 +110,7 @@ pub async fn revoke(store: &Store, id: &str, now: Timestamp) -> Result<bool, Cas
 }
 
 fn actor(caseworker: &Caseworker) -> String {
-    format!("caseworker:{}", caseworker.id)
+    crate::store::actors::caseworker(&caseworker.id)
 }
 
 /// The audit entry of `action` by `caseworker` on submission `id`, in `queue`.

@@ -668,6 +668,16 @@ impl Store {
         rows.into_iter().map(audit_entry).collect()
     }
 
+    /// The audit entries on one submission, oldest first.
+    pub async fn audit_of(&self, submission_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        const SQL: &str = "SELECT at, actor, action, submission_id, queue FROM audit_log \
+             WHERE submission_id = $1 ORDER BY seq";
+        let rows: Vec<AuditRow> = on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).bind(submission_id).fetch_all(p).await?
+        });
+        rows.into_iter().map(audit_entry).collect()
+    }
+
     /// The audit entries on the submissions stored of one citizen (by the HMAC of
     /// their identity number), oldest first.
     pub async fn audit_about(&self, citizen: &str) -> Result<Vec<AuditEntry>, StoreError> {
@@ -955,6 +965,17 @@ pub mod actors {
     /// A citizen: the log never says which one.
     pub const CITIZEN: &str = "citizen";
     pub const ADMIN: &str = "admin";
+    const CASEWORKER: &str = "caseworker:";
+
+    /// The actor of a caseworker's entries: their id, never their name.
+    pub fn caseworker(id: &str) -> String {
+        format!("{CASEWORKER}{id}")
+    }
+
+    /// The caseworker's id, if `actor` is one.
+    pub fn caseworker_id(actor: &str) -> Option<&str> {
+        actor.strip_prefix(CASEWORKER)
+    }
 }
 
 /// Audit actions are a closed set, so that no free text can enter the log.

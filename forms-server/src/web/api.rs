@@ -618,8 +618,7 @@ pub async fn subject_access(
         .map_err(caseworker_error)?;
     let names = caseworker_names(&app, true).await?;
     let name_of = |actor: &str| {
-        actor
-            .strip_prefix("caseworker:")
+        crate::store::actors::caseworker_id(actor)
             .and_then(|id| names.get(id))
             .cloned()
     };

@@ -1,6 +1,9 @@
-//! "Mine innsendinger": what a logged-in citizen has sent, and erasing what they sent.
+//! "Mine innsendinger": what a logged-in citizen has sent, what has been done with it,
+//! and erasing what they sent.
 //!
-//! The list shows metadata only; the answers are sealed to the caseworkers. A citizen
+//! The list shows metadata only; the answers are sealed to the caseworkers. Each
+//! submission has a page of its own with its history: every audit entry on it (when
+//! it was fetched, taken, forwarded, handed over, and by which caseworker). A citizen
 //! finds only their own submissions, by the keyed hash of their identity number that
 //! each one carries. Erasing asks first, on a page of its own (a link from the list, so
 //! it works without JavaScript), then deletes through [`crate::privacy::erase`] on a POST
@@ -19,7 +22,7 @@ use axum::response::Response;
 use super::AppState;
 use super::citizen::{csrf_token, html, refused_without_csrf, request_lang};
 use super::login::{citizen_at, configured, current_session, server_error, start};
-use super::pages::{self, Account, Erasure, SentRow};
+use super::pages::{self, Account, Actor, Erasure, HistoryLine, SentRow};
 use crate::auth::idporten::Level;
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
@@ -113,6 +116,77 @@ pub async fn list(State(app): State<Arc<AppState>>, uri: Uri, headers: HeaderMap
     let rows: Vec<SentRow<'_>> = sent.iter().map(|s| row(&catalog, s, lang, now)).collect();
     page(&headers, StatusCode::OK, |account| {
         pages::my_submissions_page(lang, &app.site, &rows, account)
+    })
+}
+
+/// `GET /mine-innsendinger/{reference}`: one of the citizen's submissions, with what has
+/// been done with it: every audit entry on it, with the caseworker's name where one
+/// acted.
+pub async fn detail(
+    State(app): State<Arc<AppState>>,
+    Path(reference): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let lang = request_lang(&uri, &headers);
+    let path = uri.path();
+    let missing = |headers: &HeaderMap| {
+        page(headers, StatusCode::NOT_FOUND, |account| {
+            pages::erase_page(lang, &app.site, Erasure::Missing, LIST, account)
+        })
+    };
+    if !plausible_reference(&reference) {
+        return missing(&headers);
+    }
+    let sent = match own_submissions(&app, &uri, &headers, path.to_string()).await {
+        Ok(sent) => sent,
+        Err(response) => return response,
+    };
+    let Some(meta) = sent.iter().find(|s| s.reference == reference) else {
+        return missing(&headers);
+    };
+    let (entries, caseworkers) = match (
+        app.store.audit_of(&meta.id).await,
+        app.store.caseworkers().await,
+    ) {
+        (Ok(entries), Ok(caseworkers)) => (entries, caseworkers),
+        (Err(err), _) | (_, Err(err)) => {
+            tracing::error!(error = %err, "cannot read a submission's history");
+            return server_error(&app.site, lang);
+        }
+    };
+    let name_of = |id: &str| {
+        caseworkers
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+    };
+    let history: Vec<HistoryLine> = entries
+        .into_iter()
+        .map(|entry| HistoryLine {
+            at: entry.at,
+            action: entry.action,
+            actor: match entry.actor.as_str() {
+                actors::CITIZEN => Actor::You,
+                other => match actors::caseworker_id(other) {
+                    Some(id) => Actor::Caseworker(name_of(id)),
+                    None => Actor::Municipality,
+                },
+            },
+        })
+        .collect();
+    let (catalog, now) = (app.catalog(), app.clock.now());
+    let row = row(&catalog, meta, lang, now);
+    page(&headers, StatusCode::OK, |account| {
+        pages::submission_page(
+            lang,
+            &app.site,
+            &row,
+            meta.retain_until,
+            &history,
+            path,
+            account,
+        )
     })
 }
 

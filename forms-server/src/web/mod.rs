@@ -596,6 +596,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/utlogging", post(login::logout))
         .route("/utlogget", get(login::logged_out))
         .route("/mine-innsendinger", get(mine::list))
+        .route("/mine-innsendinger/{reference}", get(mine::detail))
         .route(
             "/mine-innsendinger/{reference}/slett",
             get(mine::confirm_erase).post(mine::erase),

@@ -1190,6 +1190,116 @@ pub struct SentRow<'a> {
     pub kept: Option<crate::privacy::KeptByLaw>,
 }
 
+/// The address of the page of one of the citizen's submissions.
+pub fn submission_href(reference: &str, lang: Lang) -> String {
+    format!("/mine-innsendinger/{reference}?lang={}", lang.tag())
+}
+
+/// Who did something with a citizen's submission, as its history shows them.
+pub enum Actor {
+    /// The citizen themself.
+    You,
+    /// A caseworker, by name where the server knows it.
+    Caseworker(Option<String>),
+    /// The municipality's own routines (retention, an administrator).
+    Municipality,
+}
+
+/// A line of a submission's history.
+pub struct HistoryLine {
+    pub at: Timestamp,
+    pub action: &'static str,
+    pub actor: Actor,
+}
+
+/// One of the citizen's submissions: what it is, when it is deleted, and what has been
+/// done with it (from the audit log).
+pub fn submission_page(
+    lang: Lang,
+    site: &Site,
+    row: &SentRow<'_>,
+    retain_until: Timestamp,
+    history: &[HistoryLine],
+    path: &str,
+    account: Account<'_>,
+) -> Markup {
+    let title = row.form_title;
+    let deletion = match &row.kept {
+        Some(kept) => kept_text(lang, kept, |law, until| Msg::KeptUntil { law, until }),
+        None => t(
+            lang,
+            Msg::DeletedOn {
+                day: &retain_until.norwegian_day().display_nb(),
+            },
+        ),
+    };
+    let main = html! {
+        h1 { (title) }
+        dl class="facts" {
+            dt { (t(lang, Msg::ColumnReference)) }
+            dd class="reference-cell" { (row.reference) }
+            dt { (t(lang, Msg::ColumnReceived)) }
+            dd { (row.received.display_nb()) }
+            dt { (t(lang, Msg::ColumnStatus)) }
+            dd { (status_text(lang, row.status)) }
+            dt { (t(lang, Msg::ColumnErase)) }
+            dd {
+                (deletion)
+                @if row.kept.is_none() {
+                    " · "
+                    a href=(erase_href(row.reference, lang)) { (t(lang, Msg::EraseLink)) }
+                }
+            }
+        }
+        h2 { (t(lang, Msg::HistoryHeading)) }
+        p { (t(lang, Msg::HistoryLead)) }
+        table class="submissions" {
+            (table_head(lang, &t(lang, Msg::HistoryHeading), [Msg::ColumnTime, Msg::ColumnWhat, Msg::ColumnWho]))
+            tbody {
+                @for line in history {
+                    tr {
+                        td { (line.at.display_nb()) }
+                        td { (t(lang, Msg::Event(line.action))) }
+                        td {
+                            @match &line.actor {
+                                Actor::You => (t(lang, Msg::ByYou)),
+                                Actor::Caseworker(Some(name)) => (t(lang, Msg::ByCaseworker { name })),
+                                Actor::Caseworker(None) => (t(lang, Msg::ByUnnamedCaseworker)),
+                                Actor::Municipality => (t(lang, Msg::ByMunicipality)),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href=(lang_href("/mine-innsendinger", lang)) { (t(lang, Msg::BackToMySubmissions)) } }
+    };
+    layout(lang, site, title, false, path, Some(account), main)
+}
+
+/// A table's caption, for screen readers, and its column headings.
+fn table_head<'m>(lang: Lang, caption: &str, columns: impl IntoIterator<Item = Msg<'m>>) -> Markup {
+    html! {
+        caption class="visually-hidden" { (caption) }
+        thead {
+            tr {
+                @for column in columns {
+                    th scope="col" { (t(lang, column)) }
+                }
+            }
+        }
+    }
+}
+
+/// A status as the citizen reads it.
+fn status_text(lang: Lang, status: crate::store::Status) -> String {
+    match status {
+        crate::store::Status::New => t(lang, Msg::StatusNew),
+        crate::store::Status::InProgress => t(lang, Msg::StatusInProgress),
+        crate::store::Status::Done => t(lang, Msg::StatusDone),
+    }
+}
+
 /// The address of a submission's erasure page.
 pub fn erase_href(reference: &str, lang: Lang) -> String {
     format!("/mine-innsendinger/{reference}/slett?lang={}", lang.tag())
@@ -1220,29 +1330,22 @@ pub fn my_submissions_page(
             p { (t(lang, Msg::MySubmissionsEmpty)) }
         } @else {
             table class="submissions" {
-                caption class="visually-hidden" { (title) }
-                thead {
-                    tr {
-                        th scope="col" { (t(lang, Msg::ColumnForm)) }
-                        th scope="col" { (t(lang, Msg::ColumnReceived)) }
-                        th scope="col" { (t(lang, Msg::ColumnReference)) }
-                        th scope="col" { (t(lang, Msg::ColumnStatus)) }
-                        th scope="col" { (t(lang, Msg::ColumnErase)) }
-                    }
-                }
+                (table_head(lang, &title, [
+                    Msg::ColumnForm,
+                    Msg::ColumnReceived,
+                    Msg::ColumnReference,
+                    Msg::ColumnStatus,
+                    Msg::ColumnErase,
+                ]))
                 tbody {
                     @for row in rows {
                         tr {
                             td { (row.form_title) }
                             td { (row.received.display_nb()) }
-                            td class="reference-cell" { (row.reference) }
-                            td {
-                                @match row.status {
-                                    crate::store::Status::New => (t(lang, Msg::StatusNew)),
-                                    crate::store::Status::InProgress => (t(lang, Msg::StatusInProgress)),
-                                    crate::store::Status::Done => (t(lang, Msg::StatusDone)),
-                                }
+                            td class="reference-cell" {
+                                a href=(submission_href(row.reference, lang)) { (row.reference) }
                             }
+                            td { (status_text(lang, row.status)) }
                             td {
                                 @if let Some(kept) = &row.kept {
                                     (kept_text(lang, kept, |law, until| Msg::KeptUntil { law, until }))
