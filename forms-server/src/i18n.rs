@@ -961,9 +961,9 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (PrivacyRequestForms, Nb) => "Du kan be om dette med disse skjemaene:".into(),
         (PrivacyRequestForms, Nn) => "Du kan be om dette med desse skjemaa:".into(),
         (PrivacyRequestForms, En) => "You can ask for this with these forms:".into(),
-        (PrivacyMine, Nb) => "Det du har sendt som innlogget, finner du under".into(),
-        (PrivacyMine, Nn) => "Det du har sendt som innlogga, finn du under".into(),
-        (PrivacyMine, En) => "What you have sent while logged in is under".into(),
+        (PrivacyMine, Nb) => "Det du har sendt som innlogget, og hvem som har hentet og behandlet det, finner du under".into(),
+        (PrivacyMine, Nn) => "Det du har sendt som innlogga, og kven som har henta og handsama det, finn du under".into(),
+        (PrivacyMine, En) => "What you have sent while logged in, and who has fetched and dealt with it, is under".into(),
         (PrivacyComplaint, Nb) => "Mener du at vi behandler opplysningene dine i strid med \
                                    regelverket, kan du klage til"
             .into(),
