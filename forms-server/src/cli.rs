@@ -694,13 +694,7 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
         .audit_between(start, end)
         .await
         .map_err(|e| e.to_string())?;
-    let names: std::collections::HashMap<String, String> = store
-        .caseworkers()
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|c| (crate::store::actors::caseworker(&c.id), c.name))
-        .collect();
+    let names = store.caseworker_names().await.map_err(|e| e.to_string())?;
     store.close().await;
     println!("Innsynslogg {first} til {last}");
     match verdict {
@@ -717,8 +711,12 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
         "tid", "hvem", "hva", "referanse"
     );
     for (entry, reference) in &entries {
-        let who =
-            crate::privacy::actor_words(&entry.actor, names.get(&entry.actor).map(String::as_str));
+        let who = crate::privacy::actor_words(
+            &entry.actor,
+            crate::store::actors::caseworker_id(&entry.actor)
+                .and_then(|id| names.get(id))
+                .map(String::as_str),
+        );
         println!(
             "{:<20}  {:<32}  {:<40}  {:<16}  {}",
             entry.at.display_nb(),

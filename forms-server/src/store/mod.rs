@@ -600,6 +600,16 @@ impl Store {
         })
     }
 
+    /// Every caseworker's name by id (a short table), to say who did what.
+    pub async fn caseworker_names(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        Ok(self
+            .caseworkers()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect())
+    }
+
     /// Audit entries from `from` up to (not including) `to`, oldest first, each with the
     /// reference of its submission where there is one.
     pub async fn audit_between(

@@ -332,12 +332,10 @@ async fn caseworker_names(
     if !needed {
         return Ok(BTreeMap::new());
     }
-    let all = app
-        .store
-        .caseworkers()
+    app.store
+        .caseworker_names()
         .await
-        .map_err(|e| ApiError::internal("cannot read caseworkers", &e))?;
-    Ok(all.into_iter().map(|c| (c.id, c.name)).collect())
+        .map_err(|e| ApiError::internal("cannot read caseworkers", &e))
 }
 
 pub async fn list_queue(

@@ -145,21 +145,15 @@ pub async fn detail(
     let Some(meta) = sent.iter().find(|s| s.reference == reference) else {
         return missing(&headers);
     };
-    let (entries, caseworkers) = match (
+    let (entries, names) = match (
         app.store.audit_of(&meta.id).await,
-        app.store.caseworkers().await,
+        app.store.caseworker_names().await,
     ) {
-        (Ok(entries), Ok(caseworkers)) => (entries, caseworkers),
+        (Ok(entries), Ok(names)) => (entries, names),
         (Err(err), _) | (_, Err(err)) => {
             tracing::error!(error = %err, "cannot read a submission's history");
             return server_error(&app.site, lang);
         }
-    };
-    let name_of = |id: &str| {
-        caseworkers
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.name.clone())
     };
     let history: Vec<HistoryLine> = entries
         .into_iter()
@@ -169,7 +163,7 @@ pub async fn detail(
             actor: match entry.actor.as_str() {
                 actors::CITIZEN => Actor::You,
                 other => match actors::caseworker_id(other) {
-                    Some(id) => Actor::Caseworker(name_of(id)),
+                    Some(id) => Actor::Caseworker(names.get(id).cloned()),
                     None => Actor::Municipality,
                 },
             },
