@@ -128,6 +128,17 @@ enum AdminCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Each queue's workload and who can read it: submissions new, in progress and
+    /// done, how long the oldest new one has waited, the caseworkers whose token works,
+    /// and the keys its submissions are sealed to. Exits 1 if a queue has no caseworker
+    /// whose token works, so that nobody would read what citizens send to it.
+    Queues {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The schemas that declare the queues (with --data-dir; --config names its own).
+        #[arg(long, default_value = "form-schemas")]
+        schemas: PathBuf,
+    },
     /// Delete now every submission whose retention has ended (the server also does this
     /// every few minutes); each deletion is an audit entry.
     Retention {
@@ -485,6 +496,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             runtime()?.block_on(admin_guard_stats(since, &store))
         }
         Command::Admin {
+            command: AdminCommand::Queues { store, schemas },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_queues(&store, &schemas))
+        }
+        Command::Admin {
             command: AdminCommand::Retention { store },
         } => {
             init_logging(LogFormat::Text);
@@ -585,6 +602,17 @@ fn store_location(args: &StoreArgs, schemas: &Path) -> Result<Location, String> 
     })
 }
 
+/// The schemas in `dir`, or how many mistakes they have.
+fn checked_catalog(dir: &Path) -> Result<Catalog, String> {
+    Catalog::load_dir(dir).map_err(|errors| {
+        format!(
+            "the schemas in {} have {} error(s); run forms check",
+            dir.display(),
+            errors.len()
+        )
+    })
+}
+
 async fn admin_add_caseworker(
     queues: &[String],
     name: &str,
@@ -593,13 +621,7 @@ async fn admin_add_caseworker(
     valid_days: u32,
 ) -> Result<ExitCode, String> {
     let Location { url, schemas, .. } = store_location(args, schemas)?;
-    let catalog = Catalog::load_dir(&schemas).map_err(|errors| {
-        format!(
-            "the schemas in {} have {} error(s); run forms check",
-            schemas.display(),
-            errors.len()
-        )
-    })?;
+    let catalog = checked_catalog(&schemas)?;
     for queue in queues {
         if catalog.queue(queue).is_none() {
             let known: Vec<String> = catalog.queues().map(|q| q.id.to_string()).collect();
@@ -874,6 +896,70 @@ async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<Ex
     }
     println!("{total} refusal(s) counted per kind since {since}");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_queues(args: &StoreArgs, schemas: &Path) -> Result<ExitCode, String> {
+    use crate::store::Status;
+    let Location { url, schemas, .. } = store_location(args, schemas)?;
+    let catalog = checked_catalog(&schemas)?;
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let counts = store.queue_counts().await;
+    let caseworkers = store.caseworkers().await;
+    store.close().await;
+    let (counts, caseworkers) = (
+        counts.map_err(|e| e.to_string())?,
+        caseworkers.map_err(|e| e.to_string())?,
+    );
+    let now = SystemClock.now();
+    // The queues of queues.yaml, then any that only stored submissions still name.
+    let mut queues: Vec<String> = catalog.queues().map(|q| q.id.to_string()).collect();
+    for count in &counts {
+        if !queues.contains(&count.queue) {
+            queues.push(count.queue.clone());
+        }
+    }
+    println!(
+        "{:<20}  {:>5}  {:>11}  {:>5}  {:<16}  {:>11}  {:>4}",
+        "queue", "new", "in progress", "done", "oldest new", "caseworkers", "keys"
+    );
+    let mut unread = Vec::new();
+    for queue in &queues {
+        let of = |status: Status| {
+            counts
+                .iter()
+                .find(|c| &c.queue == queue && c.status == status)
+        };
+        let number = |status: Status| of(status).map_or(0, |c| c.count);
+        let waiting = of(Status::New).map_or_else(
+            || "-".to_string(),
+            |c| format!("{} day(s)", (now.millis() - c.oldest.millis()) / 86_400_000),
+        );
+        let readers = caseworkers
+            .iter()
+            .filter(|c| c.active(now) && c.queues.contains(queue))
+            .count();
+        let keys = catalog.queue(queue).map_or(0, |q| q.recipients().len());
+        println!(
+            "{queue:<20}  {:>5}  {:>11}  {:>5}  {waiting:<16}  {readers:>11}  {keys:>4}",
+            number(Status::New),
+            number(Status::InProgress),
+            number(Status::Done),
+        );
+        if readers == 0 {
+            unread.push(queue.as_str());
+        }
+    }
+    if unread.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!();
+    for queue in unread {
+        println!(
+            "! {queue}: no caseworker has a token that works, so nobody can fetch what \
+             citizens send to it (forms admin caseworker add --queue {queue})"
+        );
+    }
+    Ok(ExitCode::from(1))
 }
 
 /// The caseworker API as the caseworker of `--token-file` (trusting `--ca` if given).

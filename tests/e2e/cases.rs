@@ -115,3 +115,65 @@ async fn a_case_is_taken_and_annotated_with_sealed_notes() {
     assert!(!server.log().contains(&marker));
     server.assert_audit_intact();
 }
+
+/// The administrator's overview: each queue's submissions by status, how long the
+/// oldest new one has waited, and who can read it; a queue nobody can read fails it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_queue_overview_shows_the_workload_and_a_queue_nobody_reads() {
+    let server = Server::start(Backend::Sqlite);
+    let client = server.client();
+    for message in ["en", "to", "tre"] {
+        let (status, _) = server
+            .submit_json(&client, "kontakt", json!({"answers": {"message": message}}))
+            .await;
+        assert_eq!(status, 201);
+    }
+    let (token_file, token) = server.add_caseworker("servicetorget");
+    let first = server.listed(&token, "servicetorget").await[0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server.caseworker_ok(&token_file, &["take", "--id", &first]);
+
+    let columns = |text: &str, queue: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{queue} ")))
+            .unwrap_or_else(|| panic!("no line for {queue}: {text}"));
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    // Every other queue has no caseworker yet: the overview says so and fails.
+    let out = server.run_forms(&["admin", "queues"], None);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(
+        columns(&text, "servicetorget"),
+        ["servicetorget", "2", "1", "0", "0 day(s)", "1", "1"],
+        "{text}"
+    );
+    assert_eq!(
+        columns(&text, "byggesak"),
+        ["byggesak", "0", "0", "0", "-", "0", "1"]
+    );
+    assert!(
+        text.contains("! byggesak: no caseworker has a token that works"),
+        "{text}"
+    );
+    assert!(!text.contains("! servicetorget"), "{text}");
+
+    // With a caseworker for every queue, it passes.
+    let queues: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("! "))
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect();
+    for queue in &queues {
+        server.add_caseworker(queue);
+    }
+    let text = server.admin(&["queues"]);
+    assert!(!text.contains('!'), "{text}");
+}

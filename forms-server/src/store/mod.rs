@@ -138,6 +138,16 @@ pub struct Held {
     pub notes: i64,
 }
 
+/// How many submissions of one queue have one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueCount {
+    pub queue: String,
+    pub status: Status,
+    pub count: i64,
+    /// When the oldest of them arrived.
+    pub oldest: Timestamp,
+}
+
 /// A caseworker's note on a case, sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
@@ -598,6 +608,26 @@ impl Store {
             let rows = sqlx::query(SQL).fetch_all(p).await?;
             caseworkers_from_rows(&rows)
         })
+    }
+
+    /// How many submissions each queue holds in each status, and when the oldest of
+    /// them arrived: counts only, for the administrator's overview.
+    pub async fn queue_counts(&self) -> Result<Vec<QueueCount>, StoreError> {
+        const SQL: &str = "SELECT queue, status, COUNT(*), MIN(received_at) FROM submissions \
+             GROUP BY queue, status ORDER BY queue, status";
+        let rows: Vec<(String, String, i64, i64)> = on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).fetch_all(p).await?
+        });
+        rows.into_iter()
+            .map(|(queue, status, count, oldest)| {
+                Ok(QueueCount {
+                    queue,
+                    status: status.parse()?,
+                    count,
+                    oldest: Timestamp(oldest),
+                })
+            })
+            .collect()
     }
 
     /// Every caseworker's name by id (a short table), to say who did what.
