@@ -337,6 +337,20 @@ enum CaseworkerCommand {
         #[command(flatten)]
         case: CaseArgs,
     },
+    /// Erase, on a citizen's request for erasure (the retting form, after login), what
+    /// the server holds about them in every queue, or only the submissions named with
+    /// --only; a submission a law still keeps is kept, and said so with the law and the
+    /// day. The request itself is kept as the record of the answer.
+    SubjectErasure {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
+        case: CaseArgs,
+        /// A reference from the subject access report to erase (repeat for more);
+        /// without it, every submission of the citizen's is erased.
+        #[arg(long = "only", value_name = "REFERENCE")]
+        only: Vec<String>,
+    },
     /// Record that the citizen consented (by phone, letter or in person) to the case
     /// being handed to another public body.
     Consent {
@@ -1145,6 +1159,20 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             print!(
                 "{}",
                 api(&server)?.subject_access(&id).await.map_err(failed)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::SubjectErasure {
+            server,
+            case: CaseArgs { id },
+            only,
+        } => {
+            print!(
+                "{}",
+                api(&server)?
+                    .subject_erasure(&id, &only)
+                    .await
+                    .map_err(failed)?
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -406,6 +406,15 @@ fn event_text(action: &str, lang: Lang) -> &'static str {
         (SUBJECT_ACCESS_REPORTED, Nb) => "Tatt med i svaret på et innsynskrav",
         (SUBJECT_ACCESS_REPORTED, Nn) => "Teken med i svaret på eit innsynskrav",
         (SUBJECT_ACCESS_REPORTED, En) => "Included in the answer to a request for access",
+        (SUBJECT_ERASURE_DONE, Nb) => {
+            "Kravet om sletting utført: det ingen lov krever at kommunen tar vare på, er slettet"
+        }
+        (SUBJECT_ERASURE_DONE, Nn) => {
+            "Kravet om sletting utført: det inga lov krev at kommunen tek vare på, er sletta"
+        }
+        (SUBJECT_ERASURE_DONE, En) => {
+            "Your request for erasure carried out: what no law requires the municipality to keep is deleted"
+        }
         (_, Nb) => "Annen handling",
         (_, Nn) => "Anna handling",
         (_, En) => "Other action",

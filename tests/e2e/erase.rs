@@ -124,7 +124,7 @@ fn erased_by(server: &Server, reference: &str) -> String {
 }
 
 /// A form behind login that the archive law keeps, for the citizen's own erasure.
-const KEPT_FORM: &str = "id: byggesoknad-enkel
+pub(crate) const KEPT_FORM: &str = "id: byggesoknad-enkel
 title: { nb: Enkel byggesøknad }
 languages: [nb]
 auth: substantial

@@ -7,8 +7,8 @@ use forms_server::clock::{Clock, SystemClock};
 use serde_json::json;
 
 use crate::citizen_login::{SUBSTANTIAL, ask_for_access, log_in, pick};
-use crate::erase::send;
-use crate::support::{Backend, Server, canary};
+use crate::erase::{KEPT_FORM, send};
+use crate::support::{Backend, Browser, Server, canary};
 
 /// A privacy request form open without login, to show that such a request links to
 /// nothing.
@@ -27,11 +27,28 @@ fields:
     required: true
 ";
 
+/// A server with login and one more form, `schema` in file `name`.
+async fn server_with(name: &str, schema: &str) -> Server {
+    let mut server = Server::prepare_with_login(Backend::Sqlite).await;
+    std::fs::write(server.schemas().join(name), schema).unwrap();
+    tokio::task::block_in_place(|| server.launch());
+    server
+}
+
+/// Ola logs in and writes to the service desk: his browser and the reference.
+async fn olas_message(server: &Server) -> (Browser, String) {
+    let ola = server.browser();
+    let login = ola
+        .get(&format!("{}/skjema/sikker-melding", server.url))
+        .await;
+    pick(&ola, &login, "1", SUBSTANTIAL, "none").await;
+    let reference = send(server, &ola, "sikker-melding", &[("melding", "Fra Ola")]).await;
+    (ola, reference)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_privacy_request_shows_what_is_held_about_its_sender_in_every_queue() {
-    let mut server = Server::prepare_with_login(Backend::Sqlite).await;
-    std::fs::write(server.schemas().join("innsyn-apent.yaml"), OPEN_REQUEST).unwrap();
-    tokio::task::block_in_place(|| server.launch());
+    let server = server_with("innsyn-apent.yaml", OPEN_REQUEST).await;
 
     // Kari writes to the service desk, then asks what the municipality holds about her.
     let kari = server.browser();
@@ -46,12 +63,7 @@ async fn a_privacy_request_shows_what_is_held_about_its_sender_in_every_queue() 
     .await;
     let request = ask_for_access(&server, &kari, &[]).await;
     // Ola writes to the service desk too.
-    let ola = server.browser();
-    let login = ola
-        .get(&format!("{}/skjema/sikker-melding", server.url))
-        .await;
-    pick(&ola, &login, "1", SUBSTANTIAL, "none").await;
-    let olas = send(&server, &ola, "sikker-melding", &[("melding", "Fra Ola")]).await;
+    let (ola, olas) = olas_message(&server).await;
 
     // The service desk takes Kari's message.
     let (desk_file, desk_token) = server.add_caseworker("servicetorget");
@@ -237,6 +249,164 @@ async fn a_privacy_request_shows_what_is_held_about_its_sender_in_every_queue() 
                 && l.contains("innsyn: oversikt")
                 && l.contains(&request)),
         "{audit}"
+    );
+    server.assert_audit_intact();
+    assert!(!server.log().contains(&secret));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_for_erasure_erases_the_senders_submissions_in_every_queue_but_what_a_law_keeps()
+{
+    let server = server_with("byggesoknad-enkel.yaml", KEPT_FORM).await;
+
+    // Kari writes twice to the service desk and once in a case the archive law keeps,
+    // then asks the municipality to delete what it holds about her. Ola writes too.
+    let kari = server.browser();
+    log_in(&server, &kari, "sikker-melding", SUBSTANTIAL).await;
+    let secret = canary("erasure");
+    let first = send(
+        &server,
+        &kari,
+        "sikker-melding",
+        &[("melding", &format!("Første {secret}"))],
+    )
+    .await;
+    let second = send(&server, &kari, "sikker-melding", &[("melding", "Andre")]).await;
+    let archived = send(
+        &server,
+        &kari,
+        "byggesoknad-enkel",
+        &[("tiltak", "Garasje")],
+    )
+    .await;
+    let request = send(
+        &server,
+        &kari,
+        "retting",
+        &[("hva", "sletting"), ("opplysninger", "Alt dere har om meg")],
+    )
+    .await;
+    let (_, olas) = olas_message(&server).await;
+
+    // The service desk has pulled its messages onto its own machine.
+    let (desk_file, _) = server.add_caseworker("servicetorget");
+    let inbox = crate::support::TempDir::new("erasure-inbox");
+    server.pull(&desk_file, "servicetorget", inbox.path());
+    for reference in [&first, &second, &olas] {
+        assert!(inbox.path().join(format!("{reference}.txt")).exists());
+    }
+
+    // A reference that is not one of Kari's refuses the whole, and nothing is erased.
+    let (privacy_file, _) = server.add_caseworker("personvern");
+    let refused = server.caseworker(
+        &privacy_file,
+        &[
+            "subject-erasure",
+            "--id",
+            &request,
+            "--only",
+            &first,
+            "--only",
+            &olas,
+        ],
+    );
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("422") && said.contains(&olas) && said.contains("Nothing was erased"),
+        "{said}"
+    );
+    let report = server.caseworker_ok(&privacy_file, &["subject-access", "--id", &request]);
+    assert!(report.contains("4 innsending(er)"), "{report}");
+
+    // Only the one she names, then all the rest: what the archive law keeps stays, with
+    // the law and the day it goes; the request stays as the record of the answer.
+    let only = server.caseworker_ok(
+        &privacy_file,
+        &["subject-erasure", "--id", &request, "--only", &first],
+    );
+    assert!(
+        only.contains(&format!(
+            "{first}  skjema sikker-melding, kø servicetorget: slettet"
+        )),
+        "{only}"
+    );
+    assert!(only.contains("1 innsending(er)"), "{only}");
+    let rest = server.caseworker_ok(&privacy_file, &["subject-erasure", "--id", &request]);
+    assert!(rest.contains("2 innsending(er)"), "{rest}");
+    assert!(
+        rest.contains(&format!(
+            "{second}  skjema sikker-melding, kø servicetorget: slettet"
+        )),
+        "{rest}"
+    );
+    let year = SystemClock.now().norwegian_day().to_string()[..4]
+        .parse::<i32>()
+        .unwrap();
+    assert!(
+        rest.contains(&format!(
+            "{archived}  skjema byggesoknad-enkel, kø byggesak: beholdes til "
+        )) && rest.contains(&format!(".{} fordi arkivlova § 6 krever det", year + 5)),
+        "{rest}"
+    );
+    assert!(
+        rest.contains(&format!("Kravet {request} beholdes som dokumentasjon")),
+        "{rest}"
+    );
+    assert!(!rest.contains(&olas) && !rest.contains(&secret));
+    let report = server.caseworker_ok(&privacy_file, &["subject-access", "--id", &request]);
+    assert!(report.contains("2 innsending(er)"), "{report}");
+    assert!(!report.contains(&first) && !report.contains(&second));
+
+    // Ola's message is untouched; the desk's next pull deletes its copies of Kari's.
+    server.pull(&desk_file, "servicetorget", inbox.path());
+    for reference in [&first, &second] {
+        assert!(!inbox.path().join(format!("{reference}.txt")).exists());
+        assert!(!inbox.path().join(format!("{reference}.json")).exists());
+    }
+    assert!(inbox.path().join(format!("{olas}.txt")).exists());
+
+    // Kari sees on her request's page that it was carried out; her list keeps what the
+    // law keeps.
+    let page = kari
+        .get(&format!("{}/mine-innsendinger/{request}", server.url))
+        .await;
+    assert!(
+        page.body.contains("Kravet om sletting utført"),
+        "{}",
+        page.body
+    );
+    let mine = kari.get(&format!("{}/mine-innsendinger", server.url)).await;
+    assert!(mine.body.contains(&archived) && !mine.body.contains(&second));
+
+    // The privacy officer's report names each erasure, by whom, and the whole.
+    let today = SystemClock.now().norwegian_day().to_string();
+    let out = server.run_forms(&["audit", "export", "--from", &today, "--to", &today], None);
+    let audit = String::from_utf8_lossy(&out.stdout);
+    for reference in [&first, &second] {
+        assert!(
+            audit
+                .lines()
+                .any(|l| l.contains("Test Caseworker (saksbehandler)")
+                    && l.contains("slettet etter krav fra innbyggeren")
+                    && l.contains(reference.as_str())),
+            "{audit}"
+        );
+    }
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("sletting etter krav") && l.contains(&request)),
+        "{audit}"
+    );
+
+    // Only a privacy request can erase across queues.
+    let refused = server.caseworker(&desk_file, &["subject-erasure", "--id", &olas]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("privacy request"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
     );
     server.assert_audit_intact();
     assert!(!server.log().contains(&secret));

@@ -526,17 +526,7 @@ pub async fn subject_access(
     id: &str,
     now: Timestamp,
 ) -> Result<SubjectAccess, CaseworkerError> {
-    let request = visible(store, caseworker, id).await?;
-    if !catalog
-        .form(&request.form_id)
-        .is_some_and(|form| form.privacy_request)
-    {
-        return Err(CaseworkerError::NotPrivacyRequest);
-    }
-    let citizen = store
-        .citizen_of(&request.id)
-        .await?
-        .ok_or(CaseworkerError::SentWithoutLogin)?;
+    let (request, citizen) = privacy_request(store, catalog, caseworker, id).await?;
     record(
         store,
         caseworker,
@@ -551,6 +541,94 @@ pub async fn subject_access(
         events: store.audit_about(&citizen).await?,
         request,
     })
+}
+
+/// What became of one of the citizen's submissions on their request for erasure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Erasure {
+    Erased,
+    KeptByLaw(KeptByLaw),
+    /// Deleted already, by retention or by someone else.
+    Gone,
+}
+
+/// Erases, on privacy request `id` (GDPR article 17), the submissions of its sender in
+/// every queue, or those of them named by id or reference in `only`, each unless a law
+/// still requires keeping it. The request itself is kept: it documents how the
+/// citizen was answered, until its own retention ends. A name in `only` that is not
+/// one of the sender's other submissions refuses the whole, before anything is erased.
+/// Each erasure is an audit entry on its submission, and the whole one on the request.
+pub async fn subject_erasure(
+    store: &Store,
+    catalog: &crate::schema::Catalog,
+    caseworker: &Caseworker,
+    id: &str,
+    only: &[String],
+    now: Timestamp,
+) -> Result<(SubmissionMeta, Vec<(SubmissionMeta, Erasure)>), CaseworkerError> {
+    let (request, citizen) = privacy_request(store, catalog, caseworker, id).await?;
+    let held: Vec<SubmissionMeta> = store
+        .held_about(&citizen)
+        .await?
+        .into_iter()
+        .map(|held| held.meta)
+        .filter(|meta| meta.id != request.id)
+        .collect();
+    let named = |meta: &SubmissionMeta, name: &String| *name == meta.id || *name == meta.reference;
+    let unknown: Vec<String> = only
+        .iter()
+        .filter(|name| !held.iter().any(|meta| named(meta, name)))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(CaseworkerError::NotHeld(unknown));
+    }
+    let mut outcomes = Vec::new();
+    for meta in held {
+        if !only.is_empty() && !only.iter().any(|name| named(&meta, name)) {
+            continue;
+        }
+        let outcome =
+            match crate::privacy::erase(store, catalog, &meta, actor(caseworker), now).await {
+                Ok(()) => Erasure::Erased,
+                Err(EraseError::KeptByLaw(kept)) => Erasure::KeptByLaw(kept),
+                Err(EraseError::Gone) => Erasure::Gone,
+                Err(EraseError::Store(err)) => return Err(err.into()),
+            };
+        outcomes.push((meta, outcome));
+    }
+    record(
+        store,
+        caseworker,
+        &request,
+        actions::SUBJECT_ERASURE_DONE,
+        None,
+        now,
+    )
+    .await?;
+    Ok((request, outcomes))
+}
+
+/// Privacy request `id` in one of the caseworker's queues, and the HMAC of the
+/// identity number its sender logged in with, which links their submissions.
+async fn privacy_request(
+    store: &Store,
+    catalog: &crate::schema::Catalog,
+    caseworker: &Caseworker,
+    id: &str,
+) -> Result<(SubmissionMeta, String), CaseworkerError> {
+    let request = visible(store, caseworker, id).await?;
+    if !catalog
+        .form(&request.form_id)
+        .is_some_and(|form| form.privacy_request)
+    {
+        return Err(CaseworkerError::NotPrivacyRequest);
+    }
+    let citizen = store
+        .citizen_of(&request.id)
+        .await?
+        .ok_or(CaseworkerError::SentWithoutLogin)?;
+    Ok((request, citizen))
 }
 
 /// The metadata of a submission in one of the caseworker's queues (not its sealed
@@ -591,6 +669,9 @@ pub enum CaseworkerError {
     /// A subject access report asked of a request sent without login, which nothing
     /// links to its sender's other submissions.
     SentWithoutLogin,
+    /// Names given for an erasure on request that are none of the sender's other
+    /// submissions.
+    NotHeld(Vec<String>),
     Random,
     Store(StoreError),
 }
@@ -621,6 +702,11 @@ impl fmt::Display for CaseworkerError {
             ),
             CaseworkerError::NotPrivacyRequest => f.write_str("not a privacy request"),
             CaseworkerError::SentWithoutLogin => f.write_str("the request was sent without login"),
+            CaseworkerError::NotHeld(names) => write!(
+                f,
+                "not among the sender's other submissions: {}",
+                names.join(", ")
+            ),
             CaseworkerError::Random => f.write_str("no randomness for the token"),
             CaseworkerError::Store(err) => write!(f, "{err}"),
         }

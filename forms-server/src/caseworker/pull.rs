@@ -358,6 +358,33 @@ impl Api {
         Ok(render_subject_access(&report))
     }
 
+    /// Erases, on the privacy request with this id or reference, its sender's
+    /// submissions in every queue, or those of them named by reference in `only`;
+    /// returns what became of each, as text for the caseworker who answers.
+    pub async fn subject_erasure(
+        &self,
+        wanted: &str,
+        only: &[String],
+    ) -> Result<String, PullError> {
+        let (_, item) = self.find(wanted).await?;
+        let filter = if only.is_empty() {
+            String::new()
+        } else {
+            format!("?only={}", crate::auth::url_encode(&only.join(",")))
+        };
+        let report: SubjectErasure = self
+            .send(
+                reqwest::Method::POST,
+                &format!("submissions/{}/subject-erasure{filter}", item.id),
+                None,
+            )
+            .await?
+            .json()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))?;
+        Ok(render_subject_erasure(&report))
+    }
+
     /// Sends `text` by e-mail to the citizen of the submission with this reference,
     /// through the server (which deletes the citizen's address afterwards).
     pub async fn reply(&self, reference: &str, text: &str) -> Result<(), PullError> {
@@ -589,6 +616,55 @@ fn render_subject_access(report: &SubjectAccess) -> String {
             ));
         }
     }
+    out
+}
+
+#[derive(Deserialize)]
+struct SubjectErasure {
+    request: String,
+    submissions: Vec<ErasedItem>,
+}
+
+#[derive(Deserialize)]
+struct ErasedItem {
+    reference: String,
+    form: String,
+    queue: String,
+    outcome: String,
+    #[serde(default)]
+    kept_by: Option<String>,
+    #[serde(default)]
+    kept_until: Option<String>,
+}
+
+/// The text of `forms caseworker subject-erasure`, in bokmål: what to tell the citizen.
+fn render_subject_erasure(report: &SubjectErasure) -> String {
+    use crate::clock::Timestamp;
+    let mut out = format!(
+        "Sletting etter krav i {}: {} innsending(er) fra innbyggeren\n",
+        report.request,
+        report.submissions.len()
+    );
+    for item in &report.submissions {
+        let what = match (item.outcome.as_str(), &item.kept_by, &item.kept_until) {
+            ("erased", _, _) => "slettet".to_string(),
+            ("already_deleted", _, _) => "var allerede slettet".to_string(),
+            ("kept_by_law", Some(law), Some(until)) => format!(
+                "beholdes til {} fordi {law} krever det, og slettes da",
+                Timestamp::parse_rfc3339(until)
+                    .map_or_else(|| until.clone(), |t| t.norwegian_day().display_nb())
+            ),
+            (other, _, _) => other.to_string(),
+        };
+        out.push_str(&format!(
+            "  {}  skjema {}, kø {}: {what}\n",
+            item.reference, item.form, item.queue
+        ));
+    }
+    out.push_str(&format!(
+        "Kravet {} beholdes som dokumentasjon på svaret til oppbevaringstiden er ute.\n",
+        report.request
+    ));
     out
 }
 

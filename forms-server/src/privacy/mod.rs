@@ -66,6 +66,7 @@ pub fn action_words(action: &str) -> &'static str {
         VAULT_REKEYED => "svaradresser og økter kryptert på nytt med ny nøkkel",
         DATABASE_COPIED => "databasen kopiert (sikkerhetskopi)",
         SUBJECT_ACCESS_REPORTED => "innsyn: oversikt over innbyggerens innsendinger hentet",
+        SUBJECT_ERASURE_DONE => "sletting etter krav: innbyggerens innsendinger slettet",
         _ => "ukjent handling",
     }
 }

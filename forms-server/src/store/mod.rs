@@ -1041,6 +1041,7 @@ pub mod actions {
     pub const VAULT_REKEYED: &str = "vault.rekeyed";
     pub const DATABASE_COPIED: &str = "database.copied";
     pub const SUBJECT_ACCESS_REPORTED: &str = "subject_access.reported";
+    pub const SUBJECT_ERASURE_DONE: &str = "subject_erasure.done";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -1063,6 +1064,7 @@ pub mod actions {
         VAULT_REKEYED,
         DATABASE_COPIED,
         SUBJECT_ACCESS_REPORTED,
+        SUBJECT_ERASURE_DONE,
     ];
 }
 

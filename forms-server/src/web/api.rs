@@ -264,6 +264,15 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
             "This request was sent without login, so nothing links it to its sender's \
              other submissions. Ask the citizen to send it again after logging in.",
         ),
+        CaseworkerError::NotHeld(names) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not the sender's",
+            format!(
+                "Nothing was erased: {} is none of the request's sender's other \
+                 submissions. Name them as the subject access report does.",
+                names.join(", ")
+            ),
+        ),
         other => ApiError::internal("caseworker request failed", &other),
     }
 }
@@ -652,6 +661,82 @@ pub async fn subject_access(
     tracing::info!(submission = %report.request.id, caseworker = %cw.id, "subject access report given");
     Ok(Json(SubjectAccessReport {
         request: report.request.reference,
+        submissions,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct SubjectErasureReport {
+    /// The reference of the privacy request, which is kept.
+    request: String,
+    submissions: Vec<ErasedItem>,
+}
+
+/// What became of one of the sender's submissions.
+#[derive(Serialize)]
+pub struct ErasedItem {
+    reference: String,
+    form: String,
+    queue: String,
+    /// `erased`, `kept_by_law` or `already_deleted`.
+    outcome: &'static str,
+    /// The law that keeps it, and until when (`kept_by_law` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kept_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kept_until: Option<String>,
+}
+
+/// Erases, on privacy request `id`, its sender's submissions in every queue (or those
+/// named in `?only=`, comma-separated ids or references) that no law keeps.
+pub async fn subject_erasure(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<SubjectErasureReport>, ApiError> {
+    use crate::caseworker::Erasure;
+    let cw = authenticated(&app, &headers).await?;
+    let only: Vec<String> = query_param(&uri, "only")
+        .map(|list| {
+            list.split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (request, outcomes) =
+        caseworker::subject_erasure(&app.store, &app.catalog(), &cw, &id, &only, app.clock.now())
+            .await
+            .map_err(caseworker_error)?;
+    let erased = outcomes
+        .iter()
+        .filter(|(_, outcome)| *outcome == Erasure::Erased)
+        .count();
+    tracing::info!(submission = %request.id, caseworker = %cw.id, erased, "erasure on request carried out");
+    let submissions = outcomes
+        .into_iter()
+        .map(|(meta, outcome)| {
+            let (outcome, kept_by, kept_until) = match outcome {
+                Erasure::Erased => ("erased", None, None),
+                Erasure::Gone => ("already_deleted", None, None),
+                Erasure::KeptByLaw(kept) => {
+                    ("kept_by_law", Some(kept.law), Some(kept.until.rfc3339()))
+                }
+            };
+            ErasedItem {
+                reference: meta.reference,
+                form: meta.form_id,
+                queue: meta.queue,
+                outcome,
+                kept_by,
+                kept_until,
+            }
+        })
+        .collect();
+    Ok(Json(SubjectErasureReport {
+        request: request.reference,
         submissions,
     }))
 }

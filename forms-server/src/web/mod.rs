@@ -631,6 +631,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/v1/submissions/{id}/subject-access",
             get(api::subject_access),
         )
+        .route(
+            "/api/v1/submissions/{id}/subject-erasure",
+            post(api::subject_erasure),
+        )
         .route("/api/v1/submissions/{id}", delete(api::erase))
         .route(
             "/api/v1/submissions/{id}/notes",
