@@ -581,6 +581,8 @@ struct Location {
     schemas: PathBuf,
     /// Where the field vault's keys are.
     vault: Vault,
+    /// The data folder of `forms dev`, when it is that.
+    dev: Option<DevPaths>,
 }
 
 fn store_location(args: &StoreArgs, schemas: &Path) -> Result<Location, String> {
@@ -594,6 +596,7 @@ fn store_location(args: &StoreArgs, schemas: &Path) -> Result<Location, String> 
             url,
             schemas: config.schemas,
             vault: config.vault,
+            dev: None,
         });
     }
     let dir = args
@@ -611,8 +614,9 @@ fn store_location(args: &StoreArgs, schemas: &Path) -> Result<Location, String> 
         url: paths.database_url(),
         schemas: schemas.to_path_buf(),
         vault: Vault {
-            key_file: Some(paths.vault),
+            key_file: Some(paths.vault.clone()),
         },
+        dev: Some(paths),
     })
 }
 
@@ -914,8 +918,14 @@ async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<Ex
 
 async fn admin_queues(args: &StoreArgs, schemas: &Path) -> Result<ExitCode, String> {
     use crate::store::Status;
-    let Location { url, schemas, .. } = store_location(args, schemas)?;
-    let catalog = checked_catalog(&schemas)?;
+    let Location {
+        url, schemas, dev, ..
+    } = store_location(args, schemas)?;
+    let mut catalog = checked_catalog(&schemas)?;
+    if let Some(paths) = &dev {
+        // `forms dev` seals to its own keys instead of those in queues.yaml.
+        catalog.replace_recipients_for_dev(&crate::dev::dev_recipients(paths, &catalog)?);
+    }
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
     let counts = store.queue_counts().await;
     let caseworkers = store.caseworkers().await;

@@ -65,6 +65,11 @@ impl DevPaths {
         }
     }
 
+    /// The development identity of `queue`.
+    pub fn identity(&self, queue: &str) -> PathBuf {
+        self.keys.join(format!("{queue}.identity"))
+    }
+
     pub fn database_url(&self) -> String {
         format!("sqlite://{}", self.database.display())
     }
@@ -115,20 +120,44 @@ fn ensure_identities(
     std::fs::create_dir_all(&paths.keys).map_err(io_error(&paths.keys))?;
     let mut recipients = BTreeMap::new();
     for queue in catalog.queues() {
-        let path = paths.keys.join(format!("{}.identity", queue.id));
-        let identity = if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
-            let mut ids =
-                Identity::parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            ids.remove(0)
-        } else {
-            let identity = Identity::generate();
-            write_private(&path, identity.to_identity_file(now).as_bytes()).map_err(write_err)?;
-            identity
+        let path = paths.identity(queue.id.as_str());
+        let identity = match read_identity(&path)? {
+            Some(identity) => identity,
+            None => {
+                let identity = Identity::generate();
+                write_private(&path, identity.to_identity_file(now).as_bytes())
+                    .map_err(write_err)?;
+                identity
+            }
         };
         recipients.insert(queue.id.to_string(), identity.recipient());
     }
     Ok(recipients)
+}
+
+/// The public keys `forms dev` seals each queue's submissions to: those of the
+/// development identities it has made so far (for `forms admin` on a data folder).
+pub fn dev_recipients(
+    paths: &DevPaths,
+    catalog: &Catalog,
+) -> Result<BTreeMap<String, Recipient>, String> {
+    let mut recipients = BTreeMap::new();
+    for queue in catalog.queues() {
+        if let Some(identity) = read_identity(&paths.identity(queue.id.as_str()))? {
+            recipients.insert(queue.id.to_string(), identity.recipient());
+        }
+    }
+    Ok(recipients)
+}
+
+/// The identity in the file at `path`, if there is one.
+fn read_identity(path: &Path) -> Result<Option<Identity>, String> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(io_error(path))?;
+    let mut ids = Identity::parse_file(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(ids.remove(0)))
 }
 
 /// A token file for every queue, registered in the database.

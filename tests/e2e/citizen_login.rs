@@ -643,4 +643,36 @@ async fn forms_dev_lets_a_newcomer_log_in_send_and_find_the_submission() {
     let mine = browser.get(&format!("{url}/mine-innsendinger")).await;
     assert_eq!(mine.status, 200);
     assert!(mine.body.contains(&reference), "{}", mine.body);
+
+    // Every queue has its development caseworker and key, and the request waits in
+    // the privacy queue.
+    let overview = std::process::Command::new(crate::support::FORMS)
+        .args(["admin", "queues", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--schemas")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../form-schemas"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&overview.stdout);
+    assert!(overview.status.success(), "{text}");
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    assert!(rows.len() >= 8, "{text}");
+    for row in &rows {
+        assert_eq!(
+            row[row.len() - 2..],
+            ["1", "1"],
+            "one caseworker, one key: {text}"
+        );
+    }
+    let privacy = rows.iter().find(|r| r[0] == "personvern").unwrap();
+    assert_eq!(privacy[1], "1", "{text}");
 }
