@@ -1059,6 +1059,16 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                     println!("  {reference}");
                 }
             }
+            if !report.forwarded.is_empty() {
+                println!(
+                    "{} case(s) forwarded to a queue you are not in; their files here are \
+                     deleted",
+                    report.forwarded.len()
+                );
+                for reference in &report.forwarded {
+                    println!("  {reference}");
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::List { server, status } => {

@@ -268,6 +268,52 @@ async fn a_forwarded_case_opens_in_the_target_queue_only() {
         .unwrap();
     assert_eq!(fetch.status(), 404);
 
+    // The first queue's caseworker's next pull deletes the copy of a case no longer
+    // theirs; one who reads both queues is not told to.
+    let said = server.pull(&token_a, "servicetorget", inbox_a.path());
+    assert!(
+        said.contains(&format!(
+            "1 case(s) forwarded to a queue you are not in; their files here are deleted\n  {reference}"
+        )),
+        "{said}"
+    );
+    for extension in ["json", "txt"] {
+        assert!(
+            !inbox_a
+                .path()
+                .join(format!("{reference}.{extension}"))
+                .exists()
+        );
+    }
+    let both = server.admin(&[
+        "caseworker",
+        "add",
+        "--queue",
+        "servicetorget",
+        "--queue",
+        "byggesak",
+        "--name",
+        "Begge Køer",
+    ]);
+    let gone = |token: String| {
+        let request = client
+            .get(format!(
+                "{}/api/v1/queues/servicetorget/deleted",
+                server.url
+            ))
+            .bearer_auth(token);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<Vec<serde_json::Value>>().await.unwrap()
+        }
+    };
+    let left = gone(token.clone()).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["reference"], reference.as_str());
+    assert_eq!(left[0]["reason"], "forwarded");
+    assert!(gone(both.trim().to_string()).await.is_empty());
+
     // No plaintext reached the database or the log, and the chain holds.
     assert!(!crate::support::contains(&server.sqlite_bytes(), &marker));
     assert!(!server.log().contains(&marker));

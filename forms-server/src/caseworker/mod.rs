@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::clock::Timestamp;
 use crate::privacy::{EraseError, KeptByLaw};
 use crate::store::{
-    AuditEntry, Caseworker, Op, Status, Store, StoreError, SubmissionMeta, actions,
+    AuditEntry, Caseworker, Gone, Op, Status, Store, StoreError, SubmissionMeta, actions,
 };
 
 const TOKEN_PREFIX: &str = "fcw_";
@@ -182,16 +182,23 @@ async fn record_queue(
     Ok(())
 }
 
-/// The submissions deleted from one of the caseworker's queues, so that their own
-/// machine can delete its copies too: reference and when.
-pub async fn deleted(
+/// The submissions that have left one of the caseworker's queues and are no longer
+/// theirs, so that their own machine deletes its copies too: those deleted, and those
+/// forwarded to a queue the caseworker is not in.
+pub async fn gone(
     store: &Store,
     caseworker: &Caseworker,
     queue: &str,
     now: Timestamp,
-) -> Result<Vec<(String, Timestamp)>, CaseworkerError> {
+) -> Result<Vec<Gone>, CaseworkerError> {
     record_queue(store, caseworker, queue, actions::DELETIONS_LISTED, now).await?;
-    Ok(store.deleted_from(queue).await?)
+    let mut gone = store.gone_from(queue).await?;
+    gone.retain(|item| {
+        item.now_in
+            .as_ref()
+            .is_none_or(|now_in| !caseworker.queues.contains(now_in))
+    });
+    Ok(gone)
 }
 
 /// A submission's sealed payload, if it is in one of the caseworker's queues.
@@ -298,8 +305,11 @@ pub async fn forward(
         .write(vec![
             Op::MoveSubmission {
                 id: meta.id.clone(),
+                reference: meta.reference.clone(),
+                from_queue: meta.queue.clone(),
                 queue: to_queue.to_string(),
                 sealed: age_file(sealed)?,
+                at: now,
             },
             case_entry(
                 caseworker,

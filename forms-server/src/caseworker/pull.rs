@@ -7,7 +7,9 @@
 //! and never sent anywhere. Files are written with mode 0600 and atomically, and a
 //! submission already written is not fetched again. The files of a submission the
 //! server has deleted since (its retention ended, or it was erased at the citizen's
-//! request) are deleted here too, so that no copy outlives the original.
+//! request) are deleted here too, so that no copy outlives the original; and so are
+//! those of a case forwarded to a queue the caseworker is not in, which is no longer
+//! theirs to hold.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -213,7 +215,11 @@ impl Api {
                 self.get_json(&format!("queues/{queue}/deleted")).await?;
             for item in deleted {
                 if is_safe_name(&item.reference) && remove_copies(out, &item.reference)? {
-                    report.removed.push(item.reference);
+                    if item.reason == "forwarded" {
+                        report.forwarded.push(item.reference);
+                    } else {
+                        report.removed.push(item.reference);
+                    }
                 }
             }
         }
@@ -408,6 +414,9 @@ pub struct PullReport {
     pub skipped: usize,
     /// References whose files were deleted here, because the server deleted them.
     pub removed: Vec<String>,
+    /// References whose files were deleted here, because the case was forwarded to a
+    /// queue the caseworker is not in.
+    pub forwarded: Vec<String>,
     /// Attached files written in this run.
     pub attachments: usize,
 }
@@ -415,6 +424,9 @@ pub struct PullReport {
 #[derive(Deserialize)]
 struct DeletedItem {
     reference: String,
+    /// `deleted` or `forwarded`.
+    #[serde(default)]
+    reason: String,
 }
 
 /// The file a pull writes for `reference` in `out`: `json` (the payload) or `txt` (its

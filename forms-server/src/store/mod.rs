@@ -138,6 +138,18 @@ pub struct Held {
     pub notes: i64,
 }
 
+/// A submission that has left a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gone {
+    pub reference: String,
+    /// When it was deleted, or forwarded.
+    pub at: Timestamp,
+    /// Forwarded to another queue, rather than deleted.
+    pub forwarded: bool,
+    /// The queue it is in now, if it was forwarded and is still stored.
+    pub now_in: Option<String>,
+}
+
 /// How many submissions of one queue have one status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueCount {
@@ -272,11 +284,15 @@ pub enum Op {
         sealed: Vec<u8>,
     },
     /// A submission moved to another queue, sealed to that queue's recipients; it
-    /// starts there as new.
+    /// starts there as new. The queue it left keeps a record of it (reference and
+    /// time), so that its caseworkers delete their copies.
     MoveSubmission {
         id: String,
+        reference: String,
+        from_queue: String,
         queue: String,
         sealed: Vec<u8>,
+        at: Timestamp,
     },
     /// The citizen's consent to a handover, recorded by a caseworker.
     RecordConsent {
@@ -687,15 +703,29 @@ impl Store {
         }))
     }
 
-    /// The submissions deleted from `queue` (retention or erasure), from their
-    /// tombstones: reference and when, oldest first.
-    pub async fn deleted_from(&self, queue: &str) -> Result<Vec<(String, Timestamp)>, StoreError> {
-        const SQL: &str = "SELECT reference, deleted_at FROM deleted_submissions \
-             WHERE queue = $1 ORDER BY deleted_at, reference";
-        let rows: Vec<(String, i64)> = on_pool!(&self.pool, p => {
+    /// The submissions that have left `queue`, oldest first: those deleted there
+    /// (retention or erasure, from their tombstones) and those forwarded from it, with
+    /// the queue each forwarded one is in now, if it is still stored.
+    pub async fn gone_from(&self, queue: &str) -> Result<Vec<Gone>, StoreError> {
+        const SQL: &str = "SELECT reference, deleted_at AS at, 0 AS forwarded, \
+             CAST(NULL AS TEXT) AS now_in FROM deleted_submissions WHERE queue = $1 \
+             UNION ALL \
+             SELECT m.reference, m.moved_at AS at, 1 AS forwarded, s.queue AS now_in \
+             FROM moved_submissions m LEFT JOIN submissions s ON s.id = m.submission_id \
+             WHERE m.from_queue = $1 \
+             ORDER BY at, reference";
+        let rows: Vec<(String, i64, i32, Option<String>)> = on_pool!(&self.pool, p => {
             sqlx::query_as(SQL).bind(queue).fetch_all(p).await?
         });
-        Ok(rows.into_iter().map(|(r, at)| (r, Timestamp(at))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(reference, at, forwarded, now_in)| Gone {
+                reference,
+                at: Timestamp(at),
+                forwarded: forwarded != 0,
+                now_in,
+            })
+            .collect())
     }
 
     /// The audit log, oldest first.
@@ -1525,7 +1555,14 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                         .execute(&mut *tx)
                         .await?;
                 }
-                Op::MoveSubmission { id, queue, sealed } => {
+                Op::MoveSubmission {
+                    id,
+                    reference,
+                    from_queue,
+                    queue,
+                    sealed,
+                    at,
+                } => {
                     sqlx::query(
                         "UPDATE submissions SET queue = $1, sealed = $2, status = $3 WHERE id = $4",
                     )
@@ -1533,6 +1570,16 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(sealed)
                     .bind(Status::New.as_str())
                     .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO moved_submissions (submission_id, reference, from_queue, \
+                         moved_at) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(id)
+                    .bind(reference)
+                    .bind(from_queue)
+                    .bind(at.0)
                     .execute(&mut *tx)
                     .await?;
                 }

@@ -379,30 +379,38 @@ pub async fn list_queue(
     ))
 }
 
-/// A submission deleted from a queue, by retention or erasure.
+/// A submission that has left a queue: deleted (retention or erasure) or forwarded
+/// to a queue the caller is not in.
 #[derive(Serialize)]
 pub struct DeletedItem {
     reference: String,
+    /// When it left the queue.
     deleted: String,
+    /// `deleted` or `forwarded`.
+    reason: &'static str,
 }
 
-/// The submissions deleted from a queue, for the caseworker's machine to delete its
-/// copies of.
+/// The submissions that have left a queue and are no longer the caller's, for the
+/// caseworker's machine to delete its copies of.
 pub async fn deleted_from_queue(
     State(app): State<Arc<AppState>>,
     Path(queue): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<DeletedItem>>, ApiError> {
     let cw = authenticated(&app, &headers).await?;
-    let deleted = caseworker::deleted(&app.store, &cw, &queue, app.clock.now())
+    let gone = caseworker::gone(&app.store, &cw, &queue, app.clock.now())
         .await
         .map_err(caseworker_error)?;
     Ok(Json(
-        deleted
-            .into_iter()
-            .map(|(reference, at)| DeletedItem {
-                reference,
-                deleted: at.rfc3339(),
+        gone.into_iter()
+            .map(|item| DeletedItem {
+                reference: item.reference,
+                deleted: item.at.rfc3339(),
+                reason: if item.forwarded {
+                    "forwarded"
+                } else {
+                    "deleted"
+                },
             })
             .collect(),
     ))
