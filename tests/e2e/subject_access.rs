@@ -297,7 +297,7 @@ async fn a_request_for_erasure_erases_the_senders_submissions_in_every_queue_but
     }
 
     // A reference that is not one of Kari's refuses the whole, and nothing is erased.
-    let (privacy_file, _) = server.add_caseworker("personvern");
+    let (privacy_file, privacy_token) = server.add_caseworker("personvern");
     let refused = server.caseworker(
         &privacy_file,
         &[
@@ -316,6 +316,24 @@ async fn a_request_for_erasure_erases_the_senders_submissions_in_every_queue_but
         said.contains("422") && said.contains(&olas) && said.contains("Nothing was erased"),
         "{said}"
     );
+    let report = server.caseworker_ok(&privacy_file, &["subject-access", "--id", &request]);
+    assert!(report.contains("4 innsending(er)"), "{report}");
+    // Through the API, an empty ?only= is refused rather than read as "all".
+    let request_id = server.listed(&privacy_token, "personvern").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let empty = server
+        .client()
+        .post(format!(
+            "{}/api/v1/submissions/{request_id}/subject-erasure?only=",
+            server.url
+        ))
+        .bearer_auth(&privacy_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), 400);
     let report = server.caseworker_ok(&privacy_file, &["subject-access", "--id", &request]);
     assert!(report.contains("4 innsending(er)"), "{report}");
 

@@ -705,15 +705,27 @@ pub async fn subject_erasure(
 ) -> Result<Json<SubjectErasureReport>, ApiError> {
     use crate::caseworker::Erasure;
     let cw = authenticated(&app, &headers).await?;
-    let only: Vec<String> = query_param(&uri, "only")
-        .map(|list| {
-            list.split(',')
+    let only: Vec<String> = match query_param(&uri, "only") {
+        None => Vec::new(),
+        Some(list) => {
+            let names: Vec<String> = list
+                .split(',')
                 .map(str::trim)
                 .filter(|name| !name.is_empty())
                 .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
+                .collect();
+            // An empty list must not read as "all".
+            if names.is_empty() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "No submission named",
+                    "?only= names no submission; nothing was erased. Name references or \
+                     ids separated by commas, or leave out only= to erase all.",
+                ));
+            }
+            names
+        }
+    };
     let (request, outcomes) =
         caseworker::subject_erasure(&app.store, &app.catalog(), &cw, &id, &only, app.clock.now())
             .await
