@@ -119,6 +119,17 @@ pub enum Msg<'a> {
     ReceiptCopyLead,
     ReceiptReceived,
     ReceiptAgain,
+    /// On the receipt page: a receipt is on its way by e-mail.
+    ReceiptMailed,
+    ReceiptMailSubject {
+        title: &'a str,
+    },
+    ReceiptMailBody {
+        title: &'a str,
+        reference: &'a str,
+        received: &'a str,
+    },
+    PrivacyReceiptMail,
     NotFoundTitle,
     NotFoundBody,
     TooLargeTitle,
@@ -502,6 +513,32 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
              this page if you want a copy."
                 .into()
         }
+        (ReceiptMailed, Nb) => "Vi sender også en kvittering med referansenummeret til e-postadressen du oppga.".into(),
+        (ReceiptMailed, Nn) => "Vi sender òg ei kvittering med referansenummeret til e-postadressa du gav opp.".into(),
+        (ReceiptMailed, En) => "We are also sending a receipt with the reference number to the e-mail address you gave.".into(),
+        (ReceiptMailSubject { title }, Nb | Nn) => format!("Kvittering: {title}"),
+        (ReceiptMailSubject { title }, En) => format!("Receipt: {title}"),
+        (ReceiptMailBody { title, reference, received }, Nb) => format!(
+            "Vi har mottatt innsendingen din.\n\n\
+             Skjema: {title}\nReferansenummer: {reference}\nMottatt: {received}\n\n\
+             Oppgi referansenummeret hvis du kontakter oss om saken. Du finner innsendingen \
+             under Mine innsendinger når du logger inn.\n\n\
+             Av hensyn til personvernet står ikke svarene dine i denne e-posten.\n"
+        ),
+        (ReceiptMailBody { title, reference, received }, Nn) => format!(
+            "Vi har motteke innsendinga di.\n\n\
+             Skjema: {title}\nReferansenummer: {reference}\nMotteke: {received}\n\n\
+             Oppgi referansenummeret dersom du kontaktar oss om saka. Du finn innsendinga \
+             under Mine innsendingar når du loggar inn.\n\n\
+             Av omsyn til personvernet står ikkje svara dine i denne e-posten.\n"
+        ),
+        (ReceiptMailBody { title, reference, received }, En) => format!(
+            "We have received what you sent.\n\n\
+             Form: {title}\nReference number: {reference}\nReceived: {received}\n\n\
+             Quote the reference number if you contact us about this. You find it under My \
+             submissions when you log in.\n\n\
+             To protect your privacy, your answers are not in this e-mail.\n"
+        ),
         (ReceiptReceived, Nb) => "Mottatt".into(),
         (ReceiptReceived, Nn) => "Motteke".into(),
         (ReceiptReceived, En) => "Received".into(),
@@ -918,6 +955,16 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (PrivacyLogin, En) => "When you log in with ID-porten, we receive your national \
                                identity number. We do not keep it in plain text, only as a \
                                key that lets you find your submissions under My submissions."
+            .into(),
+        (PrivacyReceiptMail, Nb) => "Oppgir du en e-postadresse, sender vi deg en kvittering dit \
+                                     med skjemaets navn og referansenummeret, ikke svarene dine."
+            .into(),
+        (PrivacyReceiptMail, Nn) => "Gir du opp ei e-postadresse, sender vi deg ei kvittering dit \
+                                     med namnet på skjemaet og referansenummeret, ikkje svara dine."
+            .into(),
+        (PrivacyReceiptMail, En) => "If you give an e-mail address, we send you a receipt there \
+                                     with the form's name and the reference number, not your \
+                                     answers."
             .into(),
         (PrivacyKrr, Nb) => "Vi henter e-postadressen og mobilnummeret ditt fra Kontakt- og \
                              reservasjonsregisteret for å fylle ut skjemaet. Du kan endre dem \

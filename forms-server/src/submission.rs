@@ -3,9 +3,12 @@
 //! [`accept`] validates the answers against the form, builds the canonical payload
 //! (answers, form id and schema hash, labels to read it by, auth context, time), seals it
 //! to the recipients of the form's queue, and stores it with its audit entry in one
-//! transaction. Only after the commit is a [`Receipt`] returned.
+//! transaction. Only after the commit is a [`Receipt`] returned; a citizen logged in who
+//! gave an e-mail address is then sent a receipt there too, with the form and the
+//! reference but none of the answers.
 //!
-//! Must never: log or store the plaintext payload, or give a receipt before the commit.
+//! Must never: log or store the plaintext payload, give a receipt before the commit, or
+//! put an answer in a mail.
 
 use std::fmt;
 
@@ -31,6 +34,8 @@ pub struct Receipt {
     /// The answers as checked and the pages they showed: what was sealed, for the
     /// receipt page's copy (nothing reads them from the store again).
     pub sent: Checked,
+    /// A receipt is on its way to the citizen's e-mail address.
+    pub mailed: bool,
 }
 
 /// The plaintext that is sealed. Self-describing: it carries the labels the citizen saw,
@@ -161,6 +166,8 @@ pub struct Sender<'a> {
     pub citizen: &'a crate::auth::session::Citizen,
     /// The keyed HMAC of their identity number, for "Mine innsendinger".
     pub key: String,
+    /// The language they filled in the form in: that of the receipt by e-mail.
+    pub lang: Lang,
 }
 
 /// Where submissions are taken in, and the rules of this installation.
@@ -205,6 +212,37 @@ fn notify_caseworkers(mailer: &std::sync::Arc<crate::mail::Mailer>, queue: &crat
             if mailer.send(&address, &subject, &body).await.is_err() {
                 tracing::warn!(queue = %queue_id, "a caseworker was not notified: the mail server did not take it");
             }
+        }
+    });
+}
+
+/// Sends the logged-in citizen a receipt at `address`, after the receipt page (a slow
+/// mail server never delays a citizen): the form, the reference and the time, none of
+/// the answers. Only after login: an open form would let anyone have the municipality
+/// mail any address.
+fn mail_receipt(
+    mailer: &std::sync::Arc<crate::mail::Mailer>,
+    address: &str,
+    form: &Form,
+    reference: &str,
+    received: Timestamp,
+    lang: Lang,
+) {
+    use crate::i18n::{Msg, t};
+    let title = form.title.get(lang);
+    let subject = t(lang, Msg::ReceiptMailSubject { title });
+    let body = t(
+        lang,
+        Msg::ReceiptMailBody {
+            title,
+            reference,
+            received: &received.display_nb(),
+        },
+    );
+    let (mailer, address, form_id) = (mailer.clone(), address.to_string(), form.id.clone());
+    tokio::spawn(async move {
+        if mailer.send(&address, &subject, &body).await.is_err() {
+            tracing::warn!(form = %form_id, "the receipt was not mailed: the mail server did not take it");
         }
     });
 }
@@ -348,10 +386,18 @@ pub async fn accept(
                 if let (Some(mailer), Some(queue)) = (mailer, catalog.queue(queue.as_str())) {
                     notify_caseworkers(mailer, queue);
                 }
+                let mut mailed = false;
+                if let (Some(mailer), Some(sender), Some(address)) =
+                    (mailer, sender, reply_address(form, answers))
+                {
+                    mail_receipt(mailer, address, form, &reference, now, sender.lang);
+                    mailed = true;
+                }
                 return Ok(Receipt {
                     reference,
                     received_at: now,
                     sent: checked,
+                    mailed,
                 });
             }
             Err(StoreError::Conflict) => last_error = StoreError::Conflict,
@@ -507,6 +553,7 @@ mod tests {
         let sender = Sender {
             citizen: &citizen,
             key: "k".into(),
+            lang: Lang::Nb,
         };
         let raw = RawAnswers(vec![
             ("epost".into(), RawValue::Text("kari@example.no".into())),

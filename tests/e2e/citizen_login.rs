@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::support::{Backend, Browser, Page, Postgres, Server, TempDir, contains, submit};
 
 const KARI_PID: &str = "17819010188";
-const KARI_EMAIL: &str = "kari.nordmann@example.no";
+pub(crate) const KARI_EMAIL: &str = "kari.nordmann@example.no";
 const KARI_MOBILE: &str = "+4791234567";
 const SESSION: &str = "__Host-session";
 pub(crate) const SUBSTANTIAL: &str = "idporten-loa-substantial Minid-PIN";

@@ -145,14 +145,25 @@ pub(crate) async fn send(
     form: &str,
     answers: &[(&str, &str)],
 ) -> String {
-    let mut page = browser.get(&format!("{}/skjema/{form}", server.url)).await;
+    reference_on(&receipt(server, browser, &format!("/skjema/{form}"), answers).await)
+}
+
+/// Fills in the form at `path` (a query may pick the language) with `answers`, goes
+/// through its pages and sends it; the receipt page.
+pub(crate) async fn receipt(
+    server: &Server,
+    browser: &Browser,
+    path: &str,
+    answers: &[(&str, &str)],
+) -> Page {
+    let mut page = browser.get(&format!("{}{path}", server.url)).await;
     let mut changes = answers.to_vec();
     changes.push(("_action", "next"));
     for _ in 0..3 {
         page = submit(browser, &page, &changes).await;
         assert_eq!(page.status, 200, "{}", page.body);
         if page.body.contains("class=\"reference\"") {
-            return reference_on(&page);
+            return page;
         }
         changes = vec![("_action", "send")];
     }

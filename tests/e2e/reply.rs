@@ -1,7 +1,7 @@
 //! A caseworker's reply reaches the citizen through a real SMTP server (Python's
 //! aiosmtpd, started here, speaking STARTTLS with a test certificate), and the stored
 //! address is gone afterwards. Caseworkers are told of new submissions the same way,
-//! without their content.
+//! without their content, and a citizen logged in gets a receipt, without the answers.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -39,11 +39,23 @@ fn python_with_aiosmtpd() -> &'static str {
 /// file.
 pub fn server_and_smtp(work: &TempDir) -> (Server, Smtp, std::path::PathBuf) {
     let port = free_port();
-    let mail = format!(
+    let server = Server::start_with_config(Backend::Sqlite, &mail_config(port));
+    let (smtp, received) = start_smtp(&server, port, work);
+    (server, smtp, received)
+}
+
+/// The `[mail]` section towards an SMTP server on `port` that has the server's test
+/// certificate.
+fn mail_config(port: u16) -> String {
+    format!(
         "[mail]\nhost = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\n\
          from = \"Kommunen <postmottak@kommune.example>\"\nca_file = \"cert.pem\"\n"
-    );
-    let server = Server::start_with_config(Backend::Sqlite, &mail);
+    )
+}
+
+/// aiosmtpd on `port`, STARTTLS with `server`'s certificate; what it receives goes to
+/// the returned file.
+fn start_smtp(server: &Server, port: u16, work: &TempDir) -> (Smtp, std::path::PathBuf) {
     let received = work.path().join("smtp.out");
     let child = Command::new(python_with_aiosmtpd())
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
@@ -61,7 +73,78 @@ pub fn server_and_smtp(work: &TempDir) -> (Server, Smtp, std::path::PathBuf) {
         assert!(Instant::now() < deadline, "aiosmtpd did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    (server, smtp, received)
+    (smtp, received)
+}
+
+/// Each message aiosmtpd has received, as its headers and its body decoded from
+/// quoted-printable or base64, so that a look for a canary cannot miss it.
+fn mails(received: &std::path::Path) -> Vec<(String, String)> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(received).unwrap_or_default();
+    text.split("---------- MESSAGE FOLLOWS ----------")
+        .skip(1)
+        .map(|message| {
+            let message = message
+                .split("------------ END MESSAGE ------------")
+                .next()
+                .unwrap()
+                .trim_start();
+            let (head, body) = message.split_once("\n\n").unwrap_or((message, ""));
+            let encoding = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Transfer-Encoding: "))
+                .unwrap_or("7bit")
+                .trim()
+                .to_ascii_lowercase();
+            let body = match encoding.as_str() {
+                "quoted-printable" => quoted_printable(body),
+                "base64" => {
+                    let packed: String = body.split_whitespace().collect();
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(packed)
+                        .unwrap();
+                    String::from_utf8(bytes).unwrap()
+                }
+                _ => body.to_string(),
+            };
+            (head.to_string(), body)
+        })
+        .collect()
+}
+
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let mut out = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'=')
+            .then(|| joined.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// The one message to `to` once it has come, decoded; none may come twice.
+fn mail_to(received: &std::path::Path, to: &str) -> (String, String) {
+    wait_for_mail(received, &format!("To: {to}"));
+    let mut found: Vec<(String, String)> = mails(received)
+        .into_iter()
+        .filter(|(head, _)| head.lines().any(|l| l == format!("To: {to}")))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
 }
 
 /// What aiosmtpd has received once it holds `needle`.
@@ -168,11 +251,113 @@ async fn caseworkers_are_told_of_new_submissions_without_content() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    let mail = wait_for_mail(&received, "saksbehandler@kommune.example");
-    assert!(mail.contains("Ny innsending"), "{mail}");
+    let (head, text) = mail_to(&received, "saksbehandler@kommune.example");
+    assert!(head.contains("Ny innsending"), "{head}");
+    assert!(text.contains("forms caseworker pull"), "{text}");
     assert!(
-        !mail.contains(&marker),
-        "the content went by e-mail: {mail}"
+        !text.contains(&marker),
+        "the content went by e-mail: {text}"
     );
     assert!(!server.log().contains("saksbehandler@kommune.example"));
+}
+
+/// A citizen who sends a form after login with an e-mail address gets a receipt there,
+/// in the language they used, with the form and the reference and none of the answers;
+/// an open form mails nobody, so no one can have the municipality mail any address.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_citizen_logged_in_gets_a_receipt_by_email_without_the_answers() {
+    use crate::citizen_login::{KARI_EMAIL, SUBSTANTIAL, log_in, reference_on};
+    use crate::erase::receipt;
+
+    let work = TempDir::new("receipt");
+    let port = free_port();
+    let mut server = Server::prepare_with_login(Backend::Sqlite).await;
+    server.append_config(&mail_config(port));
+    tokio::task::block_in_place(|| server.launch());
+    let (_smtp, received) = start_smtp(&server, port, &work);
+
+    // Someone puts a stranger's address in the open contact form: no mail.
+    let (status, body) = server
+        .submit_json(
+            &server.client(),
+            "kontakt",
+            json!({"answers": {"message": "Hei", "email": "fremmed@example.no"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let kari = server.browser();
+    log_in(&server, &kari, "sikker-melding", SUBSTANTIAL).await;
+    let secret = crate::support::canary("RECEIPT");
+    let page = receipt(
+        &server,
+        &kari,
+        "/skjema/sikker-melding",
+        &[("melding", &format!("Om helsa mi {secret}"))],
+    )
+    .await;
+    let reference = reference_on(&page);
+    assert!(
+        page.body.contains("Vi sender også en kvittering"),
+        "{}",
+        page.body
+    );
+    let (head, text) = mail_to(&received, KARI_EMAIL);
+    assert!(
+        head.contains("Subject: Kvittering: Send en sikker melding til kommunen"),
+        "{head}"
+    );
+    assert!(
+        text.contains(&format!("Referansenummer: {reference}")),
+        "{text}"
+    );
+    assert!(text.contains("Mine innsendinger"), "{text}");
+    assert!(!text.contains(&secret), "an answer went by e-mail: {text}");
+
+    // In English, to the address she typed instead of KRR's.
+    let page = receipt(
+        &server,
+        &kari,
+        "/skjema/sikker-melding?lang=en",
+        &[("melding", "In English"), ("epost", "kari@work.example")],
+    )
+    .await;
+    let english = reference_on(&page);
+    assert!(
+        page.body.contains("We are also sending a receipt"),
+        "{}",
+        page.body
+    );
+    let (head, text) = mail_to(&received, "kari@work.example");
+    assert!(
+        head.contains("Subject: Receipt: Send a secure message to the municipality"),
+        "{head}"
+    );
+    assert!(
+        text.contains(&format!("Reference number: {english}")),
+        "{text}"
+    );
+
+    // The privacy page says so where it happens, and only there.
+    let privacy = |form: &'static str| {
+        let kari = &kari;
+        let url = format!("{}/skjema/{form}/personvern", server.url);
+        async move { kari.get(&url).await.body }
+    };
+    assert!(
+        privacy("sikker-melding")
+            .await
+            .contains("sender vi deg en kvittering")
+    );
+    assert!(!privacy("kontakt").await.contains("kvittering"));
+
+    assert!(
+        !mails(&received)
+            .iter()
+            .any(|(head, _)| head.contains("fremmed@example.no")),
+        "the open form mailed the address it was given"
+    );
+    let log = server.log();
+    assert!(!log.contains(KARI_EMAIL) && !log.contains("kari@work.example"));
+    assert!(!log.contains(&secret));
 }

@@ -447,6 +447,7 @@ pub async fn privacy_notice(
             .map(|f| (f.id.as_str(), f.title.get(lang)))
             .collect(),
         counts_addresses: app.limiter.is_some(),
+        sends_mail: app.mailer.is_some(),
     };
     for id in form.queues() {
         let name = catalog
@@ -784,6 +785,7 @@ pub async fn submit_form(
                 (Some(citizen), Some(login)) => Some(submission::Sender {
                     citizen,
                     key: login.sessions.citizen_key(&citizen.login.pid),
+                    lang,
                 }),
                 _ => None,
             };
@@ -795,15 +797,7 @@ pub async fn submit_form(
                     // A new token: reloading the receipt cannot send the same answers twice.
                     let fresh = submission::random_id().unwrap_or_default();
                     let account = signed_in.then_some(Account { csrf: &fresh });
-                    let page = pages::receipt_page(
-                        &form,
-                        lang,
-                        &app.site,
-                        &receipt.reference,
-                        receipt.received_at,
-                        &receipt.sent,
-                        account,
-                    );
+                    let page = pages::receipt_page(&form, lang, &app.site, &receipt, account);
                     return html(StatusCode::OK, page, Some(&fresh));
                 }
                 Err(SubmitError::Invalid(errors) | SubmitError::Sensitive(errors)) => {

@@ -1011,6 +1011,8 @@ pub struct PrivacyContext<'a> {
     pub request_forms: Vec<(&'a str, &'a str)>,
     /// Whether submissions are counted by network address (the hourly limit).
     pub counts_addresses: bool,
+    /// Whether the server sends mail (receipts to logged-in citizens among it).
+    pub sends_mail: bool,
 }
 
 /// What the citizen is told about the processing of a form's answers (GDPR article 13):
@@ -1063,6 +1065,11 @@ pub fn privacy_page(form: &Form, lang: Lang, site: &Site, context: &PrivacyConte
             p { (t(lang, Msg::PrivacyLogin)) }
         }
         @if krr { p { (t(lang, Msg::PrivacyKrr)) } }
+        @if context.sends_mail && form.auth != Auth::None
+            && form.fields().any(|f| matches!(f.kind, FieldKind::Email))
+        {
+            p { (t(lang, Msg::PrivacyReceiptMail)) }
+        }
         @if context.counts_addresses { p { (t(lang, Msg::PrivacyAddress)) } }
         h2 { (t(lang, Msg::PrivacyRetention)) }
         p {
@@ -1100,11 +1107,15 @@ pub fn receipt_page(
     form: &Form,
     lang: Lang,
     site: &Site,
-    reference: &str,
-    received: Timestamp,
-    sent: &Checked,
+    receipt: &crate::submission::Receipt,
     account: Option<Account<'_>>,
 ) -> Markup {
+    let crate::submission::Receipt {
+        reference,
+        received_at: received,
+        sent,
+        mailed,
+    } = receipt;
     let path = format!("/skjema/{}", form.id);
     let title = t(lang, Msg::ReceiptTitle);
     let main = html! {
@@ -1116,8 +1127,9 @@ pub fn receipt_page(
             }
         }
         p { (t(lang, Msg::ReceiptLead)) }
-        @if let Some(receipt) = &form.receipt { p { (receipt.get(lang)) } }
+        @if let Some(text) = &form.receipt { p { (text.get(lang)) } }
         p { (t(lang, Msg::ReceiptKeep)) }
+        @if *mailed { p { (t(lang, Msg::ReceiptMailed)) } }
         dl {
             dt { (t(lang, Msg::ReceiptReceived)) }
             dd { (received.display_nb()) }
