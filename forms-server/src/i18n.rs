@@ -279,6 +279,10 @@ pub enum Msg<'a> {
     LoginOffer,
     Prefilled,
     KrrMissing,
+    /// On a form behind login: the session's idle limit, and that nothing typed is lost.
+    SessionLimit {
+        minutes: i64,
+    },
     LoginFailedTitle,
     LoginFailedBody,
     LoginUnreachableBody,
@@ -761,6 +765,9 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (KrrMissing, Nb) => "Vi fant ikke alle kontaktopplysningene dine i Kontakt- og reservasjonsregisteret. Fyll inn det som mangler.".into(),
         (KrrMissing, Nn) => "Vi fann ikkje alle kontaktopplysningane dine i Kontakt- og reservasjonsregisteret. Fyll inn det som manglar.".into(),
         (KrrMissing, En) => "We did not find all your contact details in the Common Contact Register. Please fill in what is missing.".into(),
+        (SessionLimit { minutes }, Nb) => format!("Av sikkerhetshensyn blir du logget ut etter {minutes} minutter uten at du går videre i skjemaet. Det du har skrevet, går ikke tapt: logg inn igjen, så kommer du tilbake til det."),
+        (SessionLimit { minutes }, Nn) => format!("Av omsyn til tryggleiken blir du logga ut etter {minutes} minutt utan at du går vidare i skjemaet. Det du har skrive, går ikkje tapt: logg inn igjen, så kjem du tilbake til det."),
+        (SessionLimit { minutes }, En) => format!("For your security you are logged out after {minutes} minutes without moving on in the form. Nothing you have written is lost: log in again, and you come back to it."),
         (LoginFailedTitle, Nb) => "Innloggingen ble ikke fullført".into(),
         (LoginFailedTitle, Nn) => "Innlogginga vart ikkje fullført".into(),
         (LoginFailedTitle, En) => "The login was not completed".into(),

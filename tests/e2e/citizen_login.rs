@@ -575,6 +575,29 @@ async fn sessions_end_after_thirty_idle_minutes_and_two_hours_in_all() {
         !has_session(&server, &browser).await,
         "121 minutes after login"
     );
+
+    // The form says so, and keeps its word: Kari types for 31 minutes before she moves
+    // on, logs in again, and finds what she typed.
+    clock.set(SystemClock.now());
+    let browser = server.browser();
+    let form = log_in(&server, &browser, "innsyn", SUBSTANTIAL).await;
+    assert!(
+        form.body
+            .contains("blir du logget ut etter 30 minutter uten at du går videre"),
+        "{}",
+        form.body
+    );
+    clock.advance_millis(31 * MINUTE);
+    let login = submit(
+        &browser,
+        &form,
+        &[("mobil", "+4791234567"), ("_action", "next")],
+    )
+    .await;
+    assert!(!login.url.starts_with(&server.url), "{}", login.url);
+    clock.set(SystemClock.now());
+    let back = pick(&browser, &login, "0", SUBSTANTIAL, "none").await;
+    assert_eq!(back.input_value("mobil").as_deref(), Some("+4791234567"));
 }
 
 /// Kills `forms dev` when the test ends, however it ends.

@@ -517,11 +517,13 @@ impl FormView<'_> {
 }
 
 /// What a form page says about login: that it is not set up, an offer to log in for
-/// prefill, or (on the first page) what was prefilled.
+/// prefill, or (on the first page) what was prefilled and, behind login, how long the
+/// session waits and that nothing typed is lost when it ends.
 fn login_notice(view: &FormView<'_>, first_page: bool) -> Markup {
     let lang = view.lang;
     let form = view.form;
     let prefills = form.fields().any(|f| f.prefill.is_some());
+    let needs_login = !matches!(form.auth, Auth::None | Auth::Optional);
     html! {
         @match view.login {
             LoginView::NotNeeded => {}
@@ -529,9 +531,14 @@ fn login_notice(view: &FormView<'_>, first_page: bool) -> Markup {
             LoginView::Offered => p class="notice" {
                 a href={ "/innlogging?skjema=" (form.id) "&lang=" (lang.tag()) } { (t(lang, Msg::LoginOffer)) }
             },
-            LoginView::In { krr_missing } if first_page && prefills => div class="notice" {
-                p { (t(lang, Msg::LoggedIn)) " " (t(lang, Msg::Prefilled)) }
-                @if krr_missing { p { (t(lang, Msg::KrrMissing)) } }
+            LoginView::In { krr_missing } if first_page && (prefills || needs_login) => div class="notice" {
+                @if prefills {
+                    p { (t(lang, Msg::LoggedIn)) " " (t(lang, Msg::Prefilled)) }
+                    @if krr_missing { p { (t(lang, Msg::KrrMissing)) } }
+                }
+                @if needs_login {
+                    p { (t(lang, Msg::SessionLimit { minutes: crate::auth::session::IDLE_MS / 60_000 })) }
+                }
             },
             LoginView::In { .. } => {}
         }
