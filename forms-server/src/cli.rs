@@ -753,9 +753,7 @@ async fn audit_export(from: &str, to: &str, args: &StoreArgs) -> Result<ExitCode
     for (entry, reference) in &entries {
         let who = crate::privacy::actor_words(
             &entry.actor,
-            crate::store::actors::caseworker_id(&entry.actor)
-                .and_then(|id| names.get(id))
-                .map(String::as_str),
+            crate::store::actors::name_of(&entry.actor, &names),
         );
         println!(
             "{:<20}  {:<32}  {:<40}  {:<16}  {}",
@@ -986,6 +984,17 @@ async fn admin_queues(args: &StoreArgs, schemas: &Path) -> Result<ExitCode, Stri
     Ok(ExitCode::from(1))
 }
 
+/// After a pull: how many references `what`, then each of them; nothing if none.
+fn print_removed(references: &[String], what: &str) {
+    if references.is_empty() {
+        return;
+    }
+    println!("{} {what}", references.len());
+    for reference in references {
+        println!("  {reference}");
+    }
+}
+
 /// The caseworker API as the caseworker of `--token-file` (trusting `--ca` if given).
 fn api(server: &ServerArgs) -> Result<pull::Api, String> {
     let token = read_token(&server.token_file)?;
@@ -1049,26 +1058,15 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                     report.attachments
                 );
             }
-            if !report.removed.is_empty() {
-                println!(
-                    "{} submission(s) deleted on the server (retention ended, or erased on \
-                     request); their files here are deleted too",
-                    report.removed.len()
-                );
-                for reference in &report.removed {
-                    println!("  {reference}");
-                }
-            }
-            if !report.forwarded.is_empty() {
-                println!(
-                    "{} case(s) forwarded to a queue you are not in; their files here are \
-                     deleted",
-                    report.forwarded.len()
-                );
-                for reference in &report.forwarded {
-                    println!("  {reference}");
-                }
-            }
+            print_removed(
+                &report.removed,
+                "submission(s) deleted on the server (retention ended, or erased on \
+                 request); their files here are deleted too",
+            );
+            print_removed(
+                &report.forwarded,
+                "case(s) forwarded to a queue you are not in; their files here are deleted",
+            );
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::List { server, status } => {

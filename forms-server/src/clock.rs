@@ -78,6 +78,13 @@ impl Timestamp {
         Timestamp::parse_rfc3339(text).map_or_else(|| text.to_string(), |t| t.display_nb())
     }
 
+    /// The Norwegian day of a time as [`Timestamp::rfc3339`] writes it, e.g.
+    /// `23.11.2026`; any other text as it is.
+    pub fn show_rfc3339_day_nb(text: &str) -> String {
+        Timestamp::parse_rfc3339(text)
+            .map_or_else(|| text.to_string(), |t| t.norwegian_day().display_nb())
+    }
+
     /// Norwegian civil time as if it were UTC, for showing and for "today": UTC+1, and
     /// UTC+2 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday
     /// of October (the European rule Norway follows).

@@ -198,7 +198,6 @@ fn notify_caseworkers(mailer: &std::sync::Arc<crate::mail::Mailer>, queue: &crat
     if addresses.is_empty() {
         return;
     }
-    let mailer = mailer.clone();
     let queue_id = queue.id.to_string();
     let subject = format!("Ny innsending i køen {}", queue.name.nb);
     let body = format!(
@@ -207,10 +206,26 @@ fn notify_caseworkers(mailer: &std::sync::Arc<crate::mail::Mailer>, queue: &crat
          personvernet står ingenting av innholdet i denne e-posten.\n",
         queue.name.nb
     );
+    send_later(mailer, addresses, subject, body, move || {
+        tracing::warn!(queue = %queue_id, "a caseworker was not notified: the mail server did not take it");
+    });
+}
+
+/// Sends one message to each of `addresses` in a task of its own, so that a slow mail
+/// server never delays the citizen; `failed` logs each address the server did not take
+/// (without the address).
+fn send_later(
+    mailer: &std::sync::Arc<crate::mail::Mailer>,
+    addresses: Vec<String>,
+    subject: String,
+    body: String,
+    failed: impl Fn() + Send + 'static,
+) {
+    let mailer = mailer.clone();
     tokio::spawn(async move {
         for address in addresses {
             if mailer.send(&address, &subject, &body).await.is_err() {
-                tracing::warn!(queue = %queue_id, "a caseworker was not notified: the mail server did not take it");
+                failed();
             }
         }
     });
@@ -239,12 +254,16 @@ fn mail_receipt(
             received: &received.display_nb(),
         },
     );
-    let (mailer, address, form_id) = (mailer.clone(), address.to_string(), form.id.clone());
-    tokio::spawn(async move {
-        if mailer.send(&address, &subject, &body).await.is_err() {
+    let form_id = form.id.clone();
+    send_later(
+        mailer,
+        vec![address.to_string()],
+        subject,
+        body,
+        move || {
             tracing::warn!(form = %form_id, "the receipt was not mailed: the mail server did not take it");
-        }
-    });
+        },
+    );
 }
 
 /// The first e-mail address among the answers: where an answer by e-mail goes.

@@ -254,8 +254,6 @@ async fn contract(store: Store) {
     store
         .write(vec![Op::MoveSubmission {
             id: "id-0010".into(),
-            reference: "R-0010".into(),
-            from_queue: "a".into(),
             queue: "b".into(),
             sealed: vec![1; 64],
             at: Timestamp(20),

@@ -305,8 +305,6 @@ pub async fn forward(
         .write(vec![
             Op::MoveSubmission {
                 id: meta.id.clone(),
-                reference: meta.reference.clone(),
-                from_queue: meta.queue.clone(),
                 queue: to_queue.to_string(),
                 sealed: age_file(sealed)?,
                 at: now,

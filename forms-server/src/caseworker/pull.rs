@@ -600,10 +600,7 @@ fn render_subject_access(report: &SubjectAccess) -> String {
             ("done", _) => "ferdig".to_string(),
             (other, _) => other.to_string(),
         };
-        let until = Timestamp::parse_rfc3339(&held.retain_until).map_or_else(
-            || held.retain_until.clone(),
-            |t| t.norwegian_day().display_nb(),
-        );
+        let until = Timestamp::show_rfc3339_day_nb(&held.retain_until);
         let kept = match &held.kept_by {
             Some(law) => format!(", og kan ikke slettes før fordi {law} krever det"),
             None => String::new(),
@@ -663,8 +660,7 @@ fn render_subject_erasure(report: &SubjectErasure) -> String {
             ("already_deleted", _, _) => "var allerede slettet".to_string(),
             ("kept_by_law", Some(law), Some(until)) => format!(
                 "beholdes til {} fordi {law} krever det, og slettes da",
-                Timestamp::parse_rfc3339(until)
-                    .map_or_else(|| until.clone(), |t| t.norwegian_day().display_nb())
+                Timestamp::show_rfc3339_day_nb(until)
             ),
             (other, _, _) => other.to_string(),
         };

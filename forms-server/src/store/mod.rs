@@ -285,11 +285,10 @@ pub enum Op {
     },
     /// A submission moved to another queue, sealed to that queue's recipients; it
     /// starts there as new. The queue it left keeps a record of it (reference and
-    /// time), so that its caseworkers delete their copies.
+    /// time, read from the row before the move), so that its caseworkers delete their
+    /// copies.
     MoveSubmission {
         id: String,
-        reference: String,
-        from_queue: String,
         queue: String,
         sealed: Vec<u8>,
         at: Timestamp,
@@ -1046,6 +1045,16 @@ pub mod actors {
     pub fn caseworker_id(actor: &str) -> Option<&str> {
         actor.strip_prefix(CASEWORKER)
     }
+
+    /// The caseworker's name, if `actor` is one whose name `names` (by id) holds.
+    pub fn name_of<'a>(
+        actor: &str,
+        names: &'a std::collections::BTreeMap<String, String>,
+    ) -> Option<&'a str> {
+        caseworker_id(actor)
+            .and_then(|id| names.get(id))
+            .map(String::as_str)
+    }
 }
 
 /// Audit actions are a closed set, so that no free text can enter the log.
@@ -1557,12 +1566,19 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                 }
                 Op::MoveSubmission {
                     id,
-                    reference,
-                    from_queue,
                     queue,
                     sealed,
                     at,
                 } => {
+                    sqlx::query(
+                        "INSERT INTO moved_submissions (submission_id, reference, from_queue, \
+                         moved_at) SELECT id, reference, queue, $2 FROM submissions \
+                         WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(at.0)
+                    .execute(&mut *tx)
+                    .await?;
                     sqlx::query(
                         "UPDATE submissions SET queue = $1, sealed = $2, status = $3 WHERE id = $4",
                     )
@@ -1570,16 +1586,6 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(sealed)
                     .bind(Status::New.as_str())
                     .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO moved_submissions (submission_id, reference, from_queue, \
-                         moved_at) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(id)
-                    .bind(reference)
-                    .bind(from_queue)
-                    .bind(at.0)
                     .execute(&mut *tx)
                     .await?;
                 }

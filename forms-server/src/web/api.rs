@@ -632,11 +632,6 @@ pub async fn subject_access(
         .await
         .map_err(caseworker_error)?;
     let names = caseworker_names(&app, true).await?;
-    let name_of = |actor: &str| {
-        crate::store::actors::caseworker_id(actor)
-            .and_then(|id| names.get(id))
-            .cloned()
-    };
     let mut events: BTreeMap<String, Vec<HeldEvent>> = BTreeMap::new();
     for entry in report.events {
         let Some(submission) = entry.submission_id else {
@@ -645,7 +640,7 @@ pub async fn subject_access(
         events.entry(submission).or_default().push(HeldEvent {
             at: entry.at.rfc3339(),
             action: entry.action,
-            actor_name: name_of(&entry.actor),
+            actor_name: crate::store::actors::name_of(&entry.actor, &names).map(String::from),
             actor: entry.actor,
         });
     }
