@@ -155,7 +155,8 @@ enum AdminCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// The field vault's keys (reply addresses and sessions are encrypted with them).
+    /// The field vault's keys (reply addresses, sessions and newsletter subscriptions are
+    /// encrypted with them).
     Vault {
         #[command(subcommand)]
         command: AdminVaultCommand,
@@ -350,6 +351,24 @@ enum CaseworkerCommand {
         /// without it, every submission of the citizen's is erased.
         #[arg(long = "only", value_name = "REFERENCE")]
         only: Vec<String>,
+    },
+    /// Send a newsletter to the subscribers of a subscription form routed to your queue
+    /// (all, or one topic's), and wait while the server mails it. The text is plain;
+    /// each subscriber's mail ends with the link to change topics or unsubscribe.
+    Newsletter {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The subscription form, e.g. nyhetsbrev.
+        #[arg(long)]
+        form: String,
+        /// Only the subscribers of this topic (an option value of the form's topics).
+        #[arg(long)]
+        topic: Option<String>,
+        #[arg(long)]
+        subject: String,
+        /// A UTF-8 text file with the newsletter's text.
+        #[arg(long)]
+        file: PathBuf,
     },
     /// Record that the citizen consented (by phone, letter or in person) to the case
     /// being handed to another public body.
@@ -836,8 +855,9 @@ async fn admin_vault_rekey(args: &StoreArgs) -> Result<ExitCode, String> {
     store.close().await;
     let done = done.map_err(|e| format!("cannot re-encrypt the vault's values: {e}"))?;
     println!(
-        "Vault key {} encrypts. Re-encrypted under it: {} reply address(es), {} session(s).",
-        done.newest, done.reply_addresses, done.sessions
+        "Vault key {} encrypts. Re-encrypted under it: {} reply address(es), {} session(s), \
+         {} subscription(s).",
+        done.newest, done.reply_addresses, done.sessions, done.subscriptions
     );
     let stored: Vec<String> = done
         .stored
@@ -1193,6 +1213,38 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                     .map_err(failed)?
             );
             Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Newsletter {
+            server,
+            form,
+            topic,
+            subject,
+            file,
+        } => {
+            let body = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let done = api(&server)?
+                .newsletter(&form, topic.as_deref(), &subject, &body, |status| {
+                    println!(
+                        "{}: mailed to {} of {} subscriber(s){}",
+                        status.id,
+                        status.sent,
+                        status.recipients,
+                        if status.failed > 0 {
+                            format!(", {} not taken by the mail server", status.failed)
+                        } else {
+                            String::new()
+                        }
+                    );
+                })
+                .await
+                .map_err(failed)?;
+            println!("Newsletter {} sent: {} mail(s).", done.id, done.sent);
+            Ok(if done.failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         CaseworkerCommand::Consent {
             server,

@@ -62,14 +62,9 @@ pub struct Redirect {
 
 impl Redirect {
     fn check(&mut self) -> Result<(), ConfigError> {
-        let to = self.to.trim_end_matches('/');
-        let host = to.strip_prefix("https://").unwrap_or_default();
-        if !is_https_address(to) || host.contains(['/', '?', '#', '@']) {
-            return Err(ConfigError(
-                "[redirect] to: must be the site's https:// address, with no path".into(),
-            ));
-        }
-        self.to = to.to_string();
+        self.to = site_address(&self.to).ok_or_else(|| {
+            ConfigError("[redirect] to: must be the site's https:// address, with no path".into())
+        })?;
         Ok(())
     }
 }
@@ -88,10 +83,19 @@ pub struct Site {
     /// How citizens reach the data protection officer: an e-mail address or an
     /// https:// page, given on the privacy pages.
     pub privacy_contact: Option<String>,
+    /// The site's own https:// address (no path), e.g.
+    /// `https://skjema.example.kommune.no`: the links in the mails it sends (a
+    /// newsletter's, and the confirmation of a subscription) point there.
+    pub url: Option<String>,
 }
 
 impl Site {
-    fn check(&self) -> Result<(), ConfigError> {
+    fn check(&mut self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.url {
+            self.url = Some(site_address(url).ok_or_else(|| {
+                ConfigError("[site] url: must be the site's https:// address, with no path".into())
+            })?);
+        }
         let bad = |key: &str, why: &str| Err(ConfigError(format!("[site] {key}: {why}")));
         if let Some(name) = &self.name
             && (name.trim().is_empty() || name.chars().count() > 100)
@@ -114,6 +118,13 @@ impl Site {
         }
         Ok(())
     }
+}
+
+/// A site's https:// address without a path, and without a slash at the end.
+fn site_address(text: &str) -> Option<String> {
+    let to = text.trim_end_matches('/');
+    let host = to.strip_prefix("https://").unwrap_or_default();
+    (is_https_address(to) && !host.contains(['/', '?', '#', '@'])).then(|| to.to_string())
 }
 
 fn is_https_address(text: &str) -> bool {
@@ -385,11 +396,15 @@ mod tests {
     #[test]
     fn the_example_configuration_is_a_valid_one() {
         let text = include_str!("../../deploy/forms.example.toml");
-        let config: Config = toml::from_str(text).unwrap();
+        let mut config: Config = toml::from_str(text).unwrap();
         assert!(config.idporten.is_some() && config.mail.is_some());
         assert_eq!(config.housekeeping.every_seconds, 300);
         assert_eq!(config.site.name.as_deref(), Some("Eksempel kommune"));
         config.site.check().unwrap();
+        assert_eq!(
+            config.site.url.as_deref(),
+            Some("https://skjema.example.kommune.no")
+        );
     }
 
     #[test]
@@ -428,6 +443,7 @@ mod tests {
             name: Some("Eksempel kommune".into()),
             accessibility_statement: Some(statement.into()),
             privacy_contact: Some(contact.into()),
+            url: Some("https://skjema.kommune.no/".into()),
         };
         assert!(
             site("https://uustatus.no/x", "personvern@kommune.no")
@@ -447,7 +463,19 @@ mod tests {
             .check()
             .unwrap_err();
         assert!(err.to_string().contains("privacy_contact"), "{err}");
-        let blank = Site {
+        let mut with_path = site("https://uustatus.no/x", "personvern@kommune.no");
+        with_path.url = Some("https://skjema.kommune.no/skjema".into());
+        assert!(
+            with_path
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("[site] url")
+        );
+        let mut ok = site("https://uustatus.no/x", "personvern@kommune.no");
+        ok.check().unwrap();
+        assert_eq!(ok.url.as_deref(), Some("https://skjema.kommune.no"));
+        let mut blank = Site {
             name: Some("  ".into()),
             ..Site::default()
         };

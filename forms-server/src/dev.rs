@@ -51,6 +51,8 @@ pub struct DevPaths {
     pub database: PathBuf,
     pub keys: PathBuf,
     pub idporten: PathBuf,
+    /// Every mail the server sends, one `.eml` file each (there is no mail server).
+    pub mail: PathBuf,
 }
 
 impl DevPaths {
@@ -62,6 +64,7 @@ impl DevPaths {
             database: dir.join("forms.db"),
             keys: dir.join("keys"),
             idporten: dir.join("idporten"),
+            mail: dir.join("mail"),
         }
     }
 
@@ -308,7 +311,10 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         idporten: Some(idporten),
         mail: None,
         housekeeping: Default::default(),
-        site: Default::default(),
+        site: crate::config::Site {
+            url: Some(format!("https://localhost:{}", options.listen.port())),
+            ..Default::default()
+        },
         redirect: None,
     };
     config.vault.keyring().map_err(|e| e.to_string())?;
@@ -317,6 +323,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
         BuildOptions {
             clock: clock.clone(),
             dev_recipients: Some(recipients),
+            mail_folder: Some(paths.mail.clone()),
         },
     )
     .await
@@ -361,6 +368,10 @@ fn print_banner(url: &str, issuer: &str, dir: &Path, paths: &DevPaths, catalog: 
         paths.cert.display()
     );
     println!("  Database:     {}", paths.database.display());
+    println!(
+        "  Mail:         {} (each mail the server sends, as a file)",
+        paths.mail.display()
+    );
     println!(
         "  Caseworkers:  {}/<queue>.identity and <queue>.token, for queues:",
         paths.keys.display()

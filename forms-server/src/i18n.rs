@@ -130,6 +130,63 @@ pub enum Msg<'a> {
         received: &'a str,
     },
     PrivacyReceiptMail,
+    /// A newsletter sign-up: the confirmation mail.
+    SubscriptionMailSubject {
+        title: &'a str,
+    },
+    SubscriptionMailBody {
+        title: &'a str,
+        site: &'a str,
+        topics: &'a str,
+        link: &'a str,
+        hours: i64,
+    },
+    /// Under every newsletter: why it came, and the subscriber's page.
+    NewsletterFooter {
+        title: &'a str,
+        site: &'a str,
+        link: &'a str,
+    },
+    SubscriptionSentTitle,
+    SubscriptionSentBody {
+        hours: i64,
+    },
+    SubscriptionConfirmTitle,
+    SubscriptionConfirmLead {
+        title: &'a str,
+        topics: &'a str,
+    },
+    SubscriptionConfirmedBody,
+    SubscriptionManageTitle {
+        title: &'a str,
+    },
+    SubscriptionTopicsLegend,
+    SubscriptionSave,
+    SubscriptionSaved,
+    SubscriptionNoTopic,
+    SubscriptionEnds {
+        day: &'a str,
+    },
+    SubscriptionEndTitle,
+    SubscriptionEndLead,
+    SubscriptionEndButton,
+    SubscriptionEndedTitle,
+    SubscriptionEndedBody,
+    SubscriptionGoneTitle,
+    SubscriptionGoneBody {
+        hours: i64,
+    },
+    /// A subscription form on a server that cannot take subscriptions.
+    SubscriptionUnavailable,
+    /// The privacy page of a subscription form: who reads the address, and how long
+    /// it is kept.
+    PrivacySubscriptionReaders {
+        queues: &'a str,
+    },
+    PrivacySubscriptionRetention {
+        hours: i64,
+        months: u32,
+    },
     NotFoundTitle,
     NotFoundBody,
     TooLargeTitle,
@@ -520,6 +577,190 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (ReceiptMailed, Nb) => "Vi sender også en kvittering med referansenummeret til e-postadressen du oppga.".into(),
         (ReceiptMailed, Nn) => "Vi sender òg ei kvittering med referansenummeret til e-postadressa du gav opp.".into(),
         (ReceiptMailed, En) => "We are also sending a receipt with the reference number to the e-mail address you gave.".into(),
+        (SubscriptionMailSubject { title }, Nb) => format!("Bekreft påmeldingen: {title}"),
+        (SubscriptionMailSubject { title }, Nn) => format!("Stadfest påmeldinga: {title}"),
+        (SubscriptionMailSubject { title }, En) => format!("Confirm your sign-up: {title}"),
+        (SubscriptionMailBody { title, site, topics, link, hours }, Nb) => format!(
+            "Noen, forhåpentlig du, har meldt denne e-postadressen på «{title}» fra {site}, \
+             med temaene: {topics}.\n\n\
+             Åpne lenken innen {hours} timer og bekreft påmeldingen; før det sender vi deg \
+             ingen nyhetsbrev:\n{link}\n\n\
+             Har du ikke meldt deg på, kan du se bort fra denne e-posten. Da sletter vi \
+             adressen innen {hours} timer.\n"
+        ),
+        (SubscriptionMailBody { title, site, topics, link, hours }, Nn) => format!(
+            "Nokon, forhåpentleg du, har meldt denne e-postadressa på «{title}» frå {site}, \
+             med tema: {topics}.\n\n\
+             Opna lenkja innan {hours} timar og stadfest påmeldinga; før det sender vi deg \
+             ingen nyheitsbrev:\n{link}\n\n\
+             Har du ikkje meldt deg på, kan du sjå bort frå denne e-posten. Då slettar vi \
+             adressa innan {hours} timar.\n"
+        ),
+        (SubscriptionMailBody { title, site, topics, link, hours }, En) => format!(
+            "Someone, hopefully you, has signed this e-mail address up for “{title}” from \
+             {site}, with the topics: {topics}.\n\n\
+             Open the link within {hours} hours and confirm; until then we send you no \
+             newsletter:\n{link}\n\n\
+             If you did not sign up, ignore this e-mail; we then delete the address within \
+             {hours} hours.\n"
+        ),
+        (NewsletterFooter { title, site, link }, Nb) => format!(
+            "Du får denne e-posten fordi du abonnerer på «{title}» fra {site}. \
+             Endre temaer eller meld deg av: {link}"
+        ),
+        (NewsletterFooter { title, site, link }, Nn) => format!(
+            "Du får denne e-posten fordi du abonnerer på «{title}» frå {site}. \
+             Endra tema eller meld deg av: {link}"
+        ),
+        (NewsletterFooter { title, site, link }, En) => format!(
+            "You get this e-mail because you subscribe to “{title}” from {site}. \
+             Change topics or unsubscribe: {link}"
+        ),
+        (SubscriptionSentTitle, Nb | Nn) => "Sjekk e-posten din".into(),
+        (SubscriptionSentTitle, En) => "Check your e-mail".into(),
+        (SubscriptionSentBody { hours }, Nb) => format!(
+            "Vi har sendt en e-post til adressen du oppga. Åpne lenken i den innen {hours} \
+             timer og bekreft påmeldingen; før det får du ingen nyhetsbrev. Finner du ikke \
+             e-posten, se etter i søppelposten."
+        ),
+        (SubscriptionSentBody { hours }, Nn) => format!(
+            "Vi har sendt ein e-post til adressa du gav opp. Opna lenkja i han innan {hours} \
+             timar og stadfest påmeldinga; før det får du ingen nyheitsbrev. Finn du ikkje \
+             e-posten, sjå etter i søppelposten."
+        ),
+        (SubscriptionSentBody { hours }, En) => format!(
+            "We have sent an e-mail to the address you gave. Open the link in it within \
+             {hours} hours and confirm your sign-up; until then you get no newsletter. If \
+             you cannot find the e-mail, look in your spam folder."
+        ),
+        (SubscriptionConfirmTitle, Nb) => "Bekreft påmeldingen".into(),
+        (SubscriptionConfirmTitle, Nn) => "Stadfest påmeldinga".into(),
+        (SubscriptionConfirmTitle, En) => "Confirm your sign-up".into(),
+        (SubscriptionConfirmLead { title, topics }, Nb) => {
+            format!("Du melder deg på «{title}», med temaene: {topics}.")
+        }
+        (SubscriptionConfirmLead { title, topics }, Nn) => {
+            format!("Du meldar deg på «{title}», med tema: {topics}.")
+        }
+        (SubscriptionConfirmLead { title, topics }, En) => {
+            format!("You are signing up for “{title}”, with the topics: {topics}.")
+        }
+        (SubscriptionConfirmedBody, Nb) => "Du er påmeldt. Hver e-post fra oss har en lenke \
+             hit, der du endrer temaer eller melder deg av."
+            .into(),
+        (SubscriptionConfirmedBody, Nn) => "Du er påmeld. Kvar e-post frå oss har ei lenkje \
+             hit, der du endrar tema eller meldar deg av."
+            .into(),
+        (SubscriptionConfirmedBody, En) => "You are signed up. Every e-mail from us has a link \
+             here, where you change topics or unsubscribe."
+            .into(),
+        (SubscriptionManageTitle { title }, Nb | Nn) => format!("Abonnement: {title}"),
+        (SubscriptionManageTitle { title }, En) => format!("Subscription: {title}"),
+        (SubscriptionTopicsLegend, Nb) => "Temaer du får nyheter om".into(),
+        (SubscriptionTopicsLegend, Nn) => "Tema du får nyheiter om".into(),
+        (SubscriptionTopicsLegend, En) => "Topics you get news about".into(),
+        (SubscriptionSave, Nb) => "Lagre temaene".into(),
+        (SubscriptionSave, Nn) => "Lagra tema".into(),
+        (SubscriptionSave, En) => "Save the topics".into(),
+        (SubscriptionSaved, Nb) => "Temaene er lagret.".into(),
+        (SubscriptionSaved, Nn) => "Tema er lagra.".into(),
+        (SubscriptionSaved, En) => "The topics are saved.".into(),
+        (SubscriptionNoTopic, Nb) => "Velg minst ett tema, eller meld deg av nederst på siden.".into(),
+        (SubscriptionNoTopic, Nn) => "Vel minst eitt tema, eller meld deg av nedst på sida.".into(),
+        (SubscriptionNoTopic, En) => "Choose at least one topic, or unsubscribe at the foot of the page.".into(),
+        (SubscriptionEnds { day }, Nb) => format!(
+            "Abonnementet varer til {day}. Lagrer du temaene, varer det lenger."
+        ),
+        (SubscriptionEnds { day }, Nn) => format!(
+            "Abonnementet varer til {day}. Lagrar du tema, varer det lenger."
+        ),
+        (SubscriptionEnds { day }, En) => format!(
+            "The subscription lasts until {day}. Saving the topics makes it last longer."
+        ),
+        (SubscriptionEndTitle, Nb | Nn) => "Meld deg av".into(),
+        (SubscriptionEndTitle, En) => "Unsubscribe".into(),
+        (SubscriptionEndLead, Nb) => "Melder du deg av, sletter vi e-postadressen og temaene \
+             dine med en gang."
+            .into(),
+        (SubscriptionEndLead, Nn) => "Meldar du deg av, slettar vi e-postadressa og tema dine \
+             med ein gong."
+            .into(),
+        (SubscriptionEndLead, En) => "If you unsubscribe, we delete your e-mail address and \
+             topics at once."
+            .into(),
+        (SubscriptionEndButton, Nb | Nn) => "Meld meg av".into(),
+        (SubscriptionEndButton, En) => "Unsubscribe me".into(),
+        (SubscriptionEndedTitle, Nb | Nn) => "Du er meldt av".into(),
+        (SubscriptionEndedTitle, En) => "You are unsubscribed".into(),
+        (SubscriptionEndedBody, Nb) => "Vi har slettet e-postadressen og temaene dine. Du får \
+             ikke flere nyhetsbrev fra oss."
+            .into(),
+        (SubscriptionEndedBody, Nn) => "Vi har sletta e-postadressa og tema dine. Du får ikkje \
+             fleire nyheitsbrev frå oss."
+            .into(),
+        (SubscriptionEndedBody, En) => "We have deleted your e-mail address and topics. You \
+             will get no more newsletters from us."
+            .into(),
+        (SubscriptionGoneTitle, Nb) => "Lenken virker ikke lenger".into(),
+        (SubscriptionGoneTitle, Nn) => "Lenkja verkar ikkje lenger".into(),
+        (SubscriptionGoneTitle, En) => "The link no longer works".into(),
+        (SubscriptionGoneBody { hours }, Nb) => format!(
+            "Abonnementet er avsluttet, eller påmeldingen ble ikke bekreftet innen {hours} \
+             timer. Adressen er slettet."
+        ),
+        (SubscriptionGoneBody { hours }, Nn) => format!(
+            "Abonnementet er avslutta, eller påmeldinga vart ikkje stadfesta innan {hours} \
+             timar. Adressa er sletta."
+        ),
+        (SubscriptionGoneBody { hours }, En) => format!(
+            "The subscription has ended, or the sign-up was not confirmed within {hours} \
+             hours. The address is deleted."
+        ),
+        (SubscriptionUnavailable, Nb) => "Påmeldingen er ikke tilgjengelig nå, så vi har ikke \
+             lagret noe. Prøv igjen senere."
+            .into(),
+        (SubscriptionUnavailable, Nn) => "Påmeldinga er ikkje tilgjengeleg no, så vi har ikkje \
+             lagra noko. Prøv igjen seinare."
+            .into(),
+        (SubscriptionUnavailable, En) => "Signing up is not available now, so nothing was \
+             stored. Please try again later."
+            .into(),
+        (PrivacySubscriptionReaders { queues }, Nb) => format!(
+            "E-postadressen og temaene dine lagres kryptert og brukes bare av serveren, som \
+             sender nyhetsbrevet. Nyhetsbrevene skrives av saksbehandlerne i {queues}, som \
+             ikke ser hvem som abonnerer."
+        ),
+        (PrivacySubscriptionReaders { queues }, Nn) => format!(
+            "E-postadressa og tema dine blir lagra krypterte og brukte berre av tenaren, som \
+             sender nyheitsbrevet. Nyheitsbreva blir skrivne av sakshandsamarane i {queues}, \
+             som ikkje ser kven som abonnerer."
+        ),
+        (PrivacySubscriptionReaders { queues }, En) => format!(
+            "Your e-mail address and topics are stored encrypted and used only by the \
+             server, which sends the newsletter. The newsletters are written by the caseworkers of \
+             {queues}, who do not see who subscribes."
+        ),
+        (PrivacySubscriptionRetention { hours, months }, Nb) => format!(
+            "Før du har bekreftet påmeldingen fra e-posten vi sender, får du ingenting annet, \
+             og en påmelding som ikke er bekreftet innen {hours} timer, slettes. Hver e-post \
+             har en lenke der du endrer temaer eller melder deg av; melder du deg av, sletter \
+             vi adressen med en gang. Ellers slettes den {months} måneder etter at du sist \
+             bekreftet eller endret abonnementet."
+        ),
+        (PrivacySubscriptionRetention { hours, months }, Nn) => format!(
+            "Før du har stadfesta påmeldinga frå e-posten vi sender, får du ingenting anna, \
+             og ei påmelding som ikkje er stadfesta innan {hours} timar, blir sletta. Kvar \
+             e-post har ei lenkje der du endrar tema eller meldar deg av; meldar du deg av, \
+             slettar vi adressa med ein gong. Elles blir ho sletta {months} månader etter at \
+             du sist stadfesta eller endra abonnementet."
+        ),
+        (PrivacySubscriptionRetention { hours, months }, En) => format!(
+            "Until you confirm your sign-up from the e-mail we send, you get nothing else, and \
+             a sign-up not confirmed within {hours} hours is deleted. Every e-mail has a link \
+             where you change topics or unsubscribe; if you unsubscribe, we delete the \
+             address at once. Otherwise it is deleted {months} months after you last \
+             confirmed or changed the subscription."
+        ),
         (ReceiptMailSubject { title }, Nb | Nn) => format!("Kvittering: {title}"),
         (ReceiptMailSubject { title }, En) => format!("Receipt: {title}"),
         (ReceiptMailBody { title, reference, received }, Nb) => format!(

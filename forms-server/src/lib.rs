@@ -27,6 +27,7 @@ pub mod guard;
 pub mod i18n;
 pub mod limit;
 pub mod mail;
+pub mod newsletter;
 pub mod privacy;
 pub mod schema;
 pub mod store;

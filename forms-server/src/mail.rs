@@ -1,20 +1,29 @@
-//! Outgoing e-mail: the caseworkers' replies to citizens, over SMTP with STARTTLS or
-//! TLS (never in the clear), through lettre.
+//! Outgoing e-mail: the caseworkers' replies to citizens, receipts, notices and
+//! newsletters, over SMTP with STARTTLS or TLS (never in the clear), through lettre.
+//! Under `forms dev` mail goes into a folder instead, one `.eml` file a message.
 //!
 //! A message is logged by its outcome only, never by address or text.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailConfig, MailSecurity};
 
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `forms dev`: each message a file in this folder (mode 0600).
+    Folder(PathBuf),
+}
+
 /// Sends mail through the configured SMTP server.
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
     from: Mailbox,
 }
 
@@ -50,27 +59,81 @@ impl Mailer {
             .parse::<Mailbox>()
             .map_err(|e| format!("[mail] from = \"{}\": {e}", config.from))?;
         Ok(Mailer {
-            transport: builder.build(),
+            transport: Transport::Smtp(builder.build()),
+            from,
+        })
+    }
+
+    /// A mailer that writes each message into `dir` instead of sending it: for
+    /// `forms dev`, where there is no mail server and a developer reads the files.
+    pub fn folder(dir: PathBuf) -> Result<Mailer, String> {
+        crate::files::create_private_dir(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let from = "Kommunen <postmottak@localhost>"
+            .parse::<Mailbox>()
+            .map_err(|e| e.to_string())?;
+        Ok(Mailer {
+            transport: Transport::Folder(dir),
             from,
         })
     }
 
     /// Sends a plain-text message.
     pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+        self.send_with(to, subject, body, None).await
+    }
+
+    /// Sends a plain-text message of a mailing list: with `unsubscribe`, the address
+    /// that ends the subscription, as `List-Unsubscribe` with one-click (RFC 8058), so
+    /// that mail programs offer the subscriber a button of their own.
+    pub async fn send_with(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        unsubscribe: Option<&str>,
+    ) -> Result<(), String> {
         let to = to
             .parse::<Mailbox>()
             .map_err(|_| "the stored address is not an e-mail address".to_string())?;
-        let message = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
+            .header(ContentType::TEXT_PLAIN);
+        if let Some(url) = unsubscribe {
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
+        }
+        let message = builder
             .body(body.to_string())
             .map_err(|e| format!("cannot build the message: {e}"))?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("the mail server: {e}"))
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("the mail server: {e}")),
+            Transport::Folder(dir) => {
+                let name = format!(
+                    "{}-{}.eml",
+                    crate::clock::Clock::now(&crate::clock::SystemClock).millis(),
+                    crate::submission::random_id().ok_or("no randomness")?
+                );
+                let bytes = message.formatted();
+                let path = dir.join(name);
+                tokio::task::spawn_blocking(move || crate::files::write_private(&path, &bytes))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| format!("cannot write the mail file: {e}"))
+            }
+        }
     }
 }

@@ -131,6 +131,9 @@ pub enum SubmitError {
     },
     /// The form routes to a queue that has no recipients (a configuration error).
     NoRecipients(String),
+    /// The form takes newsletter subscriptions, which this installation cannot (it
+    /// lacks what the reason names).
+    NoSubscriptions(&'static str),
     Seal(forms_crypto::seal::SealError),
     Random,
     Store(StoreError),
@@ -144,6 +147,9 @@ impl fmt::Display for SubmitError {
                 write!(f, "sensitive content in {} answers", errors.len())
             }
             SubmitError::LoginRequired => f.write_str("the form needs login"),
+            SubmitError::NoSubscriptions(missing) => {
+                write!(f, "the form takes subscriptions, which need {missing}")
+            }
             SubmitError::TooMany { retry_after } => {
                 write!(f, "too many submissions; again in {retry_after} s")
             }
@@ -185,6 +191,19 @@ pub struct Intake<'a> {
     pub mailer: Option<&'a std::sync::Arc<crate::mail::Mailer>>,
     /// The hourly limit and the sender's address; `None` when there is no limit.
     pub limit: Option<(&'a crate::limit::Limiter, std::net::IpAddr)>,
+    /// Newsletter subscriptions, where the installation can take them.
+    pub newsletters: Option<&'a crate::newsletter::Newsletters>,
+    /// The language of the page the answers came from.
+    pub lang: Lang,
+}
+
+/// What became of answers that passed the form's check.
+pub enum Accepted {
+    /// Sealed and stored: the receipt.
+    Stored(Receipt),
+    /// A newsletter sign-up, kept until the citizen confirms it from the mail sent to
+    /// the address (`crate::newsletter`).
+    AwaitsConfirmation,
 }
 
 /// Tells the queue's caseworkers that a submission has come, without any of its
@@ -214,7 +233,7 @@ fn notify_caseworkers(mailer: &std::sync::Arc<crate::mail::Mailer>, queue: &crat
 /// Sends one message to each of `addresses` in a task of its own, so that a slow mail
 /// server never delays the citizen; `failed` logs each address the server did not take
 /// (without the address).
-fn send_later(
+pub(crate) fn send_later(
     mailer: &std::sync::Arc<crate::mail::Mailer>,
     addresses: Vec<String>,
     subject: String,
@@ -267,7 +286,7 @@ fn mail_receipt(
 }
 
 /// The first e-mail address among the answers: where an answer by e-mail goes.
-fn reply_address<'a>(form: &Form, answers: &'a Answers) -> Option<&'a str> {
+pub(crate) fn reply_address<'a>(form: &Form, answers: &'a Answers) -> Option<&'a str> {
     form.fields()
         .filter(|f| matches!(f.kind, crate::schema::FieldKind::Email))
         .find_map(|f| match answers.get(&f.id) {
@@ -283,7 +302,7 @@ pub async fn accept(
     form: &Form,
     raw: &RawAnswers,
     sender: Option<&Sender<'_>>,
-) -> Result<Receipt, SubmitError> {
+) -> Result<Accepted, SubmitError> {
     let Intake {
         catalog,
         store,
@@ -292,6 +311,8 @@ pub async fn accept(
         vault,
         mailer,
         limit,
+        newsletters,
+        lang,
     } = *intake;
     let needed = crate::auth::idporten::Level::for_form(form.auth);
     let has = sender.map(|s| s.citizen.login.level);
@@ -343,6 +364,24 @@ pub async fn accept(
         return Err(SubmitError::Invalid(errors));
     }
     let answers = &checked.answers;
+    if form.subscription.is_some() {
+        let newsletters = newsletters.ok_or(SubmitError::NoSubscriptions(
+            "[vault], [mail] and [site] url",
+        ))?;
+        let count = limit.map(|(limiter, ip)| limiter.count(ip, now));
+        return match newsletters
+            .sign_up(store, form, answers, lang, now, count)
+            .await
+        {
+            Ok(()) => Ok(Accepted::AwaitsConfirmation),
+            Err(crate::newsletter::NewsletterError::Store(StoreError::OverLimit(retry_after))) => {
+                tracing::info!(form = %form.id, retry_after, "submission refused: too many from one address");
+                Err(SubmitError::TooMany { retry_after })
+            }
+            Err(crate::newsletter::NewsletterError::Store(err)) => Err(SubmitError::Store(err)),
+            Err(_) => Err(SubmitError::Random),
+        };
+    }
     let queue = form.queue_for(answers).clone();
     let recipients = catalog
         .queue(queue.as_str())
@@ -412,12 +451,12 @@ pub async fn accept(
                     mail_receipt(mailer, address, form, &reference, now, sender.lang);
                     mailed = true;
                 }
-                return Ok(Receipt {
+                return Ok(Accepted::Stored(Receipt {
                     reference,
                     received_at: now,
                     sent: checked,
                     mailed,
-                });
+                }));
             }
             Err(StoreError::Conflict) => last_error = StoreError::Conflict,
             Err(StoreError::OverLimit(retry_after)) => {

@@ -18,7 +18,12 @@
 // after the receipt "Mine innsendinger" must list the reference, whose link opens the
 // submission's own page with its history. A form with "erase" is
 // then erased from there (or, where a law keeps it, its erasure page says so).
-// Writes DIR/report.json: per form the reference of each receipt, those erased, the states audited,
+// A form with "subscription" (a newsletter sign-up) is followed from the confirmation
+// mail, which the plan's "mailbox" (what the test's SMTP server received) holds, to the
+// subscriber's page: confirm, a refused save, unsubscribe; its links name the plan's
+// "site", which is the server at "base".
+// Writes DIR/report.json: per form the reference of each receipt, those erased, the
+// subscriptions walked, the states audited,
 // axe-core's WCAG 2.1 A/AA violations, and every check that failed. The Rust test judges it.
 
 import fs from 'node:fs';
@@ -146,6 +151,14 @@ async function walk(form, page, result, audit, shoot) {
       await audit('oppsummering');
       await page.locator('button[name="_action"][value="send"]').click();
     }
+    // A newsletter sign-up ends with "check your e-mail": the walk goes on from the
+    // link in the confirmation mail.
+    if ((await page.locator('.mail-sent').count()) > 0) {
+      await shoot('kvittering');
+      await audit('kvittering');
+      if (form.subscription) await subscriber(page, form, result, audit, shoot);
+      return;
+    }
     const reference = page.locator('.reference strong');
     if ((await reference.count()) > 0) {
       const sent = (await reference.textContent()).trim();
@@ -204,6 +217,72 @@ async function erase(page, sent, result, audit, shoot) {
   }
 }
 
+/**
+ * The subscriber's page of a newsletter sign-up, from the link in its confirmation
+ * mail: confirm, try to save no topic (the error summary takes focus), unsubscribe.
+ */
+async function subscriber(page, form, result, audit, shoot) {
+  const fail = (what) => result.failures.push(what);
+  const link = await confirmationLink(form.answers.epost, result.subscribed.length);
+  await page.goto(link.replace(plan.site, plan.base));
+  await shoot('bekreft');
+  await audit('bekreft');
+  await page.locator('button[name="handling"][value="bekreft"]').click();
+  if ((await page.locator('main [role="status"]').count()) !== 1) fail('no word that the sign-up is confirmed');
+  await shoot('abonnement');
+  await audit('abonnement');
+  for (const box of await page.locator('input[name="tema"]').all()) await box.uncheck();
+  await page.locator('button[name="handling"][value="lagre"]').click();
+  if ((await page.locator('.error-summary').count()) !== 1) {
+    fail('saving no topic gave no error summary');
+  } else {
+    const focused = await page.locator(':focus').getAttribute('class');
+    if (!(focused || '').includes('error-summary')) fail(`focus is on "${focused}", not on the error summary`);
+  }
+  await shoot('abonnement-feil');
+  await audit('abonnement-feil');
+  await page.locator('button[name="handling"][value="avmeld"]').click();
+  if ((await page.locator('h1').count()) !== 1) fail('no heading after unsubscribing');
+  await shoot('avmeldt');
+  await audit('avmeldt');
+  result.subscribed.push(link);
+}
+
+/** The link in confirmation mail number `n` (from 0) to `address`, once it has come. */
+async function confirmationLink(address, n) {
+  const site = plan.site.replace(/[.]/g, '\\.');
+  for (let tries = 0; tries < 200; tries++) {
+    const text = fs.existsSync(plan.mailbox) ? fs.readFileSync(plan.mailbox, 'utf8') : '';
+    const links = text
+      .split('---------- MESSAGE FOLLOWS ----------')
+      .slice(1)
+      .filter((message) => message.includes(`To: ${address}`))
+      .map((message) => decodeBody(message).match(new RegExp(`${site}/nyhetsbrev/[0-9a-f]{64}`)))
+      .filter((found) => found);
+    if (links.length > n) return links[n][0];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no confirmation mail number ${n + 1} to ${address}`);
+}
+
+/** A message's body as text, decoded from quoted-printable or base64. */
+function decodeBody(message) {
+  const [head, ...rest] = message.split(/\r?\n\r?\n/);
+  const body = rest.join('\n\n').split('------------ END MESSAGE ------------')[0];
+  const encoding = (head.match(/Content-Transfer-Encoding: *(\S+)/i) || [])[1] || '7bit';
+  if (encoding.toLowerCase() === 'base64') {
+    return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  }
+  if (encoding.toLowerCase() === 'quoted-printable') {
+    const joined = body.replace(/=\r?\n/g, '');
+    return Buffer.from(
+      joined.replace(/=([0-9A-F]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16))),
+      'latin1',
+    ).toString('utf8');
+  }
+  return body;
+}
+
 /** "Continue" on a page of several, otherwise "Send". */
 function primaryButton(page) {
   return page
@@ -238,7 +317,9 @@ async function answer(page, name, value) {
 }
 
 for (const form of plan.forms) {
-  const result = { references: [], erased: [], audited: [], violations: [], screenshots: [], failures: [] };
+  const result = {
+    references: [], erased: [], subscribed: [], audited: [], violations: [], screenshots: [], failures: [],
+  };
   report.forms[form.id] = result;
 
   // Without JavaScript: the citizen's walk, with screenshots.

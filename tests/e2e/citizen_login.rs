@@ -698,4 +698,50 @@ async fn forms_dev_lets_a_newcomer_log_in_send_and_find_the_submission() {
     }
     let privacy = rows.iter().find(|r| r[0] == "personvern").unwrap();
     assert_eq!(privacy[1], "1", "{text}");
+
+    // Mail stays on the machine: Kari's receipt, and the confirmation of a newsletter
+    // sign-up, whose link (to this server) confirms it.
+    assert!(banner.contains("data/mail"), "{banner}");
+    let form = browser.get(&format!("{url}/skjema/nyhetsbrev")).await;
+    let mut pairs: Vec<(String, String)> = form
+        .form_values()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with('_'))
+        .collect();
+    pairs.extend([
+        ("epost".to_string(), "ola@example.no".to_string()),
+        ("tema".to_string(), "vei".to_string()),
+        ("samtykke".to_string(), "true".to_string()),
+    ]);
+    let sent = browser.go(&form.form_action(), Some(&pairs)).await;
+    assert!(sent.body.contains("Sjekk e-posten din"), "{}", sent.body);
+    let mail_dir = dir.path().join("data/mail");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let link = loop {
+        let found = std::fs::read_dir(&mail_dir)
+            .into_iter()
+            .flatten()
+            .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+            .find_map(|mail| {
+                let joined = mail.replace("=\r\n", "").replace("=\n", "");
+                let start = joined.find(&format!("{url}/nyhetsbrev/"))?;
+                Some(joined[start..start + url.len() + 76].to_string())
+            });
+        if let Some(link) = found {
+            break link;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no confirmation in {}",
+            mail_dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let page = browser.get(&link).await;
+    let confirmed = submit(&browser, &page, &[("handling", "bekreft")]).await;
+    assert!(
+        confirmed.body.contains("Du er påmeldt"),
+        "{}",
+        confirmed.body
+    );
 }

@@ -46,7 +46,7 @@ pub fn server_and_smtp(work: &TempDir) -> (Server, Smtp, std::path::PathBuf) {
 
 /// The `[mail]` section towards an SMTP server on `port` that has the server's test
 /// certificate.
-fn mail_config(port: u16) -> String {
+pub fn mail_config(port: u16) -> String {
     format!(
         "[mail]\nhost = \"localhost\"\nport = {port}\nsecurity = \"starttls\"\n\
          from = \"Kommunen <postmottak@kommune.example>\"\nca_file = \"cert.pem\"\n"
@@ -55,7 +55,7 @@ fn mail_config(port: u16) -> String {
 
 /// aiosmtpd on `port`, STARTTLS with `server`'s certificate; what it receives goes to
 /// the returned file.
-fn start_smtp(server: &Server, port: u16, work: &TempDir) -> (Smtp, std::path::PathBuf) {
+pub fn start_smtp(server: &Server, port: u16, work: &TempDir) -> (Smtp, std::path::PathBuf) {
     let received = work.path().join("smtp.out");
     let child = Command::new(python_with_aiosmtpd())
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
@@ -78,7 +78,7 @@ fn start_smtp(server: &Server, port: u16, work: &TempDir) -> (Smtp, std::path::P
 
 /// Each message aiosmtpd has received, as its headers and its body decoded from
 /// quoted-printable or base64, so that a look for a canary cannot miss it.
-fn mails(received: &std::path::Path) -> Vec<(String, String)> {
+pub fn mails(received: &std::path::Path) -> Vec<(String, String)> {
     use base64::Engine;
     let text = std::fs::read_to_string(received).unwrap_or_default();
     text.split("---------- MESSAGE FOLLOWS ----------")
@@ -137,7 +137,7 @@ fn quoted_printable(text: &str) -> String {
 }
 
 /// The one message to `to` once it has come, decoded; none may come twice.
-fn mail_to(received: &std::path::Path, to: &str) -> (String, String) {
+pub fn mail_to(received: &std::path::Path, to: &str) -> (String, String) {
     wait_for_mail(received, &format!("To: {to}"));
     let mut found: Vec<(String, String)> = mails(received)
         .into_iter()

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use forms_server::clock::Timestamp;
 use forms_server::store::{
-    AuditEntry, NewSubmission, Note, Op, SessionRow, Status, Store, StoreError, VaultColumn,
-    actions,
+    AuditEntry, NewSubmission, Newsletter, Note, Op, SessionRow, Status, Store, StoreError,
+    SubscriptionRow, VaultColumn, actions,
 };
 
 use crate::support::{Postgres, TempDir};
@@ -468,7 +468,242 @@ async fn contract(store: Store) {
         .write(vec![count("s3", 1, hour_ago)])
         .await
         .expect("the old slot is gone");
+    subscriptions(&store).await;
     store.close().await;
+}
+
+fn subscription_row(id: &str, address: &str, created: i64) -> SubscriptionRow {
+    SubscriptionRow {
+        id: id.into(),
+        form_id: "nyhetsbrev".into(),
+        address_key: address.into(),
+        token_hash: format!("hash-{id}"),
+        created_at: Timestamp(created),
+        confirmed_at: None,
+        retain_until: Timestamp(created + 1000),
+        data: id.as_bytes().to_vec(),
+    }
+}
+
+/// Subscriptions: found by token, one awaiting confirmation per address, a
+/// confirmation that replaces the address's older subscription, pages of the
+/// confirmed, ends by time; newsletters: taken on by one server at a time, progress,
+/// finished.
+async fn subscriptions(store: &Store) {
+    const T: i64 = 1_900_000_000_000;
+    store
+        .write(vec![
+            Op::PutSubscription(subscription_row("sub-a", "addr-1", T)),
+            Op::PutSubscription(subscription_row("sub-b", "addr-2", T)),
+        ])
+        .await
+        .unwrap();
+    let a = store
+        .subscription_by_token("hash-sub-a")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a, subscription_row("sub-a", "addr-1", T));
+    assert!(
+        store
+            .subscription_by_token("hash-none")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .awaits_confirmation("nyhetsbrev", "addr-1", Timestamp(T))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .awaits_confirmation("nyhetsbrev", "addr-1", Timestamp(T + 1))
+            .await
+            .unwrap(),
+        "only since the time asked"
+    );
+    assert!(
+        !store
+            .awaits_confirmation("kontakt", "addr-1", Timestamp(T))
+            .await
+            .unwrap()
+    );
+    let confirm = |id: &str, at: i64| Op::ConfirmSubscription {
+        id: id.into(),
+        at: Timestamp(at),
+        retain_until: Timestamp(at + 10_000),
+    };
+    store.write(vec![confirm("sub-a", T + 5)]).await.unwrap();
+    assert!(
+        !store
+            .awaits_confirmation("nyhetsbrev", "addr-1", Timestamp(T))
+            .await
+            .unwrap()
+    );
+    // The same address signs up again and confirms: the older subscription goes.
+    store
+        .write(vec![Op::PutSubscription(subscription_row(
+            "sub-c",
+            "addr-1",
+            T + 10,
+        ))])
+        .await
+        .unwrap();
+    store.write(vec![confirm("sub-c", T + 20)]).await.unwrap();
+    assert!(
+        store
+            .subscription_by_token("hash-sub-a")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let c = store
+        .subscription_by_token("hash-sub-c")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.confirmed_at, Some(Timestamp(T + 20)));
+    assert_eq!(c.retain_until, Timestamp(T + 10_020));
+    assert!(matches!(
+        store.write(vec![confirm("sub-a", T + 30)]).await,
+        Err(StoreError::Gone)
+    ));
+    store
+        .write(vec![Op::UpdateSubscription {
+            id: "sub-c".into(),
+            data: b"changed".to_vec(),
+            retain_until: Timestamp(T + 50_000),
+        }])
+        .await
+        .unwrap();
+    // Only the confirmed ones, in id order, a page after a cursor.
+    store.write(vec![confirm("sub-b", T + 40)]).await.unwrap();
+    let page = store.subscribers_after("nyhetsbrev", "", 1).await.unwrap();
+    assert_eq!(page, vec![("sub-b".to_string(), b"sub-b".to_vec())]);
+    let page = store
+        .subscribers_after("nyhetsbrev", "sub-b", 10)
+        .await
+        .unwrap();
+    assert_eq!(page, vec![("sub-c".to_string(), b"changed".to_vec())]);
+    let values = store
+        .vault_values(VaultColumn::Subscription, "", 10)
+        .await
+        .unwrap();
+    assert_eq!(values.len(), 2);
+    // sub-b ends at T + 10_040, sub-c at T + 50_000.
+    store
+        .write(vec![Op::DeleteSubscriptionsEndedBy {
+            now: Timestamp(T + 10_040),
+        }])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .subscription_by_token("hash-sub-b")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store
+        .write(vec![Op::DeleteSubscription { id: "sub-c".into() }])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .subscribers_after("nyhetsbrev", "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let letter = Newsletter {
+        id: "nl-1".into(),
+        form_id: "nyhetsbrev".into(),
+        queue: "kommunikasjon".into(),
+        topic: Some("vei".into()),
+        subject: "Veiarbeid".into(),
+        body: "Tekst".into(),
+        created_at: Timestamp(T),
+        created_by: "cw-1".into(),
+        recipients: 3,
+        cursor: String::new(),
+        sent: 0,
+        failed: 0,
+        finished_at: None,
+    };
+    store
+        .write(vec![Op::AddNewsletter(letter.clone())])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.newsletter("nl-1").await.unwrap(),
+        Some(letter.clone())
+    );
+    assert_eq!(
+        store.newsletters_to_deliver(Timestamp(T)).await.unwrap(),
+        vec![letter.clone()]
+    );
+    let claim = |now: i64| Op::ClaimNewsletter {
+        id: "nl-1".into(),
+        now: Timestamp(now),
+        until: Timestamp(now + 100),
+    };
+    store.write(vec![claim(T)]).await.unwrap();
+    assert!(
+        matches!(
+            store.write(vec![claim(T + 50)]).await,
+            Err(StoreError::Gone)
+        ),
+        "held by the first"
+    );
+    assert!(
+        store
+            .newsletters_to_deliver(Timestamp(T + 50))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let progress = |cursor: &str, finished: Option<i64>| Op::NewsletterProgress {
+        id: "nl-1".into(),
+        cursor: cursor.into(),
+        sent: 2,
+        failed: 1,
+        until: Timestamp(T + 200),
+        finished_at: finished.map(Timestamp),
+    };
+    store.write(vec![progress("sub-b", None)]).await.unwrap();
+    // Another server takes over once the hold has run out, from the cursor.
+    let taken = store
+        .newsletters_to_deliver(Timestamp(T + 201))
+        .await
+        .unwrap();
+    assert_eq!(
+        (taken[0].cursor.as_str(), taken[0].sent, taken[0].failed),
+        ("sub-b", 2, 1)
+    );
+    store.write(vec![claim(T + 201)]).await.unwrap();
+    store
+        .write(vec![progress("sub-c", Some(T + 250))])
+        .await
+        .unwrap();
+    let done = store.newsletter("nl-1").await.unwrap().unwrap();
+    assert_eq!(
+        (done.sent, done.failed, done.finished_at),
+        (4, 2, Some(Timestamp(T + 250)))
+    );
+    assert!(
+        store
+            .newsletters_to_deliver(Timestamp(T + 10_000))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store.write(vec![claim(T + 10_000)]).await,
+        Err(StoreError::Gone)
+    ));
 }
 
 /// The submissions the contract leaves: 299 stored, less the two it deletes.

@@ -402,6 +402,7 @@ impl Server {
             forms_server::web::BuildOptions {
                 clock,
                 dev_recipients: None,
+                mail_folder: None,
             },
         )
         .await

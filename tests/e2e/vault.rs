@@ -188,7 +188,9 @@ async fn a_logged_in_citizen_stays_logged_in_across_a_vault_key_change_on_postgr
     let (ok, out) = rekey(&server);
     assert!(ok, "{out}");
     assert!(
-        out.contains("Re-encrypted under it: 1 reply address(es), 1 session(s)."),
+        out.contains(
+            "Re-encrypted under it: 1 reply address(es), 1 session(s), 0 subscription(s)."
+        ),
         "{out}"
     );
     assert!(out.contains("Stored values by key now: t2 2"), "{out}");

@@ -30,6 +30,17 @@ pub struct Api {
     token: zeroize::Zeroizing<String>,
 }
 
+/// A newsletter as the server reports it (`GET /api/v1/newsletters/{id}`).
+#[derive(Debug, Deserialize)]
+pub struct NewsletterStatus {
+    pub id: String,
+    /// Subscribers it was meant for when it was sent.
+    pub recipients: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub finished: Option<String>,
+}
+
 /// A request body: its content type and bytes.
 type Body = (&'static str, Vec<u8>);
 
@@ -389,6 +400,41 @@ impl Api {
             .await
             .map_err(|e| PullError::Http(e.to_string()))?;
         Ok(render_subject_erasure(&report))
+    }
+
+    /// Sends a newsletter to the subscribers of `form` (of `topic` only, if given), and
+    /// waits while the server mails it, telling `progress` of each step; returns the
+    /// newsletter when it is mailed to every subscriber.
+    pub async fn newsletter(
+        &self,
+        form: &str,
+        topic: Option<&str>,
+        subject: &str,
+        body: &str,
+        progress: impl Fn(&NewsletterStatus),
+    ) -> Result<NewsletterStatus, PullError> {
+        let request = serde_json::json!({ "subject": subject, "body": body, "topic": topic });
+        let mut status: NewsletterStatus = self
+            .send(
+                reqwest::Method::POST,
+                &format!("forms/{form}/newsletters"),
+                Some(("application/json", request.to_string().into_bytes())),
+            )
+            .await?
+            .json()
+            .await
+            .map_err(|e| PullError::Http(e.to_string()))?;
+        progress(&status);
+        let mut seen = (status.sent, status.failed);
+        while status.finished.is_none() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            status = self.get_json(&format!("newsletters/{}", status.id)).await?;
+            if (status.sent, status.failed) != seen {
+                seen = (status.sent, status.failed);
+                progress(&status);
+            }
+        }
+        Ok(status)
     }
 
     /// Sends `text` by e-mail to the citizen of the submission with this reference,

@@ -67,6 +67,7 @@ pub fn action_words(action: &str) -> &'static str {
         DATABASE_COPIED => "databasen kopiert (sikkerhetskopi)",
         SUBJECT_ACCESS_REPORTED => "innsyn: oversikt over innbyggerens innsendinger hentet",
         SUBJECT_ERASURE_DONE => "sletting etter krav: innbyggerens innsendinger slettet",
+        NEWSLETTER_SENT => "nyhetsbrev sendt til abonnentene",
         _ => "ukjent handling",
     }
 }

@@ -22,7 +22,7 @@ use super::values::FileType;
 use super::{
     Auth, Catalog, ChoiceDisplay, ChoiceOption, Condition, DateBound, Field, FieldKind, Form,
     FormId, GuardPolicy, Page, Pattern, Prefill, Privacy, Queue, QueueId, QueueMember, Routing,
-    Text,
+    Subscription, Text,
 };
 use crate::clock::Date;
 use crate::i18n::Lang;
@@ -261,6 +261,16 @@ struct RetentionFile {
     required_by: Option<String>,
 }
 
+/// What a subscription form keeps besides the address.
+#[derive(Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct SubscriptionFile {
+    /// The multiple-choice field whose options are the newsletter's topics (with
+    /// `min_selected: 1`); without it, every newsletter goes to every subscriber.
+    #[schemars(with = "Option<String>")]
+    topics: Option<Spanned<String>>,
+}
+
 /// What a citizen is told before sending (GDPR article 13), on the form's privacy page.
 #[derive(Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -418,6 +428,13 @@ pub(super) struct FormFile {
     /// correction, erasure); every form's privacy page links to it.
     #[serde(default)]
     privacy_request: bool,
+    /// A sign-up for the municipality's newsletter: the server keeps the address (the
+    /// form's required e-mail field) and the topics, encrypted, to send the news, once
+    /// the citizen has confirmed by a link mailed to the address; each newsletter links
+    /// to a page where the topics are changed or the subscription ended. `retention` is
+    /// how long a subscription lasts after its last confirmation or change.
+    #[schemars(with = "Option<SubscriptionFile>")]
+    subscription: Option<Spanned<SubscriptionFile>>,
     /// Why the answers are collected and on what legal basis: the form's privacy page
     /// tells the citizen, with who reads them, how long they are kept and the citizen's
     /// rights, which the server takes from the rest of the schema.
@@ -1116,6 +1133,9 @@ impl Checker<'_> {
                 None
             }
         });
+        let subscription = file
+            .subscription
+            .and_then(|sub| self.subscription(sub, &pages));
         let form = Form {
             id: id?,
             title,
@@ -1134,12 +1154,54 @@ impl Checker<'_> {
             retention_required_by: file.retention.required_by.clone(),
             privacy: privacy?,
             privacy_request: file.privacy_request,
+            subscription,
             receipt,
             pages,
             schema_sha256,
             source: self.path.to_path_buf(),
         };
         Some(form)
+    }
+
+    /// A subscription needs an address that is always asked for, and its topics a
+    /// multiple choice that is always answered.
+    fn subscription(
+        &mut self,
+        sub: Spanned<SubscriptionFile>,
+        pages: &[Page],
+    ) -> Option<Subscription> {
+        let always = |f: &&Field| f.must_answer() && f.show_if.is_none();
+        let fields = || pages.iter().flat_map(|p| p.fields.iter());
+        let address = fields().find(|f| matches!(f.kind, FieldKind::Email));
+        if !address.as_ref().is_some_and(always) {
+            self.error(
+                sub.referenced,
+                "a subscription needs an e-mail field, required and always shown, as the \
+                 first e-mail field of the form: the address the newsletter goes to",
+            );
+            return None;
+        }
+        let topics = match sub.value.topics {
+            None => None,
+            Some(topics) => {
+                let fits = fields().filter(always).any(|f| {
+                    f.id == topics.value && matches!(f.kind, FieldKind::MultiChoice { .. })
+                });
+                if !fits {
+                    self.error(
+                        topics.referenced,
+                        format!(
+                            "subscription.topics '{}' must name a multiple-choice field of \
+                             this form with min_selected: 1 and no show_if",
+                            topics.value
+                        ),
+                    );
+                    return None;
+                }
+                Some(topics.value)
+            }
+        };
+        Some(Subscription { topics })
     }
 
     fn prefill(&mut self, loc: Location, prefill: Prefill, kind: KindFile) {

@@ -298,6 +298,13 @@ impl Condition {
     }
 }
 
+/// A subscription form: its address is the form's first e-mail field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The multiple-choice field whose options are the topics, if there are topics.
+    pub topics: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Field {
     pub id: String,
@@ -379,6 +386,8 @@ pub struct Form {
     /// Whether citizens exercise their privacy rights with this form (every privacy
     /// page links to it).
     pub privacy_request: bool,
+    /// A newsletter sign-up: what is kept to send it (`crate::newsletter`).
+    pub subscription: Option<Subscription>,
     /// Extra text on the receipt page.
     pub receipt: Option<Text>,
     pub pages: Vec<Page>,

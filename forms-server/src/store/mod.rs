@@ -61,6 +61,10 @@ macro_rules! meta_columns {
     };
 }
 
+mod newsletters;
+use newsletters::SUBSCRIPTION_COLUMNS;
+pub use newsletters::{Newsletter, SubscriptionRow};
+
 /// The status of a submission in its queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -221,16 +225,23 @@ pub enum VaultColumn {
     ReplyAddress,
     /// `sessions.data`: a login session.
     Session,
+    /// `subscriptions.data`: a newsletter subscriber's address and topics.
+    Subscription,
 }
 
 impl VaultColumn {
-    pub const ALL: [VaultColumn; 2] = [VaultColumn::ReplyAddress, VaultColumn::Session];
+    pub const ALL: [VaultColumn; 3] = [
+        VaultColumn::ReplyAddress,
+        VaultColumn::Session,
+        VaultColumn::Subscription,
+    ];
 
     /// Where a value of this column in `row` lives, bound into its ciphertext.
     pub fn place(self, row: &str) -> forms_crypto::vault::Place<'_> {
         let (table, column) = match self {
             VaultColumn::ReplyAddress => ("submissions", "reply_to"),
             VaultColumn::Session => ("sessions", "data"),
+            VaultColumn::Subscription => ("subscriptions", "data"),
         };
         forms_crypto::vault::Place { table, column, row }
     }
@@ -245,6 +256,9 @@ impl VaultColumn {
             VaultColumn::Session => {
                 "SELECT id_hash, data FROM sessions WHERE id_hash > $1 ORDER BY id_hash LIMIT $2"
             }
+            VaultColumn::Subscription => {
+                "SELECT id, data FROM subscriptions WHERE id > $1 ORDER BY id LIMIT $2"
+            }
         }
     }
 
@@ -256,6 +270,9 @@ impl VaultColumn {
             }
             VaultColumn::Session => {
                 "UPDATE sessions SET data = $1 WHERE id_hash = $2 AND data = $3"
+            }
+            VaultColumn::Subscription => {
+                "UPDATE subscriptions SET data = $1 WHERE id = $2 AND data = $3"
             }
         }
     }
@@ -361,6 +378,47 @@ pub enum Op {
         form_id: String,
         kinds: Vec<&'static str>,
     },
+    /// A newsletter subscription, awaiting its confirmation.
+    PutSubscription(SubscriptionRow),
+    /// A subscription confirmed; the address's other subscriptions to the same form go.
+    /// [`StoreError::Gone`] if it is no longer there.
+    ConfirmSubscription {
+        id: String,
+        at: Timestamp,
+        retain_until: Timestamp,
+    },
+    /// A subscription's data changed (its topics); [`StoreError::Gone`] if it is no
+    /// longer there.
+    UpdateSubscription {
+        id: String,
+        data: Vec<u8>,
+        retain_until: Timestamp,
+    },
+    /// A subscription ended by its subscriber.
+    DeleteSubscription {
+        id: String,
+    },
+    /// The subscriptions whose time ended by `now`, confirmed or not.
+    DeleteSubscriptionsEndedBy {
+        now: Timestamp,
+    },
+    AddNewsletter(Newsletter),
+    /// A newsletter's delivery taken on by this server until `until`;
+    /// [`StoreError::Gone`] if another holds it or it is finished.
+    ClaimNewsletter {
+        id: String,
+        now: Timestamp,
+        until: Timestamp,
+    },
+    /// Delivery up to the subscription `cursor`: `sent` and `failed` more mails.
+    NewsletterProgress {
+        id: String,
+        cursor: String,
+        sent: i64,
+        failed: i64,
+        until: Timestamp,
+        finished_at: Option<Timestamp>,
+    },
 }
 
 impl Op {
@@ -380,6 +438,7 @@ impl Op {
             Op::ForgetReplyAddress { id } => {
                 Some(("UPDATE submissions SET reply_to = NULL WHERE id = $1", id))
             }
+            Op::DeleteSubscription { id } => Some(("DELETE FROM subscriptions WHERE id = $1", id)),
             _ => None,
         }
     }
@@ -1081,6 +1140,7 @@ pub mod actions {
     pub const DATABASE_COPIED: &str = "database.copied";
     pub const SUBJECT_ACCESS_REPORTED: &str = "subject_access.reported";
     pub const SUBJECT_ERASURE_DONE: &str = "subject_erasure.done";
+    pub const NEWSLETTER_SENT: &str = "newsletter.sent";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -1104,6 +1164,7 @@ pub mod actions {
         DATABASE_COPIED,
         SUBJECT_ACCESS_REPORTED,
         SUBJECT_ERASURE_DONE,
+        NEWSLETTER_SENT,
     ];
 }
 
@@ -1491,7 +1552,8 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                 | Op::DeleteSession { .. }
                 | Op::DeleteSessionsBySid { .. }
                 | Op::RecordConsent { .. }
-                | Op::ForgetReplyAddress { .. } => {}
+                | Op::ForgetReplyAddress { .. }
+                | Op::DeleteSubscription { .. } => {}
                 Op::PutSession(row) => {
                     sqlx::query(
                         "INSERT INTO sessions (id_hash, sid_hash, created_at, last_seen, data) \
@@ -1645,6 +1707,116 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .execute(&mut *tx)
                     .await?;
                 }
+                Op::PutSubscription(row) => {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    )))
+                    .bind(row.id.clone())
+                    .bind(row.form_id.clone())
+                    .bind(row.address_key.clone())
+                    .bind(row.token_hash.clone())
+                    .bind(row.created_at.0)
+                    .bind(row.confirmed_at.map(|t| t.0))
+                    .bind(row.retain_until.0)
+                    .bind(row.data.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Op::ConfirmSubscription {
+                    id,
+                    at,
+                    retain_until,
+                } => {
+                    // The address's other subscriptions to the form give way to this one.
+                    sqlx::query(
+                        "DELETE FROM subscriptions WHERE id <> $1 AND (form_id, address_key) IN \
+                         (SELECT form_id, address_key FROM subscriptions WHERE id = $1)",
+                    )
+                    .bind(id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                    let done = sqlx::query(
+                        "UPDATE subscriptions SET confirmed_at = $1, retain_until = $2 WHERE id = $3",
+                    )
+                    .bind(at.0)
+                    .bind(retain_until.0)
+                    .bind(id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                    one_row_or_gone(done.rows_affected())?;
+                }
+                Op::UpdateSubscription {
+                    id,
+                    data,
+                    retain_until,
+                } => {
+                    let done = sqlx::query(
+                        "UPDATE subscriptions SET data = $1, retain_until = $2 WHERE id = $3",
+                    )
+                    .bind(data.clone())
+                    .bind(retain_until.0)
+                    .bind(id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                    one_row_or_gone(done.rows_affected())?;
+                }
+                Op::DeleteSubscriptionsEndedBy { now } => {
+                    sqlx::query("DELETE FROM subscriptions WHERE retain_until <= $1")
+                        .bind(now.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Op::AddNewsletter(n) => {
+                    sqlx::query(
+                        "INSERT INTO newsletters (id, form_id, queue, topic, subject, body, created_at, \
+                         created_by, recipients) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(n.id.clone())
+                    .bind(n.form_id.clone())
+                    .bind(n.queue.clone())
+                    .bind(n.topic.clone())
+                    .bind(n.subject.clone())
+                    .bind(n.body.clone())
+                    .bind(n.created_at.0)
+                    .bind(n.created_by.clone())
+                    .bind(n.recipients)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Op::ClaimNewsletter { id, now, until } => {
+                    let done = sqlx::query(
+                        "UPDATE newsletters SET lease_until = $1 WHERE id = $2 AND lease_until < $3 \
+                         AND finished_at IS NULL",
+                    )
+                    .bind(until.0)
+                    .bind(id.clone())
+                    .bind(now.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    one_row_or_gone(done.rows_affected())?;
+                }
+                Op::NewsletterProgress {
+                    id,
+                    cursor,
+                    sent,
+                    failed,
+                    until,
+                    finished_at,
+                } => {
+                    sqlx::query(
+                        "UPDATE newsletters SET cursor = $1, sent = sent + $2, failed = failed + $3, \
+                         lease_until = $4, finished_at = $5 WHERE id = $6",
+                    )
+                    .bind(cursor.clone())
+                    .bind(*sent)
+                    .bind(*failed)
+                    .bind(until.0)
+                    .bind(finished_at.map(|t| t.0))
+                    .bind(id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Op::AddCaseworker {
                     id,
                     name,
@@ -1721,6 +1893,14 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
         tx.commit().await?;
         Ok(())
     })
+}
+
+/// An op on one row that must still be there: [`StoreError::Gone`] if none changed.
+fn one_row_or_gone(rows: u64) -> Result<(), StoreError> {
+    if rows == 0 {
+        return Err(StoreError::Gone);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

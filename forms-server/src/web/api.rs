@@ -23,7 +23,7 @@ use crate::i18n::Lang;
 use crate::schema::Form;
 use crate::schema::answers::{FieldError, Problem, RawAnswers, RawFile, RawValue};
 use crate::store::{Caseworker, Status, SubmissionMeta};
-use crate::submission::{self, SubmitError};
+use crate::submission::{self, Accepted, SubmitError};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,14 +63,23 @@ pub async fn submit(
     for (name, value) in request.answers {
         flatten(&mut raw, name, value, true);
     }
-    let intake = app.intake(&catalog, peer.map(|Extension(p)| p));
+    let mut intake = app.intake(&catalog, peer.map(|Extension(p)| p));
+    intake.lang = request_lang(&uri, &headers);
     match submission::accept(&intake, &form, &raw, None).await {
-        Ok(receipt) => {
+        Ok(Accepted::Stored(receipt)) => {
             let body = SubmissionCreated {
                 reference: receipt.reference,
                 received: receipt.received_at.rfc3339(),
             };
             Ok((StatusCode::CREATED, Json(body)).into_response())
+        }
+        Ok(Accepted::AwaitsConfirmation) => {
+            let body = serde_json::json!({
+                "status": "awaits_confirmation",
+                "detail": "A link to confirm the subscription is mailed to the address; \
+                           nothing is sent to it before it is confirmed.",
+            });
+            Ok((StatusCode::ACCEPTED, Json(body)).into_response())
         }
         Err(SubmitError::Invalid(errors)) => Err(field_problem(
             &form,
@@ -96,6 +105,13 @@ pub async fn submit(
                 ),
             ))
         }
+        Err(SubmitError::NoSubscriptions(missing)) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Subscriptions unavailable",
+            format!(
+                "This server cannot take subscriptions: it needs {missing}. Nothing was stored."
+            ),
+        )),
         Err(SubmitError::LoginRequired) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "Login required",
@@ -860,4 +876,139 @@ pub async fn done(
         .map_err(caseworker_error)?;
     tracing::info!(submission = %id, caseworker = %cw.id, "submission marked done");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A newsletter as a caseworker sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewsletterRequest {
+    subject: String,
+    body: String,
+    /// One of the form's topics; without it, every subscriber gets it.
+    #[serde(default)]
+    topic: Option<String>,
+}
+
+/// A newsletter and how far its delivery has come.
+#[derive(Serialize)]
+pub struct NewsletterStatus {
+    id: String,
+    form: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<String>,
+    subject: String,
+    created: String,
+    /// Subscribers it was meant for when it was sent.
+    recipients: i64,
+    sent: i64,
+    failed: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finished: Option<String>,
+}
+
+impl From<crate::store::Newsletter> for NewsletterStatus {
+    fn from(n: crate::store::Newsletter) -> Self {
+        NewsletterStatus {
+            id: n.id,
+            form: n.form_id,
+            topic: n.topic,
+            subject: n.subject,
+            created: n.created_at.rfc3339(),
+            recipients: n.recipients,
+            sent: n.sent,
+            failed: n.failed,
+            finished: n.finished_at.map(|t| t.rfc3339()),
+        }
+    }
+}
+
+fn newsletter_error(err: crate::newsletter::NewsletterError) -> ApiError {
+    use crate::newsletter::NewsletterError;
+    match err {
+        NewsletterError::NotFound => ApiError::not_found(
+            "There is no such newsletter, or no subscription form of that id routed to your queues.",
+        ),
+        NewsletterError::Invalid(field, why) => {
+            let mut problem = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid newsletter",
+                format!("{field} {why}. Nothing was sent."),
+            );
+            problem.errors.push(ProblemField {
+                field: field.to_string(),
+                code: "invalid",
+                message: why,
+                kinds: Vec::new(),
+            });
+            problem
+        }
+        err => ApiError::internal("newsletter", &err),
+    }
+}
+
+/// `POST /api/v1/forms/{form}/newsletters`: a newsletter to the form's subscribers (or
+/// one topic's), by a caseworker of the form's queue; it is mailed in the background.
+pub async fn send_newsletter(
+    State(app): State<Arc<AppState>>,
+    Path(form_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let bytes = read_body(&headers, body, "application/json", app.max_body_bytes).await?;
+    let request: NewsletterRequest = serde_json::from_slice(&bytes).map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "Malformed JSON",
+            format!(
+                "The body must be UTF-8 JSON of the form {{\"subject\": …, \"body\": …, \
+                 \"topic\": …}}: {err}"
+            ),
+        )
+    })?;
+    let catalog = app.catalog();
+    crate::newsletter::form_of(&catalog, &cw, &form_id).map_err(newsletter_error)?;
+    let newsletters = app.newsletters.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No newsletters",
+            "This server sends no newsletters: it needs [vault], [mail] and [site] url.",
+        )
+    })?;
+    let draft = crate::newsletter::Draft {
+        topic: request.topic,
+        subject: request.subject,
+        body: request.body,
+    };
+    let letter = crate::newsletter::create(
+        newsletters,
+        &app.store,
+        &catalog,
+        &cw,
+        &form_id,
+        draft,
+        app.clock.now(),
+    )
+    .await
+    .map_err(newsletter_error)?;
+    app.wake_delivery.notify_one();
+    let location = format!("/api/v1/newsletters/{}", letter.id);
+    let mut response = (StatusCode::ACCEPTED, Json(NewsletterStatus::from(letter))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// `GET /api/v1/newsletters/{id}`: how far a newsletter of the caller's queues has come.
+pub async fn newsletter_status(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<NewsletterStatus>, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let letter = crate::newsletter::status(&app.store, &cw, &id)
+        .await
+        .map_err(newsletter_error)?;
+    Ok(Json(letter.into()))
 }

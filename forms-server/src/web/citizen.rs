@@ -26,7 +26,7 @@ use crate::config::Site;
 use crate::i18n::{Lang, Msg, t};
 use crate::schema::answers::{Checked, Context, FieldError, RawAnswers, RawFile, RawValue};
 use crate::schema::{Auth, Catalog, Form, Prefill};
-use crate::submission::{self, SubmitError};
+use crate::submission::{self, Accepted, SubmitError};
 
 pub(super) const CSRF_COOKIE: &str = "__Host-csrf";
 const CSRF_FIELD: &str = "_csrf";
@@ -106,6 +106,18 @@ pub(super) async fn refused_without_csrf(
     lang: Lang,
     path: &str,
 ) -> Option<Response> {
+    button_post(app, headers, body, lang, path).await.err()
+}
+
+/// The fields of a button's post (URL-encoded), if it carries the CSRF token of the
+/// cookie; otherwise the page that says the page was too old.
+pub(super) async fn button_post(
+    app: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    lang: Lang,
+    path: &str,
+) -> Result<Vec<(String, String)>, Response> {
     let bytes = read_body(
         headers,
         body,
@@ -121,7 +133,7 @@ pub(super) async fn refused_without_csrf(
         .find(|(k, _)| k == CSRF_FIELD)
         .map(|(_, v)| v.as_str());
     if csrf_matches(headers, sent) {
-        return None;
+        return Ok(fields.unwrap_or_default());
     }
     // The access log line names the route; the path may hold a reference.
     tracing::info!("a button's POST without a valid CSRF token");
@@ -133,7 +145,7 @@ pub(super) async fn refused_without_csrf(
         None,
         path,
     );
-    Some(html(StatusCode::FORBIDDEN, page, None))
+    Err(html(StatusCode::FORBIDDEN, page, None))
 }
 
 /// The CSRF token for this response, and whether it must be (re)set as a cookie.
@@ -789,11 +801,17 @@ pub async fn submit_form(
                 }),
                 _ => None,
             };
-            let intake = app.intake(&catalog, peer.map(|Extension(p)| p));
+            let mut intake = app.intake(&catalog, peer.map(|Extension(p)| p));
+            intake.lang = lang;
             let result = submission::accept(&intake, &form, &post.raw, sender.as_ref()).await;
             let mut retry_after = None;
             let screen = match result {
-                Ok(receipt) => {
+                Ok(Accepted::AwaitsConfirmation) => {
+                    let fresh = submission::random_id().unwrap_or_default();
+                    let page = pages::subscription_sent_page(&form, lang, &app.site);
+                    return html(StatusCode::OK, page, Some(&fresh));
+                }
+                Ok(Accepted::Stored(receipt)) => {
                     // A new token: reloading the receipt cannot send the same answers twice.
                     let fresh = submission::random_id().unwrap_or_default();
                     let account = signed_in.then_some(Account { csrf: &fresh });
@@ -809,6 +827,11 @@ pub async fn submit_form(
                     page_sent,
                     t(lang, Msg::LoginUnavailable),
                     StatusCode::UNAUTHORIZED,
+                ),
+                Err(SubmitError::NoSubscriptions(_)) => Screen::notice(
+                    page_sent,
+                    t(lang, Msg::SubscriptionUnavailable),
+                    StatusCode::SERVICE_UNAVAILABLE,
                 ),
                 Err(SubmitError::TooMany {
                     retry_after: seconds,

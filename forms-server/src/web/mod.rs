@@ -17,6 +17,7 @@ pub mod login;
 mod mine;
 pub mod pages;
 mod redirect;
+mod subscriber;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -61,6 +62,11 @@ pub struct AppState {
     pub site: crate::config::Site,
     /// The hourly limit on submissions from one address, if there is one.
     pub limiter: Option<crate::limit::Limiter>,
+    /// Newsletter subscriptions and their delivery, where vault, mail and the site's
+    /// address are configured.
+    pub newsletters: Option<Arc<crate::newsletter::Newsletters>>,
+    /// Wakes the delivery of newsletters when one is sent.
+    pub wake_delivery: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -95,6 +101,8 @@ impl AppState {
             vault: self.vault.as_deref(),
             mailer: self.mailer.as_ref(),
             limit: self.limiter.as_ref().zip(peer.map(|p| p.0)),
+            newsletters: self.newsletters.as_deref(),
+            lang: crate::i18n::Lang::Nb,
         }
     }
 
@@ -118,6 +126,8 @@ pub struct BuildOptions {
     pub clock: Arc<dyn Clock>,
     /// `forms dev` only: seal each queue to this key instead of `queues.yaml`'s.
     pub dev_recipients: Option<BTreeMap<String, Recipient>>,
+    /// `forms dev` only, without `[mail]`: write every mail into this folder.
+    pub mail_folder: Option<std::path::PathBuf>,
 }
 
 impl Default for BuildOptions {
@@ -126,6 +136,7 @@ impl Default for BuildOptions {
         BuildOptions {
             clock: Arc::new(crate::clock::SystemClock),
             dev_recipients: None,
+            mail_folder: None,
         }
     }
 }
@@ -206,12 +217,31 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         }
         (None, _) => None,
     };
-    let mailer = match &config.mail {
-        Some(mail) => Some(Arc::new(
+    let mailer = match (&config.mail, &options.mail_folder) {
+        (Some(mail), _) => Some(Arc::new(
             crate::mail::Mailer::new(mail).map_err(StartError::Mail)?,
         )),
-        None => None,
+        (None, Some(folder)) => Some(Arc::new(
+            crate::mail::Mailer::folder(folder.clone()).map_err(StartError::Mail)?,
+        )),
+        (None, None) => None,
     };
+    let newsletters =
+        match crate::newsletter::Newsletters::new(vault.clone(), mailer.clone(), &config.site) {
+            Ok(newsletters) => Some(Arc::new(newsletters)),
+            Err(missing) => {
+                // Like a form behind login without [idporten]: shown, but not taken.
+                for form in catalog.forms().filter(|f| f.subscription.is_some()) {
+                    tracing::warn!(
+                        form = %form.id,
+                        missing,
+                        "the form takes newsletter subscriptions, which need what is missing: \
+                         its sign-ups are refused"
+                    );
+                }
+                None
+            }
+        };
     let limiter = crate::limit::Limiter::new(config.limits.submissions_per_hour, vault.as_deref())
         .map_err(StartError::Limit)?;
     let listener = TcpListener::bind(config.listen)
@@ -238,7 +268,10 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         mailer,
         site: config.site.clone(),
         limiter,
+        newsletters,
+        wake_delivery: tokio::sync::Notify::new(),
     });
+    spawn_delivery(state.clone());
     spawn_housekeeping(
         state.clone(),
         Duration::from_secs(config.housekeeping.every_seconds.max(1)),
@@ -365,12 +398,42 @@ fn spawn_housekeeping(state: Arc<AppState>, every: Duration) {
             if let Err(err) = state.store.write(vec![old_counts]).await {
                 tracing::warn!(error = %err, "cannot delete old submission counts");
             }
+            if let Err(err) = crate::newsletter::delete_ended(&state.store, now).await {
+                tracing::warn!(error = %err, "cannot delete ended subscriptions");
+            }
             match crate::privacy::retention::delete_expired(&state.store, now).await {
                 Ok(0) => {}
                 Ok(deleted) => {
                     tracing::info!(deleted, "deleted submissions whose retention ended")
                 }
                 Err(err) => tracing::warn!(error = %err, "cannot delete expired submissions"),
+            }
+        }
+    });
+}
+
+/// How often newsletters waiting to be mailed are looked for without being woken (one
+/// sent through another server, or one a stopped server left half done).
+const DELIVERY_POLL: Duration = Duration::from_secs(30);
+
+/// Mails newsletters in the background: when one is sent here, and every
+/// [`DELIVERY_POLL`].
+fn spawn_delivery(state: Arc<AppState>) {
+    let Some(newsletters) = state.newsletters.clone() else {
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            let catalog = state.catalog();
+            if let Err(err) = newsletters
+                .deliver(&state.store, &catalog, state.clock.as_ref())
+                .await
+            {
+                tracing::warn!(error = %err, "cannot deliver newsletters now");
+            }
+            tokio::select! {
+                _ = state.wake_delivery.notified() => {}
+                _ = tokio::time::sleep(DELIVERY_POLL) => {}
             }
         }
     });
@@ -601,9 +664,19 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/mine-innsendinger/{reference}/slett",
             get(mine::confirm_erase).post(mine::erase),
         )
+        .route(
+            "/nyhetsbrev/{token}",
+            get(subscriber::show).post(subscriber::act),
+        )
+        .route("/nyhetsbrev/{token}/avmeld", post(subscriber::one_click))
         .route("/livez", get(api::live))
         .route("/healthz", get(api::health))
         .route("/api/v1/forms/{form}/submissions", post(api::submit))
+        .route(
+            "/api/v1/forms/{form}/newsletters",
+            post(api::send_newsletter),
+        )
+        .route("/api/v1/newsletters/{id}", get(api::newsletter_status))
         .route("/api/v1/caseworker/me", get(api::me))
         .route("/api/v1/queues/{queue}/submissions", get(api::list_queue))
         .route(
@@ -740,7 +813,7 @@ mod tests {
         for (i, _) in source.match_indices("\"/api/v1/") {
             let rest = &source[i + 1..];
             let path = &rest[..rest.find('"').unwrap()];
-            if path.starts_with("/api/v1/forms/") {
+            if path.starts_with("/api/v1/forms/") && path.ends_with("/submissions") {
                 continue; // the citizens' API, not the caseworkers'
             }
             let end = rest.find(".route(").unwrap_or(rest.len());

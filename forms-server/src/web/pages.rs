@@ -1065,7 +1065,11 @@ pub fn privacy_page(form: &Form, lang: Lang, site: &Site, context: &PrivacyConte
         h2 { (t(lang, Msg::PrivacyLegalBasis)) }
         p { (form.privacy.legal_basis.get(lang)) }
         h2 { (t(lang, Msg::PrivacyReaders)) }
-        p { (t(lang, Msg::PrivacyReadersBody { queues: &readers })) }
+        @if form.subscription.is_some() {
+            p { (t(lang, Msg::PrivacySubscriptionReaders { queues: &readers })) }
+        } @else {
+            p { (t(lang, Msg::PrivacyReadersBody { queues: &readers })) }
+        }
         @if form.auth == Auth::None {
             p { (t(lang, Msg::PrivacyNoLogin)) }
         } @else {
@@ -1079,9 +1083,18 @@ pub fn privacy_page(form: &Form, lang: Lang, site: &Site, context: &PrivacyConte
         }
         @if context.counts_addresses { p { (t(lang, Msg::PrivacyAddress)) } }
         h2 { (t(lang, Msg::PrivacyRetention)) }
-        p {
-            (t(lang, Msg::PrivacyRetentionBody { months: form.retention_months }))
-            " " (keeping)
+        @if form.subscription.is_some() {
+            p {
+                (t(lang, Msg::PrivacySubscriptionRetention {
+                    hours: crate::newsletter::CONFIRM_HOURS,
+                    months: form.retention_months,
+                }))
+            }
+        } @else {
+            p {
+                (t(lang, Msg::PrivacyRetentionBody { months: form.retention_months }))
+                " " (keeping)
+            }
         }
         h2 { (t(lang, Msg::PrivacyRights)) }
         p { (t(lang, Msg::PrivacyRightsBody)) }
@@ -1456,3 +1469,157 @@ pub fn erase_page(
 
 /// The one stylesheet, served from `/static/forms.css`.
 pub const STYLESHEET: &str = include_str!("forms.css");
+
+/// After a newsletter sign-up: the confirmation is on its way to the address.
+pub fn subscription_sent_page(form: &Form, lang: Lang, site: &Site) -> Markup {
+    let title = t(lang, Msg::SubscriptionSentTitle);
+    let main = html! {
+        div class="panel" {
+            h1 { (title) }
+            p class="mail-sent" {
+                (t(lang, Msg::SubscriptionSentBody { hours: crate::newsletter::CONFIRM_HOURS }))
+            }
+        }
+        (privacy_link(form, lang))
+    };
+    layout(
+        lang,
+        site,
+        &title,
+        false,
+        &format!("/skjema/{}", form.id),
+        None,
+        main,
+    )
+}
+
+/// What a subscriber's page (`/nyhetsbrev/{token}`) shows.
+pub enum SubscriberView<'a> {
+    /// A sign-up awaiting confirmation: what it is for, and the button.
+    Confirm { title: &'a str, topics: &'a str },
+    /// A confirmed subscription: its topics to change, and the way out.
+    Manage {
+        form: &'a Form,
+        chosen: &'a [String],
+        /// The day it ends unless it is changed, in words.
+        ends: &'a str,
+        notice: Option<SubscriberNotice>,
+    },
+}
+
+/// What the subscriber's last post did, at the top of the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriberNotice {
+    Confirmed,
+    Saved,
+    /// Saved with no topic ticked: refused.
+    NoTopic,
+}
+
+/// The subscriber's own page: confirm a sign-up, or change topics and unsubscribe.
+/// Every button posts back to `path` with the CSRF token.
+pub fn subscriber_page(
+    lang: Lang,
+    site: &Site,
+    view: SubscriberView<'_>,
+    path: &str,
+    csrf: &str,
+) -> Markup {
+    let action = lang_href(path, lang);
+    let (title, has_errors, main) = match view {
+        SubscriberView::Confirm { title, topics } => {
+            let heading = t(lang, Msg::SubscriptionConfirmTitle);
+            let main = html! {
+                h1 { (heading) }
+                p { (t(lang, Msg::SubscriptionConfirmLead { title, topics })) }
+                form method="post" action=(action) {
+                    input type="hidden" name="_csrf" value=(csrf);
+                    div class="actions" {
+                        button type="submit" class="button" name="handling" value="bekreft" {
+                            (t(lang, Msg::SubscriptionConfirmTitle))
+                        }
+                    }
+                }
+            };
+            (heading, false, main)
+        }
+        SubscriberView::Manage {
+            form,
+            chosen,
+            ends,
+            notice,
+        } => {
+            let heading = t(
+                lang,
+                Msg::SubscriptionManageTitle {
+                    title: form.title.get(lang),
+                },
+            );
+            let options = crate::newsletter::topic_options(form);
+            let refused = notice == Some(SubscriberNotice::NoTopic);
+            let main = html! {
+                @if refused {
+                    div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
+                        h2 id="error-summary-title" { (t(lang, Msg::ErrorSummaryTitle)) }
+                        ul { li { a href="#tema" { (t(lang, Msg::SubscriptionNoTopic)) } } }
+                    }
+                }
+                h1 { (heading) }
+                @match notice {
+                    Some(SubscriberNotice::Confirmed) => div class="panel" role="status" {
+                        p { (t(lang, Msg::SubscriptionConfirmedBody)) }
+                    },
+                    Some(SubscriberNotice::Saved) => div class="panel" role="status" {
+                        p { (t(lang, Msg::SubscriptionSaved)) }
+                    },
+                    _ => {}
+                }
+                p { (t(lang, Msg::SubscriptionEnds { day: ends })) }
+                @if !options.is_empty() {
+                    form method="post" action=(action) {
+                        input type="hidden" name="_csrf" value=(csrf);
+                        div class=(if refused { "field field--error" } else { "field" }) {
+                            fieldset aria-describedby=[refused.then_some("tema-error")] {
+                                legend { (t(lang, Msg::SubscriptionTopicsLegend)) }
+                                @if refused {
+                                    p class="error-message" id="tema-error" {
+                                        span class="visually-hidden" { (t(lang, Msg::ErrorTitlePrefix)) ": " }
+                                        (t(lang, Msg::SubscriptionNoTopic))
+                                    }
+                                }
+                                div class="checkboxes" {
+                                    @for (i, option) in options.iter().enumerate() {
+                                        @let id = if i == 0 { "tema".to_string() } else { format!("tema-{i}") };
+                                        div class="choice" {
+                                            input id=(id) name="tema" type="checkbox" value=(option.value)
+                                                checked[!refused && chosen.contains(&option.value)]
+                                                aria-invalid=[refused.then_some("true")];
+                                            label for=(id) { (option.label.get(lang)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        div class="actions" {
+                            button type="submit" class="button" name="handling" value="lagre" {
+                                (t(lang, Msg::SubscriptionSave))
+                            }
+                        }
+                    }
+                }
+                h2 { (t(lang, Msg::SubscriptionEndTitle)) }
+                p { (t(lang, Msg::SubscriptionEndLead)) }
+                form method="post" action=(action) {
+                    input type="hidden" name="_csrf" value=(csrf);
+                    div class="actions" {
+                        button type="submit" class="button button--warning" name="handling" value="avmeld" {
+                            (t(lang, Msg::SubscriptionEndButton))
+                        }
+                    }
+                }
+            };
+            (heading, refused, main)
+        }
+    };
+    layout(lang, site, &title, has_errors, path, None, main)
+}

@@ -1,0 +1,641 @@
+//! Newsletters by topic: the citizens' subscriptions and the news sent to them.
+//!
+//! A form with a `subscription` block is a sign-up. Its answers are not a case for a
+//! caseworker but what the server needs to send the news, so they are not sealed to a
+//! queue: the address, the topics, the language and the token of the subscriber's links
+//! are kept in one field-vault ciphertext ([`crate::store::SubscriptionRow`]). The
+//! sign-up is double opt-in: nothing is sent but one confirmation mail until the owner
+//! of the address follows its link and confirms, and an unconfirmed sign-up is deleted
+//! after [`CONFIRM_HOURS`]. One address gets at most one confirmation mail a day, so
+//! that nobody can have the municipality mail a stranger over and over.
+//!
+//! Every mail to a subscriber carries the same link, to a page where the topics are
+//! changed or the subscription ended, and a one-click `List-Unsubscribe` (RFC 8058).
+//! Ending it deletes the row. A confirmed subscription lasts the form's `retention`
+//! after its last confirmation or change, and is deleted then.
+//!
+//! The caseworkers of the form's queue send a newsletter ([`create`]), to every
+//! subscriber or to one topic's; [`deliver`] mails it in the background, a page of
+//! subscribers at a time, recording how far it came, so that a server that stops resumes
+//! where it was (a page may then be mailed twice) and one of several servers takes it
+//! on at a time.
+//!
+//! Must never: log or store in the clear an address, a topic or a token.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::auth::PidKey;
+use crate::clock::Timestamp;
+use crate::i18n::{Lang, Msg, t};
+use crate::mail::Mailer;
+use crate::schema::answers::{Answers, Value};
+use crate::schema::{Catalog, FieldKind, Form};
+use crate::store::{
+    AuditEntry, Newsletter, Op, Store, StoreError, SubscriptionRow, VaultColumn, actions,
+};
+use forms_crypto::vault::Keyring;
+
+/// Hours within which a sign-up must be confirmed; it is deleted after.
+pub const CONFIRM_HOURS: i64 = 48;
+/// Subscribers read and mailed at a time; progress is recorded after each page.
+const PAGE: i64 = 50;
+/// How long a server holds a newsletter it delivers before another may take it on.
+const LEASE_MILLIS: i64 = 5 * 60 * 1000;
+/// The longest subject and text of a newsletter, in characters.
+pub const MAX_SUBJECT: usize = 200;
+pub const MAX_BODY: usize = 20_000;
+
+/// What sending to subscribers needs: the vault that keeps them, the mail server, and
+/// the site's address for the links.
+pub struct Newsletters {
+    vault: Arc<Keyring>,
+    mailer: Arc<Mailer>,
+    /// `https://host`, without a slash at the end.
+    site_url: String,
+    /// The municipality's name, in the mails.
+    site_name: Option<String>,
+    address_key: PidKey,
+}
+
+/// What a subscription holds, encrypted as one value.
+#[derive(Serialize, Deserialize)]
+struct Held {
+    address: String,
+    topics: Vec<String>,
+    lang: Lang,
+    token: String,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.address.zeroize();
+        self.token.zeroize();
+    }
+}
+
+/// A subscription found by its link: what the subscriber's page shows.
+pub struct Opened {
+    row: SubscriptionRow,
+    held: Held,
+}
+
+impl Opened {
+    pub fn confirmed(&self) -> bool {
+        self.row.confirmed_at.is_some()
+    }
+
+    pub fn form_id(&self) -> &str {
+        &self.row.form_id
+    }
+
+    pub fn topics(&self) -> &[String] {
+        &self.held.topics
+    }
+
+    /// When the subscription is deleted unless it is confirmed or changed before.
+    pub fn ends(&self) -> Timestamp {
+        self.row.retain_until
+    }
+}
+
+#[derive(Debug)]
+pub enum NewsletterError {
+    /// No such form, not a subscription form, or not the caller's queue.
+    NotFound,
+    /// What was sent does not do: the field and why.
+    Invalid(&'static str, String),
+    Store(StoreError),
+    /// The vault failed, or the system's randomness.
+    Crypto,
+}
+
+impl std::fmt::Display for NewsletterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NewsletterError::NotFound => f.write_str("no such subscription form in your queues"),
+            NewsletterError::Invalid(field, why) => write!(f, "{field}: {why}"),
+            NewsletterError::Store(err) => write!(f, "{err}"),
+            NewsletterError::Crypto => f.write_str("the field vault or randomness failed"),
+        }
+    }
+}
+
+impl From<StoreError> for NewsletterError {
+    fn from(err: StoreError) -> Self {
+        NewsletterError::Store(err)
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    forms_crypto::hex::encode(&Sha256::digest(token.as_bytes()))
+}
+
+/// The topics a subscriber chose, from the form's topics field.
+fn chosen_topics(form: &Form, answers: &Answers) -> Vec<String> {
+    let field = form.subscription.as_ref().and_then(|s| s.topics.as_deref());
+    match field.and_then(|f| answers.get(f)) {
+        Some(Value::List(values)) => values.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// The values of a form's topics, in the form's order; empty without topics.
+pub fn topic_options(form: &Form) -> Vec<&crate::schema::ChoiceOption> {
+    let field = form.subscription.as_ref().and_then(|s| s.topics.as_deref());
+    match field.and_then(|id| form.field(id)).map(|f| &f.kind) {
+        Some(kind @ FieldKind::MultiChoice { .. }) => kind.options().iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The labels of `topics` in `lang`, joined for a sentence.
+pub fn topic_words(form: &Form, topics: &[String], lang: Lang) -> String {
+    topic_options(form)
+        .into_iter()
+        .filter(|o| topics.contains(&o.value))
+        .map(|o| o.label.get(lang).to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Newsletters {
+    /// Subscriptions need all three: the vault to keep them, mail to confirm and send,
+    /// and the site's address for the links.
+    pub fn new(
+        vault: Option<Arc<Keyring>>,
+        mailer: Option<Arc<Mailer>>,
+        site: &crate::config::Site,
+    ) -> Result<Newsletters, &'static str> {
+        let vault = vault.ok_or("the field vault's keys ([vault] key_file)")?;
+        let mailer = mailer.ok_or("outgoing mail ([mail])")?;
+        let site_url = site
+            .url
+            .clone()
+            .ok_or("the site's address ([site] url), for the links in the mails")?;
+        let key = vault
+            .derive("subscription-address")
+            .map_err(|_| "the field vault's keys ([vault] key_file)")?;
+        Ok(Newsletters {
+            vault,
+            mailer,
+            site_url,
+            site_name: site.name.clone(),
+            address_key: PidKey::new(&key[..]),
+        })
+    }
+
+    /// The subscriber's page, where `token` is the link's token.
+    fn link(&self, token: &str) -> String {
+        format!("{}/nyhetsbrev/{token}", self.site_url)
+    }
+
+    fn site_name(&self, lang: Lang) -> String {
+        self.site_name
+            .clone()
+            .unwrap_or_else(|| t(lang, Msg::Municipality))
+    }
+
+    fn seal(&self, id: &str, held: &Held) -> Result<Vec<u8>, NewsletterError> {
+        let json =
+            zeroize::Zeroizing::new(serde_json::to_vec(held).map_err(|_| NewsletterError::Crypto)?);
+        self.vault
+            .encrypt(VaultColumn::Subscription.place(id), &json)
+            .map_err(|_| NewsletterError::Crypto)
+    }
+
+    fn open_held(&self, id: &str, data: &[u8]) -> Option<Held> {
+        let json = self
+            .vault
+            .decrypt(VaultColumn::Subscription.place(id), data)
+            .ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+
+    /// The sign-up of a subscription form whose answers passed the form's check: kept
+    /// unconfirmed, and the confirmation mailed, unless the address has a sign-up of
+    /// this form awaiting confirmation from the last day (then only `count` is
+    /// written, and the citizen is told the same: which addresses are signed up is
+    /// nobody's business). `count` is the hourly limit's op, written with it.
+    pub async fn sign_up(
+        &self,
+        store: &Store,
+        form: &Form,
+        answers: &Answers,
+        lang: Lang,
+        now: Timestamp,
+        count: Option<Op>,
+    ) -> Result<(), NewsletterError> {
+        let address = crate::submission::reply_address(form, answers).unwrap_or_default();
+        let address_key = self
+            .address_key
+            .mac(form.id.as_str(), &address.to_lowercase());
+        let mut ops: Vec<Op> = count.into_iter().collect();
+        let since = Timestamp(now.millis() - 24 * 60 * 60 * 1000);
+        if store
+            .awaits_confirmation(form.id.as_str(), &address_key, since)
+            .await?
+        {
+            store.write(ops).await?;
+            tracing::info!(form = %form.id, "subscription already awaits confirmation: no mail");
+            return Ok(());
+        }
+        let id = crate::submission::random_id().ok_or(NewsletterError::Crypto)?;
+        let mut token = [0u8; 32];
+        forms_crypto::random_bytes(&mut token).map_err(|_| NewsletterError::Crypto)?;
+        let held = Held {
+            address: address.to_string(),
+            topics: chosen_topics(form, answers),
+            lang,
+            token: forms_crypto::hex::encode(&token),
+        };
+        ops.push(Op::PutSubscription(SubscriptionRow {
+            id: id.clone(),
+            form_id: form.id.to_string(),
+            address_key,
+            token_hash: token_hash(&held.token),
+            created_at: now,
+            confirmed_at: None,
+            retain_until: Timestamp(now.millis() + CONFIRM_HOURS * 60 * 60 * 1000),
+            data: self.seal(&id, &held)?,
+        }));
+        store.write(ops).await?;
+        tracing::info!(form = %form.id, "subscription awaits confirmation");
+        let title = form.title.get(lang);
+        let subject = t(lang, Msg::SubscriptionMailSubject { title });
+        let body = t(
+            lang,
+            Msg::SubscriptionMailBody {
+                title,
+                site: &self.site_name(lang),
+                topics: &topic_words(form, &held.topics, lang),
+                link: &self.link(&held.token),
+                hours: CONFIRM_HOURS,
+            },
+        );
+        let form_id = form.id.clone();
+        crate::submission::send_later(
+            &self.mailer,
+            vec![held.address.clone()],
+            subject,
+            body,
+            move || {
+                tracing::warn!(form = %form_id, "the confirmation of a subscription was not mailed");
+            },
+        );
+        Ok(())
+    }
+
+    /// The subscription a link's token opens, if it is still there.
+    pub async fn open(&self, store: &Store, token: &str) -> Result<Option<Opened>, StoreError> {
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let Some(row) = store.subscription_by_token(&token_hash(token)).await? else {
+            return Ok(None);
+        };
+        let Some(held) = self.open_held(&row.id, &row.data) else {
+            tracing::warn!("a subscription does not open with the vault's keys");
+            return Ok(None);
+        };
+        Ok(Some(Opened { row, held }))
+    }
+
+    /// Confirms a sign-up: from now the subscriber gets the newsletters. Any other
+    /// subscription of the address to the form gives way to it.
+    pub async fn confirm(
+        &self,
+        store: &Store,
+        form: &Form,
+        opened: &Opened,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        store
+            .write(vec![Op::ConfirmSubscription {
+                id: opened.row.id.clone(),
+                at: now,
+                retain_until: form.retain_until(now),
+            }])
+            .await?;
+        tracing::info!(form = %form.id, "subscription confirmed");
+        Ok(())
+    }
+
+    /// Replaces the topics of a confirmed subscription (each one of the form's, at
+    /// least one); its time starts again. `Err(None)` when the choice does not do.
+    pub async fn change_topics(
+        &self,
+        store: &Store,
+        form: &Form,
+        opened: &Opened,
+        topics: Vec<String>,
+        now: Timestamp,
+    ) -> Result<(), Option<NewsletterError>> {
+        let options = topic_options(form);
+        let known = |t: &String| options.iter().any(|o| &o.value == t);
+        if topics.is_empty() || !topics.iter().all(known) {
+            return Err(None);
+        }
+        let ordered: Vec<String> = options
+            .iter()
+            .filter(|o| topics.contains(&o.value))
+            .map(|o| o.value.clone())
+            .collect();
+        let held = Held {
+            address: opened.held.address.clone(),
+            topics: ordered,
+            lang: opened.held.lang,
+            token: opened.held.token.clone(),
+        };
+        let data = self.seal(&opened.row.id, &held).map_err(Some)?;
+        store
+            .write(vec![Op::UpdateSubscription {
+                id: opened.row.id.clone(),
+                data,
+                retain_until: form.retain_until(now),
+            }])
+            .await
+            .map_err(|e| Some(e.into()))?;
+        tracing::info!(form = %form.id, "subscription topics changed");
+        Ok(())
+    }
+
+    /// Ends a subscription: its row, with the address, is deleted.
+    pub async fn end(&self, store: &Store, opened: &Opened) -> Result<(), StoreError> {
+        store
+            .write(vec![Op::DeleteSubscription {
+                id: opened.row.id.clone(),
+            }])
+            .await?;
+        tracing::info!(form = %opened.row.form_id, "subscription ended by its subscriber");
+        Ok(())
+    }
+
+    /// How many confirmed subscribers of `form_id` take `topic` (all, without one).
+    async fn count_subscribers(
+        &self,
+        store: &Store,
+        form_id: &str,
+        topic: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let mut after = String::new();
+        let mut count = 0;
+        loop {
+            let page = store.subscribers_after(form_id, &after, PAGE).await?;
+            let Some((last, _)) = page.last() else {
+                return Ok(count);
+            };
+            after.clone_from(last);
+            count += page
+                .iter()
+                .filter_map(|(id, data)| self.open_held(id, data))
+                .filter(|held| topic.is_none_or(|t| held.topics.iter().any(|h| h == t)))
+                .count() as i64;
+        }
+    }
+
+    /// One pass over the newsletters waiting to be mailed: each that no other server
+    /// holds is taken on and mailed to the end, a page of subscribers at a time.
+    /// Returns how many mails were sent.
+    pub async fn deliver(
+        &self,
+        store: &Store,
+        catalog: &Catalog,
+        clock: &dyn crate::clock::Clock,
+    ) -> Result<i64, StoreError> {
+        let mut sent_all = 0;
+        for letter in store.newsletters_to_deliver(clock.now()).await? {
+            let now = clock.now();
+            let claim = Op::ClaimNewsletter {
+                id: letter.id.clone(),
+                now,
+                until: Timestamp(now.millis() + LEASE_MILLIS),
+            };
+            match store.write(vec![claim]).await {
+                Ok(()) => {}
+                Err(StoreError::Gone) => continue,
+                Err(err) => return Err(err),
+            }
+            sent_all += self.deliver_one(store, catalog, clock, letter).await?;
+        }
+        Ok(sent_all)
+    }
+
+    async fn deliver_one(
+        &self,
+        store: &Store,
+        catalog: &Catalog,
+        clock: &dyn crate::clock::Clock,
+        letter: Newsletter,
+    ) -> Result<i64, StoreError> {
+        let form = catalog.form(&letter.form_id).cloned();
+        let mut cursor = letter.cursor.clone();
+        let mut sent_all = 0;
+        loop {
+            let page = store
+                .subscribers_after(&letter.form_id, &cursor, PAGE)
+                .await?;
+            let (mut sent, mut failed) = (0, 0);
+            for (id, data) in &page {
+                let Some(held) = self.open_held(id, data) else {
+                    failed += 1;
+                    continue;
+                };
+                let wanted = letter
+                    .topic
+                    .as_ref()
+                    .is_none_or(|topic| held.topics.contains(topic));
+                if !wanted {
+                    continue;
+                }
+                let lang = held.lang;
+                let title = form
+                    .as_ref()
+                    .map(|f| f.title.get(lang).to_string())
+                    .unwrap_or_default();
+                let link = self.link(&held.token);
+                let body = format!(
+                    "{}\n\n-- \n{}\n",
+                    letter.body.trim_end(),
+                    t(
+                        lang,
+                        Msg::NewsletterFooter {
+                            title: &title,
+                            site: &self.site_name(lang),
+                            link: &link,
+                        }
+                    )
+                );
+                let one_click = format!("{link}/avmeld");
+                match self
+                    .mailer
+                    .send_with(&held.address, &letter.subject, &body, Some(&one_click))
+                    .await
+                {
+                    Ok(()) => sent += 1,
+                    Err(_) => failed += 1,
+                }
+            }
+            let now = clock.now();
+            let finished = page.len() < PAGE as usize;
+            if let Some((last, _)) = page.last() {
+                cursor.clone_from(last);
+            }
+            let mut ops = vec![Op::NewsletterProgress {
+                id: letter.id.clone(),
+                cursor: cursor.clone(),
+                sent,
+                failed,
+                until: Timestamp(now.millis() + LEASE_MILLIS),
+                finished_at: finished.then_some(now),
+            }];
+            if failed > 0 {
+                tracing::warn!(newsletter = %letter.id, failed, "newsletter mails not taken by the mail server");
+            }
+            if finished {
+                ops.push(Op::Audit(AuditEntry {
+                    at: now,
+                    actor: crate::store::actors::caseworker(&letter.created_by),
+                    action: actions::NEWSLETTER_SENT,
+                    submission_id: None,
+                    queue: Some(letter.queue.clone()),
+                }));
+            }
+            store.write(ops).await?;
+            sent_all += sent;
+            if finished {
+                tracing::info!(newsletter = %letter.id, form = %letter.form_id, "newsletter delivered");
+                return Ok(sent_all);
+            }
+        }
+    }
+}
+
+/// What a caseworker sends: to the subscribers of `topic`, or all.
+pub struct Draft {
+    pub topic: Option<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The subscription form `form_id`, if the caseworker is in its queue (the default
+/// queue of its routing): those who may send its newsletters.
+pub fn form_of<'c>(
+    catalog: &'c Catalog,
+    caseworker: &crate::store::Caseworker,
+    form_id: &str,
+) -> Result<&'c Arc<Form>, NewsletterError> {
+    catalog
+        .form(form_id)
+        .filter(|f| f.subscription.is_some())
+        .filter(|f| {
+            caseworker
+                .queues
+                .iter()
+                .any(|q| q == f.routing.default.as_str())
+        })
+        .ok_or(NewsletterError::NotFound)
+}
+
+/// A newsletter from a caseworker of the form's queue, kept to be mailed by
+/// [`Newsletters::deliver`]; it names how many subscribers it is for.
+pub async fn create(
+    newsletters: &Newsletters,
+    store: &Store,
+    catalog: &Catalog,
+    caseworker: &crate::store::Caseworker,
+    form_id: &str,
+    draft: Draft,
+    now: Timestamp,
+) -> Result<Newsletter, NewsletterError> {
+    let form = form_of(catalog, caseworker, form_id)?;
+    let subject = draft.subject.trim().to_string();
+    if subject.is_empty() || subject.chars().count() > MAX_SUBJECT {
+        return Err(NewsletterError::Invalid(
+            "subject",
+            format!("must be 1 to {MAX_SUBJECT} characters"),
+        ));
+    }
+    if subject.chars().any(char::is_control) {
+        return Err(NewsletterError::Invalid(
+            "subject",
+            "must be one line without control characters".into(),
+        ));
+    }
+    let body = draft.body.replace("\r\n", "\n");
+    if body.trim().is_empty() || body.chars().count() > MAX_BODY {
+        return Err(NewsletterError::Invalid(
+            "body",
+            format!("must be 1 to {MAX_BODY} characters"),
+        ));
+    }
+    if body
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(NewsletterError::Invalid(
+            "body",
+            "must be plain text: no control characters but line breaks and tabs".into(),
+        ));
+    }
+    if let Some(topic) = &draft.topic
+        && !topic_options(form).iter().any(|o| &o.value == topic)
+    {
+        let known: Vec<&str> = topic_options(form)
+            .iter()
+            .map(|o| o.value.as_str())
+            .collect();
+        return Err(NewsletterError::Invalid(
+            "topic",
+            format!(
+                "'{topic}' is not a topic of {form_id}; its topics: {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    let recipients = newsletters
+        .count_subscribers(store, form_id, draft.topic.as_deref())
+        .await?;
+    let letter = Newsletter {
+        id: crate::submission::random_id().ok_or(NewsletterError::Crypto)?,
+        form_id: form.id.to_string(),
+        queue: form.routing.default.to_string(),
+        topic: draft.topic,
+        subject,
+        body,
+        created_at: now,
+        created_by: caseworker.id.clone(),
+        recipients,
+        cursor: String::new(),
+        sent: 0,
+        failed: 0,
+        finished_at: None,
+    };
+    store.write(vec![Op::AddNewsletter(letter.clone())]).await?;
+    tracing::info!(newsletter = %letter.id, form = %letter.form_id, recipients, "newsletter to be mailed");
+    Ok(letter)
+}
+
+/// A newsletter, for a caseworker of its queue.
+pub async fn status(
+    store: &Store,
+    caseworker: &crate::store::Caseworker,
+    id: &str,
+) -> Result<Newsletter, NewsletterError> {
+    store
+        .newsletter(id)
+        .await?
+        .filter(|n| caseworker.queues.contains(&n.queue))
+        .ok_or(NewsletterError::NotFound)
+}
+
+/// Deletes the subscriptions whose time has ended: unconfirmed sign-ups after
+/// [`CONFIRM_HOURS`], confirmed ones after the form's retention.
+pub async fn delete_ended(store: &Store, now: Timestamp) -> Result<(), StoreError> {
+    store
+        .write(vec![Op::DeleteSubscriptionsEndedBy { now }])
+        .await
+}

@@ -1,0 +1,497 @@
+//! Newsletters by topic, end to end: a citizen signs up on the shipped `nyhetsbrev`
+//! form, gets one confirmation mail through a real SMTP server (aiosmtpd), confirms on
+//! the page its link opens, gets the newsletters of her topics that a caseworker of
+//! the form's queue sends with `forms caseworker newsletter`, changes her topics, and
+//! leaves with the one-click unsubscribe of the mail's `List-Unsubscribe` header. The
+//! address and the link's token stay out of the database and the log; an unconfirmed
+//! sign-up and an old subscription are deleted when their time ends.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::reply::{mail_config, mails, start_smtp, wait_for_mail};
+use crate::support::{Backend, Browser, Server, TempDir, canary, contains, free_port};
+
+/// The address the server's links start with ([site] url); the test sends what it
+/// finds there to the server it started, which listens on a port of its own.
+const SITE: &str = "https://skjema.kommune.test";
+
+fn site_config(port: u16) -> String {
+    format!("{}[site]\nurl = \"{SITE}/\"\n", mail_config(port))
+}
+
+/// The subscriber's link in a mail's body, and its token.
+fn link_in(body: &str) -> (String, String) {
+    let start = body
+        .find(&format!("{SITE}/nyhetsbrev/"))
+        .unwrap_or_else(|| panic!("no link in {body}"));
+    let link: String = body[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    let token = link.rsplit('/').next().unwrap().to_string();
+    assert_eq!(token.len(), 64, "{link}");
+    (link, token)
+}
+
+/// The messages received so far to `to`, oldest first.
+fn mails_to(received: &std::path::Path, to: &str) -> Vec<(String, String)> {
+    mails(received)
+        .into_iter()
+        .filter(|(head, _)| head.lines().any(|l| l == format!("To: {to}")))
+        .collect()
+}
+
+/// Sends a newsletter with `forms caseworker newsletter`, its text from the file `text`;
+/// returns what the command printed.
+fn send(
+    server: &Server,
+    token_file: &std::path::Path,
+    topic: Option<&str>,
+    subject: &str,
+    text: &std::path::Path,
+) -> String {
+    let mut args = vec!["newsletter", "--form", "nyhetsbrev", "--subject", subject];
+    if let Some(topic) = topic {
+        args.extend(["--topic", topic]);
+    }
+    args.extend(["--file", text.to_str().unwrap()]);
+    server.caseworker_ok(token_file, &args)
+}
+
+/// Signs up on the HTML form, as a browser does, in `lang`.
+async fn sign_up(
+    browser: &Browser,
+    server: &Server,
+    address: &str,
+    topics: &[&str],
+    lang: &str,
+) -> String {
+    let url = format!("{}/skjema/nyhetsbrev?lang={lang}", server.url);
+    let form = browser.get(&url).await;
+    assert_eq!(form.status, 200);
+    let mut pairs: Vec<(String, String)> = form
+        .form_values()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with('_'))
+        .collect();
+    pairs.push(("epost".into(), address.into()));
+    for topic in topics {
+        pairs.push(("tema".into(), (*topic).into()));
+    }
+    pairs.push(("samtykke".into(), "true".into()));
+    let page = browser.go(&form.form_action(), Some(&pairs)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one_click() {
+    let work = TempDir::new("newsletter");
+    let port = free_port();
+    let server = Server::start_with_config(Backend::Sqlite, &site_config(port));
+    let (_smtp, received) = start_smtp(&server, port, &work);
+    let browser = Browser::new(&[&server.cert_pem]);
+    let to_site = |link: &str| link.replace(SITE, &server.url);
+    let kari = format!("{}@example.no", canary("kari").to_lowercase());
+    let ola = format!("{}@example.no", canary("ola").to_lowercase());
+
+    // Kari signs up for roadworks and culture: the page tells her to look in her mail.
+    let page = sign_up(&browser, &server, &kari, &["vei", "kultur"], "nb").await;
+    assert!(page.contains("Sjekk e-posten din"), "{page}");
+    assert!(page.contains("48 timer"), "{page}");
+    wait_for_mail(&received, &format!("To: {kari}"));
+    // Again at once: the same page, and no second mail the same day.
+    let page = sign_up(&browser, &server, &kari, &["skole"], "nb").await;
+    assert!(page.contains("Sjekk e-posten din"), "{page}");
+    // Ola signs up over the JSON API, in English, for culture only.
+    let response = server
+        .client()
+        .post(format!(
+            "{}/api/v1/forms/nyhetsbrev/submissions?lang=en",
+            server.url
+        ))
+        .json(&json!({"answers": {"epost": ola, "tema": ["kultur"], "samtykke": true}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "awaits_confirmation");
+    wait_for_mail(&received, &format!("To: {ola}"));
+    let kari_mails = mails_to(&received, &kari);
+    assert_eq!(
+        kari_mails.len(),
+        1,
+        "one confirmation a day: {kari_mails:?}"
+    );
+    let (head, confirmation) = &kari_mails[0];
+    assert!(head.contains("Subject: "), "{head}");
+    assert!(
+        confirmation.contains("Veiarbeid og trafikk") && confirmation.contains("Kultur og fritid"),
+        "{confirmation}"
+    );
+    assert!(confirmation.contains("48 timer"), "{confirmation}");
+    let (kari_link, kari_token) = link_in(confirmation);
+    let (ola_head, ola_mail) = &mails_to(&received, &ola)[0];
+    assert!(
+        ola_head.contains("Subject: Confirm your sign-up: Sign up for the newsletter"),
+        "{ola_head}"
+    );
+    assert!(
+        ola_mail.contains("Open the link within 48 hours"),
+        "{ola_mail}"
+    );
+    let (ola_link, ola_token) = link_in(ola_mail);
+
+    // Before anyone confirms, a newsletter reaches nobody.
+    let (kommunikasjon, _) = server.add_caseworker("kommunikasjon");
+    let text = work.path().join("nyheter.txt");
+    std::fs::write(&text, "Fylkesveien stenges mandag.\nMvh kommunen\n").unwrap();
+    let text_arg = text.to_str().unwrap();
+    let said = send(&server, &kommunikasjon, Some("vei"), "Veiarbeid", &text);
+    assert!(said.contains("mailed to 0 of 0 subscriber(s)"), "{said}");
+
+    // Kari's link asks her to confirm, naming her topics; GET alone confirms nothing.
+    let confirm = browser.get(&to_site(&kari_link)).await;
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm.body.contains("Bekreft påmeldingen"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm.body.contains("Veiarbeid og trafikk"),
+        "{}",
+        confirm.body
+    );
+    let confirmed = browser
+        .go(
+            &confirm.form_action(),
+            Some(&confirm.form_with(&[("handling", "bekreft")])),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200);
+    assert!(
+        confirmed.body.contains("Du er påmeldt"),
+        "{}",
+        confirmed.body
+    );
+    assert!(confirmed.body.contains("Meld meg av"), "{}", confirmed.body);
+    let ola_page = browser
+        .get(&format!("{}?lang=en", to_site(&ola_link)))
+        .await;
+    let ola_confirmed = browser
+        .go(
+            &ola_page.form_action(),
+            Some(&ola_page.form_with(&[("handling", "bekreft")])),
+        )
+        .await;
+    assert!(
+        ola_confirmed.body.contains("You are signed up"),
+        "{}",
+        ola_confirmed.body
+    );
+
+    // A newsletter on roadworks: Kari gets it, with her link and the one-click header;
+    // Ola, who chose culture, does not.
+    let said = send(&server, &kommunikasjon, Some("vei"), "Veiarbeid", &text);
+    assert!(said.contains("mailed to 1 of 1 subscriber(s)"), "{said}");
+    assert!(said.contains("sent: 1 mail(s)"), "{said}");
+    let text_now = wait_for_mail(&received, "Fylkesveien stenges");
+    let letters: Vec<_> = mails(&received)
+        .into_iter()
+        .filter(|(_, body)| body.contains("Fylkesveien stenges"))
+        .collect();
+    assert_eq!(letters.len(), 1, "{text_now}");
+    let (head, body) = &letters[0];
+    assert!(head.contains(&format!("To: {kari}")), "{head}");
+    assert!(head.contains("Subject: Veiarbeid"), "{head}");
+    assert!(
+        head.contains(&format!("List-Unsubscribe: <{kari_link}/avmeld>")),
+        "{head}"
+    );
+    assert!(
+        head.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{head}"
+    );
+    assert!(
+        body.contains(&kari_link),
+        "the footer links her page: {body}"
+    );
+    assert!(
+        body.contains("Du får denne e-posten fordi du abonnerer"),
+        "{body}"
+    );
+
+    // To everyone: both, each with their own footer and language.
+    std::fs::write(&text, "Kulturnatt på fredag.\n").unwrap();
+    let said = send(&server, &kommunikasjon, None, "Kulturnatt", &text);
+    assert!(said.contains("mailed to 2 of 2 subscriber(s)"), "{said}");
+    wait_for_mail(&received, "Kulturnatt p");
+    let to_ola: Vec<_> = mails_to(&received, &ola)
+        .into_iter()
+        .filter(|(_, body)| body.contains("Kulturnatt"))
+        .collect();
+    assert_eq!(to_ola.len(), 1);
+    assert!(
+        to_ola[0]
+            .1
+            .contains("You get this e-mail because you subscribe"),
+        "{}",
+        to_ola[0].1
+    );
+    assert!(to_ola[0].1.contains(&ola_link), "{}", to_ola[0].1);
+
+    // Only the form's own queue may send; a bad topic or an empty subject sends nothing.
+    let (servicetorget, servicetorget_token) = server.add_caseworker("servicetorget");
+    let out = server.caseworker(
+        &servicetorget,
+        &[
+            "newsletter",
+            "--form",
+            "nyhetsbrev",
+            "--subject",
+            "Hei",
+            "--file",
+            text_arg,
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("404"),
+        "{out:?}"
+    );
+    let kommunikasjon_token = std::fs::read_to_string(&kommunikasjon).unwrap();
+    for (request, field) in [
+        (
+            json!({"subject": "Hei", "body": "Tekst", "topic": "fotball"}),
+            "topic",
+        ),
+        (json!({"subject": " ", "body": "Tekst"}), "subject"),
+        (json!({"subject": "Hei", "body": "Tekst\u{1b}[2J"}), "body"),
+    ] {
+        let response = server
+            .client()
+            .post(format!(
+                "{}/api/v1/forms/nyhetsbrev/newsletters",
+                server.url
+            ))
+            .bearer_auth(kommunikasjon_token.trim())
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{request}");
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    let response = server
+        .client()
+        .post(format!("{}/api/v1/forms/kontakt/newsletters", server.url))
+        .bearer_auth(servicetorget_token.trim())
+        .json(&json!({"subject": "Hei", "body": "Tekst"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404, "not a subscription form");
+
+    // Kari moves to schools only; saving with no topic is refused with an error summary.
+    let manage = browser.get(&to_site(&kari_link)).await;
+    assert!(
+        manage.body.contains("Temaer du får nyheter om"),
+        "{}",
+        manage.body
+    );
+    let csrf = manage.input_value("_csrf").unwrap();
+    let action = manage.form_action();
+    let none = browser
+        .go(
+            &action,
+            Some(&[
+                ("_csrf".into(), csrf.clone()),
+                ("handling".into(), "lagre".into()),
+            ]),
+        )
+        .await;
+    assert_eq!(none.status, 422);
+    assert!(
+        none.body.contains("class=\"error-summary\""),
+        "{}",
+        none.body
+    );
+    assert!(none.body.contains("href=\"#tema\""), "{}", none.body);
+    let saved = browser
+        .go(
+            &action,
+            Some(&[
+                ("_csrf".into(), csrf.clone()),
+                ("tema".into(), "skole".into()),
+                ("handling".into(), "lagre".into()),
+            ]),
+        )
+        .await;
+    assert!(saved.body.contains("Temaene er lagret"), "{}", saved.body);
+    assert!(
+        saved.body.contains("value=\"skole\" checked"),
+        "{}",
+        saved.body
+    );
+    assert!(
+        !saved.body.contains("value=\"vei\" checked"),
+        "{}",
+        saved.body
+    );
+    // A post without the page's CSRF token changes nothing.
+    let forged = browser
+        .go(&action, Some(&[("handling".into(), "avmeld".into())]))
+        .await;
+    assert_eq!(forged.status, 403);
+    std::fs::write(&text, "Ny skolerute.\n").unwrap();
+    let said = send(
+        &server,
+        &kommunikasjon,
+        Some("vei"),
+        "Veiarbeid igjen",
+        &text,
+    );
+    assert!(
+        said.contains("mailed to 0 of 0"),
+        "she left roadworks: {said}"
+    );
+
+    // One click in her mail program (RFC 8058): gone, and her link opens nothing.
+    let one_click = server
+        .client()
+        .post(format!("{}/avmeld", to_site(&kari_link)))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(one_click.status(), 200);
+    assert!(one_click.text().await.unwrap().contains("Du er meldt av"));
+    let after = browser.get(&to_site(&kari_link)).await;
+    assert_eq!(after.status, 404);
+    assert!(
+        after.body.contains("Lenken virker ikke lenger"),
+        "{}",
+        after.body
+    );
+    let said = send(&server, &kommunikasjon, None, "Siste nytt", &text);
+    assert!(said.contains("mailed to 1 of 1"), "only Ola now: {said}");
+    // Ola leaves from his page's button.
+    let page = browser.get(&to_site(&ola_link)).await;
+    let csrf = page.input_value("_csrf").unwrap();
+    let left = browser
+        .go(
+            &page.form_action(),
+            Some(&[("_csrf".into(), csrf), ("handling".into(), "avmeld".into())]),
+        )
+        .await;
+    assert!(left.body.contains("Du er meldt av"), "{}", left.body);
+
+    // Every sign-up, confirmation, letter and departure left no address, topic list or
+    // token behind in the database or the log; the audit log names each newsletter.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stored = server.sqlite_bytes();
+    let log = server.log();
+    assert!(
+        log.contains("newsletter delivered"),
+        "the log is being written"
+    );
+    for secret in [&kari, &ola, &kari_token, &ola_token] {
+        assert!(!contains(&stored, secret), "{secret} in the database");
+        assert!(!log.contains(secret.as_str()), "{secret} in the log");
+    }
+    let out = server.run_forms(
+        &[
+            "audit",
+            "export",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2100-01-01",
+        ],
+        None,
+    );
+    let export = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        export.matches("nyhetsbrev sendt til abonnentene").count(),
+        5,
+        "{export}"
+    );
+    server.assert_audit_intact();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unconfirmed_sign_ups_go_after_48_hours_and_subscriptions_after_their_retention() {
+    use forms_server::clock::{Clock, ManualClock, Timestamp};
+    let work = TempDir::new("newsletter-time");
+    let port = free_port();
+    let mut server = Server::prepare(Backend::Sqlite, None);
+    server.append_config(&format!(
+        "{}[housekeeping]\nevery_seconds = 1\n",
+        site_config(port)
+    ));
+    let (_smtp, received) = start_smtp(&server, port, &work);
+    let start = Timestamp::parse_rfc3339("2026-12-01T09:00:00Z").unwrap();
+    let clock = std::sync::Arc::new(ManualClock::at(start));
+    server.serve_here(clock.clone()).await;
+    let browser = Browser::new(&[&server.cert_pem]);
+    let to_site = |link: &str| link.replace(SITE, &server.url);
+
+    let late = format!("{}@example.no", canary("late").to_lowercase());
+    let keen = format!("{}@example.no", canary("keen").to_lowercase());
+    sign_up(&browser, &server, &late, &["vei"], "nb").await;
+    sign_up(&browser, &server, &keen, &["vei"], "nb").await;
+    wait_for_mail(&received, &format!("To: {late}"));
+    wait_for_mail(&received, &format!("To: {keen}"));
+    let (late_link, _) = link_in(&mails_to(&received, &late)[0].1);
+    let (keen_link, _) = link_in(&mails_to(&received, &keen)[0].1);
+    let page = browser.get(&to_site(&keen_link)).await;
+    let confirmed = browser
+        .go(
+            &page.form_action(),
+            Some(&page.form_with(&[("handling", "bekreft")])),
+        )
+        .await;
+    assert!(
+        confirmed.body.contains("Du er påmeldt"),
+        "{}",
+        confirmed.body
+    );
+    // The form keeps a subscription 24 months after its last confirmation or change.
+    assert!(
+        confirmed.body.contains("varer til 01.12.2028"),
+        "{}",
+        confirmed.body
+    );
+
+    // 47 hours on, the unconfirmed link still works; past 48, housekeeping deletes it.
+    clock.set(Timestamp(start.millis() + 47 * 3600 * 1000));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(browser.get(&to_site(&late_link)).await.status, 200);
+    clock.set(Timestamp(start.millis() + 49 * 3600 * 1000));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while browser.get(&to_site(&late_link)).await.status != 404 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unconfirmed sign-up stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The confirmed one stays until its 24 months are over, then goes too.
+    assert_eq!(browser.get(&to_site(&keen_link)).await.status, 200);
+    clock.set(start.plus_months(24));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while browser.get(&to_site(&keen_link)).await.status != 404 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old subscription stayed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = clock.now();
+}
