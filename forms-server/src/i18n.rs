@@ -132,34 +132,33 @@ pub enum Msg<'a> {
     PrivacyReceiptMail,
     /// A newsletter sign-up: the confirmation mail.
     SubscriptionMailSubject {
-        title: &'a str,
+        site: &'a str,
     },
     SubscriptionMailBody {
-        title: &'a str,
         site: &'a str,
+        /// The chosen topics' labels, or empty for a newsletter without topics.
         topics: &'a str,
         link: &'a str,
         hours: i64,
     },
     /// Under every newsletter: why it came, and the subscriber's page.
     NewsletterFooter {
-        title: &'a str,
         site: &'a str,
         link: &'a str,
     },
+    /// The municipality in the middle of a sentence, where the site has no name.
+    MunicipalityInSentence,
     SubscriptionSentTitle,
     SubscriptionSentBody {
         hours: i64,
     },
     SubscriptionConfirmTitle,
     SubscriptionConfirmLead {
-        title: &'a str,
+        site: &'a str,
         topics: &'a str,
     },
     SubscriptionConfirmedBody,
-    SubscriptionManageTitle {
-        title: &'a str,
-    },
+    SubscriptionManageTitle,
     SubscriptionTopicsLegend,
     SubscriptionSave,
     SubscriptionSaved,
@@ -493,6 +492,15 @@ fn event_text(action: &str, lang: Lang) -> &'static str {
     }
 }
 
+/// `lead` and the topics, where there are any.
+fn with_topics(topics: &str, lead: &str) -> String {
+    if topics.is_empty() {
+        String::new()
+    } else {
+        format!("{lead}{topics}")
+    }
+}
+
 /// The text of `msg` in `lang`.
 pub fn t(lang: Lang, msg: Msg<'_>) -> String {
     use Lang::*;
@@ -577,45 +585,56 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (ReceiptMailed, Nb) => "Vi sender også en kvittering med referansenummeret til e-postadressen du oppga.".into(),
         (ReceiptMailed, Nn) => "Vi sender òg ei kvittering med referansenummeret til e-postadressa du gav opp.".into(),
         (ReceiptMailed, En) => "We are also sending a receipt with the reference number to the e-mail address you gave.".into(),
-        (SubscriptionMailSubject { title }, Nb) => format!("Bekreft påmeldingen: {title}"),
-        (SubscriptionMailSubject { title }, Nn) => format!("Stadfest påmeldinga: {title}"),
-        (SubscriptionMailSubject { title }, En) => format!("Confirm your sign-up: {title}"),
-        (SubscriptionMailBody { title, site, topics, link, hours }, Nb) => format!(
-            "Noen, forhåpentlig du, har meldt denne e-postadressen på «{title}» fra {site}, \
-             med temaene: {topics}.\n\n\
+        (SubscriptionMailSubject { site }, Nb) => {
+            format!("Bekreft påmeldingen til nyhetsbrevet fra {site}")
+        }
+        (SubscriptionMailSubject { site }, Nn) => {
+            format!("Stadfest påmeldinga til nyheitsbrevet frå {site}")
+        }
+        (SubscriptionMailSubject { site }, En) => {
+            format!("Confirm your subscription to the newsletter from {site}")
+        }
+        (SubscriptionMailBody { site, topics, link, hours }, Nb) => format!(
+            "Noen, forhåpentlig du, har meldt denne e-postadressen på nyhetsbrevet fra \
+             {site}{}.\n\n\
              Åpne lenken innen {hours} timer og bekreft påmeldingen; før det sender vi deg \
              ingen nyhetsbrev:\n{link}\n\n\
              Har du ikke meldt deg på, kan du se bort fra denne e-posten. Da sletter vi \
-             adressen innen {hours} timer.\n"
+             adressen innen {hours} timer.\n",
+            with_topics(topics, ", med temaene: ")
         ),
-        (SubscriptionMailBody { title, site, topics, link, hours }, Nn) => format!(
-            "Nokon, forhåpentleg du, har meldt denne e-postadressa på «{title}» frå {site}, \
-             med tema: {topics}.\n\n\
+        (SubscriptionMailBody { site, topics, link, hours }, Nn) => format!(
+            "Nokon, forhåpentleg du, har meldt denne e-postadressa på nyheitsbrevet frå \
+             {site}{}.\n\n\
              Opna lenkja innan {hours} timar og stadfest påmeldinga; før det sender vi deg \
              ingen nyheitsbrev:\n{link}\n\n\
              Har du ikkje meldt deg på, kan du sjå bort frå denne e-posten. Då slettar vi \
-             adressa innan {hours} timar.\n"
+             adressa innan {hours} timar.\n",
+            with_topics(topics, ", med tema: ")
         ),
-        (SubscriptionMailBody { title, site, topics, link, hours }, En) => format!(
-            "Someone, hopefully you, has signed this e-mail address up for “{title}” from \
-             {site}, with the topics: {topics}.\n\n\
+        (SubscriptionMailBody { site, topics, link, hours }, En) => format!(
+            "Someone, hopefully you, has signed this e-mail address up for the newsletter \
+             from {site}{}.\n\n\
              Open the link within {hours} hours and confirm; until then we send you no \
              newsletter:\n{link}\n\n\
              If you did not sign up, ignore this e-mail; we then delete the address within \
-             {hours} hours.\n"
+             {hours} hours.\n",
+            with_topics(topics, ", with the topics: ")
         ),
-        (NewsletterFooter { title, site, link }, Nb) => format!(
-            "Du får denne e-posten fordi du abonnerer på «{title}» fra {site}. \
+        (NewsletterFooter { site, link }, Nb) => format!(
+            "Du får denne e-posten fordi du abonnerer på nyhetsbrevet fra {site}. \
              Endre temaer eller meld deg av: {link}"
         ),
-        (NewsletterFooter { title, site, link }, Nn) => format!(
-            "Du får denne e-posten fordi du abonnerer på «{title}» frå {site}. \
+        (NewsletterFooter { site, link }, Nn) => format!(
+            "Du får denne e-posten fordi du abonnerer på nyheitsbrevet frå {site}. \
              Endra tema eller meld deg av: {link}"
         ),
-        (NewsletterFooter { title, site, link }, En) => format!(
-            "You get this e-mail because you subscribe to “{title}” from {site}. \
+        (NewsletterFooter { site, link }, En) => format!(
+            "You get this e-mail because you subscribe to the newsletter from {site}. \
              Change topics or unsubscribe: {link}"
         ),
+        (MunicipalityInSentence, Nb | Nn) => "kommunen".into(),
+        (MunicipalityInSentence, En) => "the municipality".into(),
         (SubscriptionSentTitle, Nb | Nn) => "Sjekk e-posten din".into(),
         (SubscriptionSentTitle, En) => "Check your e-mail".into(),
         (SubscriptionSentBody { hours }, Nb) => format!(
@@ -636,15 +655,18 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (SubscriptionConfirmTitle, Nb) => "Bekreft påmeldingen".into(),
         (SubscriptionConfirmTitle, Nn) => "Stadfest påmeldinga".into(),
         (SubscriptionConfirmTitle, En) => "Confirm your sign-up".into(),
-        (SubscriptionConfirmLead { title, topics }, Nb) => {
-            format!("Du melder deg på «{title}», med temaene: {topics}.")
-        }
-        (SubscriptionConfirmLead { title, topics }, Nn) => {
-            format!("Du meldar deg på «{title}», med tema: {topics}.")
-        }
-        (SubscriptionConfirmLead { title, topics }, En) => {
-            format!("You are signing up for “{title}”, with the topics: {topics}.")
-        }
+        (SubscriptionConfirmLead { site, topics }, Nb) => format!(
+            "Du melder deg på nyhetsbrevet fra {site}{}.",
+            with_topics(topics, ", med temaene: ")
+        ),
+        (SubscriptionConfirmLead { site, topics }, Nn) => format!(
+            "Du meldar deg på nyheitsbrevet frå {site}{}.",
+            with_topics(topics, ", med tema: ")
+        ),
+        (SubscriptionConfirmLead { site, topics }, En) => format!(
+            "You are signing up for the newsletter from {site}{}.",
+            with_topics(topics, ", with the topics: ")
+        ),
         (SubscriptionConfirmedBody, Nb) => "Du er påmeldt. Hver e-post fra oss har en lenke \
              hit, der du endrer temaer eller melder deg av."
             .into(),
@@ -654,8 +676,9 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (SubscriptionConfirmedBody, En) => "You are signed up. Every e-mail from us has a link \
              here, where you change topics or unsubscribe."
             .into(),
-        (SubscriptionManageTitle { title }, Nb | Nn) => format!("Abonnement: {title}"),
-        (SubscriptionManageTitle { title }, En) => format!("Subscription: {title}"),
+        (SubscriptionManageTitle, Nb) => "Ditt abonnement på nyhetsbrevet".into(),
+        (SubscriptionManageTitle, Nn) => "Abonnementet ditt på nyheitsbrevet".into(),
+        (SubscriptionManageTitle, En) => "Your newsletter subscription".into(),
         (SubscriptionTopicsLegend, Nb) => "Temaer du får nyheter om".into(),
         (SubscriptionTopicsLegend, Nn) => "Tema du får nyheiter om".into(),
         (SubscriptionTopicsLegend, En) => "Topics you get news about".into(),

@@ -130,6 +130,12 @@ impl From<StoreError> for NewsletterError {
     }
 }
 
+/// The municipality's name in the middle of a sentence.
+pub fn site_in_sentence(name: Option<&str>, lang: Lang) -> String {
+    name.map(str::to_string)
+        .unwrap_or_else(|| t(lang, Msg::MunicipalityInSentence))
+}
+
 fn token_hash(token: &str) -> String {
     forms_crypto::hex::encode(&Sha256::digest(token.as_bytes()))
 }
@@ -194,9 +200,7 @@ impl Newsletters {
     }
 
     fn site_name(&self, lang: Lang) -> String {
-        self.site_name
-            .clone()
-            .unwrap_or_else(|| t(lang, Msg::Municipality))
+        site_in_sentence(self.site_name.as_deref(), lang)
     }
 
     fn seal(&self, id: &str, held: &Held) -> Result<Vec<u8>, NewsletterError> {
@@ -264,13 +268,12 @@ impl Newsletters {
         }));
         store.write(ops).await?;
         tracing::info!(form = %form.id, "subscription awaits confirmation");
-        let title = form.title.get(lang);
-        let subject = t(lang, Msg::SubscriptionMailSubject { title });
+        let site = self.site_name(lang);
+        let subject = t(lang, Msg::SubscriptionMailSubject { site: &site });
         let body = t(
             lang,
             Msg::SubscriptionMailBody {
-                title,
-                site: &self.site_name(lang),
+                site: &site,
                 topics: &topic_words(form, &held.topics, lang),
                 link: &self.link(&held.token),
                 hours: CONFIRM_HOURS,
@@ -403,7 +406,6 @@ impl Newsletters {
     pub async fn deliver(
         &self,
         store: &Store,
-        catalog: &Catalog,
         clock: &dyn crate::clock::Clock,
     ) -> Result<i64, StoreError> {
         let mut sent_all = 0;
@@ -419,7 +421,7 @@ impl Newsletters {
                 Err(StoreError::Gone) => continue,
                 Err(err) => return Err(err),
             }
-            sent_all += self.deliver_one(store, catalog, clock, letter).await?;
+            sent_all += self.deliver_one(store, clock, letter).await?;
         }
         Ok(sent_all)
     }
@@ -427,11 +429,9 @@ impl Newsletters {
     async fn deliver_one(
         &self,
         store: &Store,
-        catalog: &Catalog,
         clock: &dyn crate::clock::Clock,
         letter: Newsletter,
     ) -> Result<i64, StoreError> {
-        let form = catalog.form(&letter.form_id).cloned();
         let mut cursor = letter.cursor.clone();
         let mut sent_all = 0;
         loop {
@@ -439,7 +439,16 @@ impl Newsletters {
                 .subscribers_after(&letter.form_id, &cursor, PAGE)
                 .await?;
             let (mut sent, mut failed) = (0, 0);
+            // A slow mail server must not outlast the hold: past half of it, the page
+            // stops where it is and the hold is renewed with the progress.
+            let started = std::time::Instant::now();
+            let mut handled = 0;
             for (id, data) in &page {
+                if started.elapsed() > std::time::Duration::from_millis(LEASE_MILLIS as u64 / 2) {
+                    break;
+                }
+                handled += 1;
+                cursor.clone_from(id);
                 let Some(held) = self.open_held(id, data) else {
                     failed += 1;
                     continue;
@@ -452,10 +461,6 @@ impl Newsletters {
                     continue;
                 }
                 let lang = held.lang;
-                let title = form
-                    .as_ref()
-                    .map(|f| f.title.get(lang).to_string())
-                    .unwrap_or_default();
                 let link = self.link(&held.token);
                 let body = format!(
                     "{}\n\n-- \n{}\n",
@@ -463,7 +468,6 @@ impl Newsletters {
                     t(
                         lang,
                         Msg::NewsletterFooter {
-                            title: &title,
                             site: &self.site_name(lang),
                             link: &link,
                         }
@@ -480,10 +484,7 @@ impl Newsletters {
                 }
             }
             let now = clock.now();
-            let finished = page.len() < PAGE as usize;
-            if let Some((last, _)) = page.last() {
-                cursor.clone_from(last);
-            }
+            let finished = page.len() < PAGE as usize && handled == page.len();
             let mut ops = vec![Op::NewsletterProgress {
                 id: letter.id.clone(),
                 cursor: cursor.clone(),

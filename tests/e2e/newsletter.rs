@@ -136,7 +136,8 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
     let (kari_link, kari_token) = link_in(confirmation);
     let (ola_head, ola_mail) = &mails_to(&received, &ola)[0];
     assert!(
-        ola_head.contains("Subject: Confirm your sign-up: Sign up for the newsletter"),
+        ola_head
+            .contains("Subject: Confirm your subscription to the newsletter from the municipality"),
         "{ola_head}"
     );
     assert!(
@@ -221,7 +222,7 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         "the footer links her page: {body}"
     );
     assert!(
-        body.contains("Du får denne e-posten fordi du abonnerer"),
+        body.contains("Du får denne e-posten fordi du abonnerer på nyhetsbrevet fra kommunen"),
         "{body}"
     );
 
@@ -361,6 +362,19 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         "she left roadworks: {said}"
     );
 
+    // Her mail program's unsubscribe address, opened in a browser, only shows her page,
+    // whose buttons post to the page itself.
+    let opened = browser
+        .get(&format!("{}/avmeld", to_site(&kari_link)))
+        .await;
+    assert_eq!(opened.status, 200);
+    assert!(opened.body.contains("Meld meg av"), "{}", opened.body);
+    assert!(!opened.form_action().contains("/avmeld"), "{}", opened.body);
+    assert_eq!(
+        browser.get(&to_site(&kari_link)).await.status,
+        200,
+        "still there"
+    );
     // One click in her mail program (RFC 8058): gone, and her link opens nothing.
     let one_click = server
         .client()

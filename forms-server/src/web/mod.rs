@@ -424,9 +424,8 @@ fn spawn_delivery(state: Arc<AppState>) {
     };
     tokio::spawn(async move {
         loop {
-            let catalog = state.catalog();
             if let Err(err) = newsletters
-                .deliver(&state.store, &catalog, state.clock.as_ref())
+                .deliver(&state.store, state.clock.as_ref())
                 .await
             {
                 tracing::warn!(error = %err, "cannot deliver newsletters now");
@@ -668,7 +667,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/nyhetsbrev/{token}",
             get(subscriber::show).post(subscriber::act),
         )
-        .route("/nyhetsbrev/{token}/avmeld", post(subscriber::one_click))
+        .route(
+            "/nyhetsbrev/{token}/avmeld",
+            get(subscriber::show).post(subscriber::one_click),
+        )
         .route("/livez", get(api::live))
         .route("/healthz", get(api::health))
         .route("/api/v1/forms/{form}/submissions", post(api::submit))

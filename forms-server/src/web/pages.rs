@@ -1496,7 +1496,7 @@ pub fn subscription_sent_page(form: &Form, lang: Lang, site: &Site) -> Markup {
 /// What a subscriber's page (`/nyhetsbrev/{token}`) shows.
 pub enum SubscriberView<'a> {
     /// A sign-up awaiting confirmation: what it is for, and the button.
-    Confirm { title: &'a str, topics: &'a str },
+    Confirm { topics: &'a str },
     /// A confirmed subscription: its topics to change, and the way out.
     Manage {
         form: &'a Form,
@@ -1527,11 +1527,12 @@ pub fn subscriber_page(
 ) -> Markup {
     let action = lang_href(path, lang);
     let (title, has_errors, main) = match view {
-        SubscriberView::Confirm { title, topics } => {
+        SubscriberView::Confirm { topics } => {
+            let site_name = crate::newsletter::site_in_sentence(site.name.as_deref(), lang);
             let heading = t(lang, Msg::SubscriptionConfirmTitle);
             let main = html! {
                 h1 { (heading) }
-                p { (t(lang, Msg::SubscriptionConfirmLead { title, topics })) }
+                p { (t(lang, Msg::SubscriptionConfirmLead { site: &site_name, topics })) }
                 form method="post" action=(action) {
                     input type="hidden" name="_csrf" value=(csrf);
                     div class="actions" {
@@ -1549,12 +1550,7 @@ pub fn subscriber_page(
             ends,
             notice,
         } => {
-            let heading = t(
-                lang,
-                Msg::SubscriptionManageTitle {
-                    title: form.title.get(lang),
-                },
-            );
+            let heading = t(lang, Msg::SubscriptionManageTitle);
             let options = crate::newsletter::topic_options(form);
             let refused = notice == Some(SubscriberNotice::NoTopic);
             let main = html! {

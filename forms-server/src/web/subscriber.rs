@@ -103,7 +103,6 @@ fn render(
             lang,
             &app.site,
             SubscriberView::Confirm {
-                title: form.title.get(lang),
                 topics: &crate::newsletter::topic_words(form, opened.topics(), lang),
             },
             path,
@@ -115,7 +114,10 @@ fn render(
     html(status, page, set.then_some(csrf.as_str()))
 }
 
-/// `GET /nyhetsbrev/{token}`.
+/// `GET /nyhetsbrev/{token}`, and `GET /nyhetsbrev/{token}/avmeld`: the address of
+/// `List-Unsubscribe` opened in a browser by a mail program without one-click, which
+/// must not unsubscribe by itself (RFC 8058) and so shows the same page, whose buttons
+/// post to the page's own address.
 pub async fn show(
     State(app): State<Arc<AppState>>,
     Path(token): Path<String>,
@@ -123,7 +125,7 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = request_lang(&uri, &headers);
-    let path = uri.path();
+    let path = uri.path().trim_end_matches("/avmeld");
     match opened(&app, &token, lang, path).await {
         Ok(opened) => render(&app, &opened, lang, None, StatusCode::OK, &headers, path),
         Err(response) => response,
