@@ -160,6 +160,8 @@ pub enum Msg<'a> {
     SubscriptionConfirmedBody,
     SubscriptionManageTitle,
     SubscriptionTopicsLegend,
+    /// Before the subscriber's address on their page.
+    SubscriptionAddress,
     SubscriptionSave,
     SubscriptionSaved,
     SubscriptionNoTopic,
@@ -679,6 +681,9 @@ pub fn t(lang: Lang, msg: Msg<'_>) -> String {
         (SubscriptionManageTitle, Nb) => "Ditt abonnement på nyhetsbrevet".into(),
         (SubscriptionManageTitle, Nn) => "Abonnementet ditt på nyheitsbrevet".into(),
         (SubscriptionManageTitle, En) => "Your newsletter subscription".into(),
+        (SubscriptionAddress, Nb) => "Nyhetsbrevet går til".into(),
+        (SubscriptionAddress, Nn) => "Nyheitsbrevet går til".into(),
+        (SubscriptionAddress, En) => "The newsletter goes to".into(),
         (SubscriptionTopicsLegend, Nb) => "Temaer du får nyheter om".into(),
         (SubscriptionTopicsLegend, Nn) => "Tema du får nyheiter om".into(),
         (SubscriptionTopicsLegend, En) => "Topics you get news about".into(),

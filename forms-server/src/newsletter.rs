@@ -96,6 +96,11 @@ impl Opened {
         &self.held.topics
     }
 
+    /// Where the newsletters go: shown to the subscriber on their own page.
+    pub fn address(&self) -> &str {
+        &self.held.address
+    }
+
     /// When the subscription is deleted unless it is confirmed or changed before.
     pub fn ends(&self) -> Timestamp {
         self.row.retain_until

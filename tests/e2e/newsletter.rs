@@ -180,6 +180,13 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         confirmed.body
     );
     assert!(confirmed.body.contains("Meld meg av"), "{}", confirmed.body);
+    assert!(
+        confirmed
+            .body
+            .contains(&format!("Nyhetsbrevet går til <strong>{kari}</strong>")),
+        "{}",
+        confirmed.body
+    );
     let ola_page = browser
         .get(&format!("{}?lang=en", to_site(&ola_link)))
         .await;

@@ -1500,6 +1500,8 @@ pub enum SubscriberView<'a> {
     /// A confirmed subscription: its topics to change, and the way out.
     Manage {
         form: &'a Form,
+        /// The address the newsletters go to.
+        address: &'a str,
         chosen: &'a [String],
         /// The day it ends unless it is changed, in words.
         ends: &'a str,
@@ -1546,6 +1548,7 @@ pub fn subscriber_page(
         }
         SubscriberView::Manage {
             form,
+            address,
             chosen,
             ends,
             notice,
@@ -1570,6 +1573,7 @@ pub fn subscriber_page(
                     },
                     _ => {}
                 }
+                p { (t(lang, Msg::SubscriptionAddress)) " " strong { (address) } }
                 p { (t(lang, Msg::SubscriptionEnds { day: ends })) }
                 @if !options.is_empty() {
                     form method="post" action=(action) {

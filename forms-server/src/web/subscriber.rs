@@ -92,6 +92,7 @@ fn render(
             &app.site,
             SubscriberView::Manage {
                 form,
+                address: opened.address(),
                 chosen: opened.topics(),
                 ends: &opened.ends().norwegian_day().display_nb(),
                 notice,
