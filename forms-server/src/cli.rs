@@ -370,6 +370,15 @@ enum CaseworkerCommand {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Show how many subscribe to a subscription form of your queue, in all and by
+    /// topic (counts only), and the newsletters sent, newest first.
+    Newsletters {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// The subscription form, e.g. nyhetsbrev.
+        #[arg(long)]
+        form: String,
+    },
     /// Record that the citizen consented (by phone, letter or in person) to the case
     /// being handed to another public body.
     Consent {
@@ -1211,6 +1220,13 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                     .subject_erasure(&id, &only)
                     .await
                     .map_err(failed)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseworkerCommand::Newsletters { server, form } => {
+            print!(
+                "{}",
+                api(&server)?.newsletters(&form).await.map_err(failed)?
             );
             Ok(ExitCode::SUCCESS)
         }

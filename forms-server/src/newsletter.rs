@@ -382,26 +382,30 @@ impl Newsletters {
         Ok(())
     }
 
-    /// How many confirmed subscribers of `form_id` take `topic` (all, without one).
-    async fn count_subscribers(
+    /// How many confirmed subscribers `form_id` has, in all and by topic: counts
+    /// only, for the caseworkers who write the news.
+    pub async fn subscriber_counts(
         &self,
         store: &Store,
         form_id: &str,
-        topic: Option<&str>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<SubscriberCounts, StoreError> {
         let mut after = String::new();
-        let mut count = 0;
+        let mut counts = SubscriberCounts::default();
         loop {
             let page = store.subscribers_after(form_id, &after, PAGE).await?;
             let Some((last, _)) = page.last() else {
-                return Ok(count);
+                return Ok(counts);
             };
             after.clone_from(last);
-            count += page
+            for held in page
                 .iter()
                 .filter_map(|(id, data)| self.open_held(id, data))
-                .filter(|held| topic.is_none_or(|t| held.topics.iter().any(|h| h == t)))
-                .count() as i64;
+            {
+                counts.total += 1;
+                for topic in &held.topics {
+                    *counts.by_topic.entry(topic.clone()).or_default() += 1;
+                }
+            }
         }
     }
 
@@ -520,6 +524,30 @@ impl Newsletters {
     }
 }
 
+/// Confirmed subscribers, in all and by topic value.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriberCounts {
+    pub total: i64,
+    pub by_topic: std::collections::BTreeMap<String, i64>,
+}
+
+/// What a caseworker of a subscription form's queue sees of it: how many subscribe,
+/// and the newsletters sent, newest first.
+pub async fn overview(
+    newsletters: &Newsletters,
+    store: &Store,
+    catalog: &Catalog,
+    caseworker: &crate::store::Caseworker,
+    form_id: &str,
+) -> Result<(SubscriberCounts, Vec<Newsletter>), NewsletterError> {
+    let form = form_of(catalog, caseworker, form_id)?;
+    let counts = newsletters
+        .subscriber_counts(store, form.id.as_str())
+        .await?;
+    let sent = store.newsletters_of(form.id.as_str()).await?;
+    Ok((counts, sent))
+}
+
 /// What a caseworker sends: to the subscribers of `topic`, or all.
 pub struct Draft {
     pub topic: Option<String>,
@@ -602,9 +630,11 @@ pub async fn create(
             ),
         ));
     }
-    let recipients = newsletters
-        .count_subscribers(store, form_id, draft.topic.as_deref())
-        .await?;
+    let counts = newsletters.subscriber_counts(store, form_id).await?;
+    let recipients = match &draft.topic {
+        Some(topic) => counts.by_topic.get(topic).copied().unwrap_or(0),
+        None => counts.total,
+    };
     let letter = Newsletter {
         id: crate::submission::random_id().ok_or(NewsletterError::Crypto)?,
         form_id: form.id.to_string(),

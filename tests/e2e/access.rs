@@ -134,6 +134,11 @@ async fn a_caseworker_reaches_only_their_own_queue() {
             Some(("application/json", r#"{"subject": "Nytt", "body": "Hei"}"#)),
         ),
         ("GET", format!("{base}/api/v1/newsletters/{b_id}"), None),
+        (
+            "GET",
+            format!("{base}/api/v1/forms/nyhetsbrev/newsletters"),
+            None,
+        ),
     ];
     let spec: serde_json::Value = serde_saphyr::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -185,14 +190,14 @@ async fn a_caseworker_reaches_only_their_own_queue() {
 
     // (who, Authorization header, expected statuses for the endpoints above)
     let wrong = format!("fcw_{}", "0".repeat(64));
-    let refused = [401u16; 19];
-    let callers: Vec<(&str, Option<String>, [u16; 19])> = vec![
+    let refused = [401u16; 20];
+    let callers: Vec<(&str, Option<String>, [u16; 20])> = vec![
         (
             "queue A's caseworker",
             Some(format!("Bearer {token_a}")),
             [
                 403, 404, 404, 200, 403, 200, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404,
-                404, 404, 404,
+                404, 404, 404, 404,
             ],
         ),
         (

@@ -202,6 +202,18 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         ola_confirmed.body
     );
 
+    // The communications staff see how many subscribe, by topic, never who.
+    let overview = server.caseworker_ok(&kommunikasjon, &["newsletters", "--form", "nyhetsbrev"]);
+    assert!(
+        overview.contains("nyhetsbrev: 2 subscriber(s); by topic: kultur 2, vei 1"),
+        "{overview}"
+    );
+    assert!(overview.contains("0/0  Veiarbeid"), "{overview}");
+    assert!(
+        !overview.contains(&kari) && !overview.contains(&ola),
+        "{overview}"
+    );
+
     // A newsletter on roadworks: Kari gets it, with her link and the one-click header;
     // Ola, who chose culture, does not.
     let said = send(&server, &kommunikasjon, Some("vei"), "Veiarbeid", &text);
@@ -412,6 +424,22 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         )
         .await;
     assert!(left.body.contains("Du er meldt av"), "{}", left.body);
+
+    let overview = server.caseworker_ok(&kommunikasjon, &["newsletters", "--form", "nyhetsbrev"]);
+    assert!(
+        overview.starts_with("nyhetsbrev: 0 subscriber(s)\n"),
+        "{overview}"
+    );
+    let lines: Vec<&str> = overview.lines().skip(1).collect();
+    assert_eq!(lines.len(), 5, "{overview}");
+    assert!(
+        lines[0].contains("all") && lines[0].ends_with("1/1  Siste nytt"),
+        "{overview}"
+    );
+    assert!(
+        lines[3].contains("vei") && lines[3].ends_with("1/1  Veiarbeid"),
+        "newest first: {overview}"
+    );
 
     // Every sign-up, confirmation, letter and departure left no address, topic list or
     // token behind in the database or the log; the audit log names each newsletter.

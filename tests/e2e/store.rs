@@ -704,6 +704,31 @@ async fn subscriptions(store: &Store) {
         store.write(vec![claim(T + 10_000)]).await,
         Err(StoreError::Gone)
     ));
+    let later = Newsletter {
+        id: "nl-0".into(),
+        created_at: Timestamp(T + 1),
+        ..letter.clone()
+    };
+    let other_form = Newsletter {
+        id: "nl-2".into(),
+        form_id: "annet".into(),
+        ..letter.clone()
+    };
+    store
+        .write(vec![
+            Op::AddNewsletter(later),
+            Op::AddNewsletter(other_form),
+        ])
+        .await
+        .unwrap();
+    let ids: Vec<String> = store
+        .newsletters_of("nyhetsbrev")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(ids, ["nl-0", "nl-1"], "newest first, the form's own");
 }
 
 /// The submissions the contract leaves: 299 stored, less the two it deletes.

@@ -34,11 +34,62 @@ pub struct Api {
 #[derive(Debug, Deserialize)]
 pub struct NewsletterStatus {
     pub id: String,
+    #[serde(default)]
+    pub topic: Option<String>,
+    pub subject: String,
+    pub created: String,
     /// Subscribers it was meant for when it was sent.
     pub recipients: i64,
     pub sent: i64,
     pub failed: i64,
     pub finished: Option<String>,
+}
+
+/// A subscription form as its queue's caseworkers see it
+/// (`GET /api/v1/forms/{form}/newsletters`).
+#[derive(Debug, Deserialize)]
+struct NewsletterOverview {
+    subscribers: SubscriberCounts,
+    newsletters: Vec<NewsletterStatus>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SubscriberCounts {
+    total: i64,
+    by_topic: std::collections::BTreeMap<String, i64>,
+}
+
+/// The overview as text: subscribers in all and by topic, then each newsletter, newest
+/// first, with its time, topic, how many it was mailed to and its subject.
+fn render_newsletters(form: &str, overview: &NewsletterOverview) -> String {
+    let counts = &overview.subscribers;
+    let mut out = format!("{form}: {} subscriber(s)", counts.total);
+    if !counts.by_topic.is_empty() {
+        let topics: Vec<String> = counts
+            .by_topic
+            .iter()
+            .map(|(topic, n)| format!("{topic} {n}"))
+            .collect();
+        out.push_str(&format!("; by topic: {}", topics.join(", ")));
+    }
+    out.push('\n');
+    for letter in &overview.newsletters {
+        let sent = crate::clock::Timestamp::show_rfc3339_nb(&letter.created);
+        let topic = letter.topic.as_deref().unwrap_or("all");
+        let state = match (&letter.finished, letter.failed) {
+            (None, _) => " (mailing)".to_string(),
+            (Some(_), 0) => String::new(),
+            (Some(_), failed) => format!(" ({failed} not taken by the mail server)"),
+        };
+        out.push_str(&format!(
+            "  {sent}  {topic:8}  {}/{}{state}  {}\n",
+            letter.sent, letter.recipients, letter.subject
+        ));
+    }
+    if overview.newsletters.is_empty() {
+        out.push_str("  no newsletter sent yet\n");
+    }
+    out
 }
 
 /// A request body: its content type and bytes.
@@ -435,6 +486,14 @@ impl Api {
             }
         }
         Ok(status)
+    }
+
+    /// How many subscribe to `form` (in all and by topic) and the newsletters sent, as
+    /// text.
+    pub async fn newsletters(&self, form: &str) -> Result<String, PullError> {
+        let overview: NewsletterOverview =
+            self.get_json(&format!("forms/{form}/newsletters")).await?;
+        Ok(render_newsletters(form, &overview))
     }
 
     /// Sends `text` by e-mail to the citizen of the submission with this reference,

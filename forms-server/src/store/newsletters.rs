@@ -175,6 +175,18 @@ impl Store {
         Ok(row.map(newsletter))
     }
 
+    /// The newsletters of a form, newest first.
+    pub async fn newsletters_of(&self, form_id: &str) -> Result<Vec<Newsletter>, StoreError> {
+        let sql = format!(
+            "SELECT {NEWSLETTER_COLUMNS} FROM newsletters WHERE form_id = $1 \
+             ORDER BY created_at DESC, id"
+        );
+        let rows: Vec<NewsletterTuple> = on_pool!(&self.pool, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(form_id).fetch_all(p).await?
+        });
+        Ok(rows.into_iter().map(newsletter).collect())
+    }
+
     /// Newsletters not delivered to the end that no server holds at `now`, oldest first.
     pub async fn newsletters_to_deliver(
         &self,

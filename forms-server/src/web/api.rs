@@ -968,13 +968,7 @@ pub async fn send_newsletter(
     })?;
     let catalog = app.catalog();
     crate::newsletter::form_of(&catalog, &cw, &form_id).map_err(newsletter_error)?;
-    let newsletters = app.newsletters.as_deref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "No newsletters",
-            "This server sends no newsletters: it needs [vault], [mail] and [site] url.",
-        )
-    })?;
+    let newsletters = no_newsletters(&app)?;
     let draft = crate::newsletter::Draft {
         topic: request.topic,
         subject: request.subject,
@@ -998,6 +992,46 @@ pub async fn send_newsletter(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+/// A subscription form as its queue's caseworkers see it.
+#[derive(Serialize)]
+pub struct NewsletterOverview {
+    subscribers: crate::newsletter::SubscriberCounts,
+    newsletters: Vec<NewsletterStatus>,
+}
+
+/// `GET /api/v1/forms/{form}/newsletters`: how many subscribe to a subscription form of
+/// the caller's queues, in all and by topic (counts only), and its newsletters, newest
+/// first.
+pub async fn newsletters(
+    State(app): State<Arc<AppState>>,
+    Path(form_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<NewsletterOverview>, ApiError> {
+    let cw = authenticated(&app, &headers).await?;
+    let catalog = app.catalog();
+    crate::newsletter::form_of(&catalog, &cw, &form_id).map_err(newsletter_error)?;
+    let newsletters = no_newsletters(&app)?;
+    let (subscribers, sent) =
+        crate::newsletter::overview(newsletters, &app.store, &catalog, &cw, &form_id)
+            .await
+            .map_err(newsletter_error)?;
+    Ok(Json(NewsletterOverview {
+        subscribers,
+        newsletters: sent.into_iter().map(NewsletterStatus::from).collect(),
+    }))
+}
+
+/// The newsletters of this server, or 503 where it cannot send any.
+fn no_newsletters(app: &AppState) -> Result<&crate::newsletter::Newsletters, ApiError> {
+    app.newsletters.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No newsletters",
+            "This server sends no newsletters: it needs [vault], [mail] and [site] url.",
+        )
+    })
 }
 
 /// `GET /api/v1/newsletters/{id}`: how far a newsletter of the caller's queues has come.

@@ -676,7 +676,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/forms/{form}/submissions", post(api::submit))
         .route(
             "/api/v1/forms/{form}/newsletters",
-            post(api::send_newsletter),
+            get(api::newsletters).post(api::send_newsletter),
         )
         .route("/api/v1/newsletters/{id}", get(api::newsletter_status))
         .route("/api/v1/caseworker/me", get(api::me))
