@@ -155,6 +155,17 @@ enum AdminCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Move a SQLite database into a new, empty PostgreSQL database, so that several
+    /// servers can share it: everything but login sessions and the hourly counts, in
+    /// one transaction; then check the audit chain there. Stop the server first.
+    MoveToPostgres {
+        /// The PostgreSQL database's URL [default: $FORMS_TARGET_DATABASE_URL, which
+        /// keeps a password off the command line].
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// The field vault's keys (reply addresses, sessions and newsletter subscriptions are
     /// encrypted with them).
     Vault {
@@ -550,6 +561,12 @@ fn run(command: Command) -> Result<ExitCode, String> {
             runtime()?.block_on(admin_retention(&store))
         }
         Command::Admin {
+            command: AdminCommand::MoveToPostgres { to, store },
+        } => {
+            init_logging(LogFormat::Text);
+            runtime()?.block_on(admin_move(to, &store))
+        }
+        Command::Admin {
             command: AdminCommand::Backup { out, store },
         } => {
             init_logging(LogFormat::Text);
@@ -805,6 +822,57 @@ async fn admin_retention(args: &StoreArgs) -> Result<ExitCode, String> {
     let deleted = deleted.map_err(|e| format!("cannot delete expired submissions: {e}"))?;
     println!("{deleted} submission(s) deleted: their retention had ended");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn admin_move(to: Option<String>, args: &StoreArgs) -> Result<ExitCode, String> {
+    let to = to
+        .or_else(|| std::env::var("FORMS_TARGET_DATABASE_URL").ok())
+        .ok_or("name the PostgreSQL database: --to URL or FORMS_TARGET_DATABASE_URL")?;
+    if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
+        return Err("--to: a postgres:// URL".into());
+    }
+    let Location { url, .. } = store_location(args, Path::new("form-schemas"))?;
+    if !url.starts_with("sqlite:") {
+        return Err("the database to move from is not SQLite".into());
+    }
+    let source = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let target = Store::open(&to)
+        .await
+        .map_err(|e| format!("the PostgreSQL database: {e}"))?;
+    let moved = source.copy_to_postgres(&target).await;
+    source.close().await;
+    let moved = match moved {
+        Ok(moved) => moved,
+        Err(e) => {
+            target.close().await;
+            return Err(format!("nothing was moved: {e}"));
+        }
+    };
+    for (table, rows) in &moved {
+        println!("{table:20} {rows:>9} row(s)");
+    }
+    let entry = crate::store::AuditEntry::by_admin(
+        crate::store::actions::DATABASE_MOVED,
+        SystemClock.now(),
+    );
+    let audited = target.write(vec![crate::store::Op::Audit(entry)]).await;
+    let verdict = target.verify_audit().await;
+    target.close().await;
+    audited.map_err(|e| format!("moved, but the move's audit entry was not written: {e}"))?;
+    match verdict.map_err(|e| e.to_string())? {
+        crate::store::AuditVerdict::Intact { entries, .. } => {
+            println!(
+                "Moved. The audit log in PostgreSQL is intact ({entries} chained entries). \
+                 Point the servers' [database] url (or FORMS_DATABASE_URL) at it, give them \
+                 the same vault key file, and keep the SQLite file until they run."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        crate::store::AuditVerdict::Broken { seq, why } => {
+            println!("Moved, but the audit log in PostgreSQL is BROKEN: entry {seq} {why}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 async fn admin_backup(out: &Path, args: &StoreArgs) -> Result<ExitCode, String> {

@@ -19,6 +19,7 @@ mod idle;
 mod keys;
 mod limit;
 mod login;
+mod move_db;
 mod newsletter;
 mod openapi;
 mod reply;

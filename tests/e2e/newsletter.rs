@@ -454,18 +454,7 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         assert!(!contains(&stored, secret), "{secret} in the database");
         assert!(!log.contains(secret.as_str()), "{secret} in the log");
     }
-    let out = server.run_forms(
-        &[
-            "audit",
-            "export",
-            "--from",
-            "2000-01-01",
-            "--to",
-            "2100-01-01",
-        ],
-        None,
-    );
-    let export = String::from_utf8_lossy(&out.stdout);
+    let export = server.audit_report();
     assert_eq!(
         export.matches("nyhetsbrev sendt til abonnentene").count(),
         5,

@@ -715,6 +715,28 @@ impl Server {
             .unwrap()
     }
 
+    /// The privacy officer's report of the whole audit log (`forms audit export`).
+    pub fn audit_report(&self) -> String {
+        let out = self.run_forms(
+            &[
+                "audit",
+                "export",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2100-01-01",
+            ],
+            None,
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// From the next launch on, the server (and the commands run for it) use this
+    /// database instead.
+    pub fn use_database(&mut self, url: &str) {
+        self.database_url = url.to_string();
+    }
+
     /// Runs `forms admin ARGS` against this server's configuration and database;
     /// returns what it printed, after checking that it succeeded.
     pub fn admin(&self, args: &[&str]) -> String {

@@ -145,18 +145,7 @@ async fn reply_addresses_move_to_a_new_vault_key_and_the_old_one_can_go() {
         assert!(!server.log().contains(address.as_str()), "{address} logged");
         assert!(!contains(&database, address), "{address} in the database");
     }
-    let export = server.run_forms(
-        &[
-            "audit",
-            "export",
-            "--from",
-            "2000-01-01",
-            "--to",
-            "2100-01-01",
-        ],
-        None,
-    );
-    let export = String::from_utf8_lossy(&export.stdout);
+    let export = server.audit_report();
     assert!(
         export.contains("kryptert på nytt med ny nøkkel"),
         "{export}"

@@ -68,6 +68,7 @@ pub fn action_words(action: &str) -> &'static str {
         SUBJECT_ACCESS_REPORTED => "innsyn: oversikt over innbyggerens innsendinger hentet",
         SUBJECT_ERASURE_DONE => "sletting etter krav: innbyggerens innsendinger slettet",
         NEWSLETTER_SENT => "nyhetsbrev sendt til abonnentene",
+        DATABASE_MOVED => "databasen flyttet fra SQLite til PostgreSQL",
         _ => "ukjent handling",
     }
 }

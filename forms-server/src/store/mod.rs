@@ -62,6 +62,7 @@ macro_rules! meta_columns {
 }
 
 mod newsletters;
+mod transfer;
 use newsletters::SUBSCRIPTION_COLUMNS;
 pub use newsletters::{Newsletter, SubscriptionRow};
 
@@ -1141,6 +1142,7 @@ pub mod actions {
     pub const SUBJECT_ACCESS_REPORTED: &str = "subject_access.reported";
     pub const SUBJECT_ERASURE_DONE: &str = "subject_erasure.done";
     pub const NEWSLETTER_SENT: &str = "newsletter.sent";
+    pub const DATABASE_MOVED: &str = "database.moved";
     pub const ALL: &[&str] = &[
         SUBMISSION_RECEIVED,
         QUEUE_LISTED,
@@ -1165,6 +1167,7 @@ pub mod actions {
         SUBJECT_ACCESS_REPORTED,
         SUBJECT_ERASURE_DONE,
         NEWSLETTER_SENT,
+        DATABASE_MOVED,
     ];
 }
 
