@@ -752,6 +752,42 @@ async fn store_contract_on_postgres() {
     assert_eq!(store.count_submissions().await.unwrap(), LEFT_BY_CONTRACT);
 }
 
+/// What the contract leaves in SQLite moves into PostgreSQL whole, page after page:
+/// the same rows, the same sealed bytes, and an audit chain that verifies there.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_contract_leaves_moves_from_sqlite_to_postgres() {
+    let dir = TempDir::new("store-move");
+    let url = format!("sqlite://{}", dir.path().join("forms.db").display());
+    contract(Store::open(&url).await.unwrap()).await;
+    let source = Store::open(&url).await.unwrap();
+    let pg = Postgres::start();
+    let target = Store::open(&pg.url).await.unwrap();
+    let moved = source.copy_to_postgres(&target).await.unwrap();
+    let rows = |table: &str| moved.iter().find(|(t, _)| *t == table).unwrap().1;
+    assert_eq!(rows("submissions") as i64, LEFT_BY_CONTRACT);
+    assert_eq!(target.count_submissions().await.unwrap(), LEFT_BY_CONTRACT);
+    assert_eq!(rows("audit_head"), 1);
+    let entries = source.audit_log().await.unwrap();
+    assert!(entries.len() > 256, "more than one page: {}", entries.len());
+    assert_eq!(target.audit_log().await.unwrap(), entries);
+    assert!(matches!(
+        target.verify_audit().await.unwrap(),
+        forms_server::store::AuditVerdict::Intact { .. }
+    ));
+    for id in ["id-0001", "id-0299"] {
+        assert!(source.sealed(id).await.unwrap().is_some(), "{id}");
+        assert_eq!(
+            target.sealed(id).await.unwrap(),
+            source.sealed(id).await.unwrap(),
+            "{id}"
+        );
+    }
+    // Moved once; a second time into the same database is refused.
+    assert!(source.copy_to_postgres(&target).await.is_err());
+    // And only ever from SQLite into PostgreSQL.
+    assert!(target.copy_to_postgres(&source).await.is_err());
+}
+
 /// Two servers sharing a database run retention at the same time: every expired
 /// submission is deleted once, with one audit entry, and the rest stay.
 async fn retention_by_two_servers_at_once(url: &str) {

@@ -34,8 +34,10 @@ const TABLES: [&str; 11] = [
 /// migrations' own bookkeeping.
 const LEFT: [&str; 3] = ["sessions", "submission_counts", "_sqlx_migrations"];
 
-/// Rows read from SQLite and inserted into PostgreSQL at a time.
+/// Rows read from SQLite and inserted into PostgreSQL at a time; fewer for a table with
+/// ciphertexts, whose rows may carry attachments of megabytes each.
 const PAGE: i64 = 256;
+const PAGE_OF_BYTES: i64 = 16;
 
 /// A PostgreSQL column type, as far as these tables use them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,8 +106,13 @@ impl Store {
             let columns: Vec<(String, Kind)> = columns_of(pg, table).await?;
             let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
             let list = names.join(", ");
+            let page = if columns.iter().any(|(_, kind)| *kind == Kind::Bytes) {
+                PAGE_OF_BYTES
+            } else {
+                PAGE
+            };
             let select = format!(
-                "SELECT rowid, {list} FROM {table} WHERE rowid > $1 ORDER BY rowid LIMIT {PAGE}"
+                "SELECT rowid, {list} FROM {table} WHERE rowid > $1 ORDER BY rowid LIMIT {page}"
             );
             let mut after = 0i64;
             let mut count = 0u64;
