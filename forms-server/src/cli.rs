@@ -380,6 +380,10 @@ enum CaseworkerCommand {
         /// A UTF-8 text file with the newsletter's text.
         #[arg(long)]
         file: PathBuf,
+        /// Mail it only to this address first, as a subscriber would get it, to read
+        /// it over; nothing goes to subscribers.
+        #[arg(long, value_name = "ADDRESS")]
+        test_to: Option<String>,
     },
     /// Show how many subscribe to a subscription form of your queue, in all and by
     /// topic (counts only), and the newsletters sent, newest first.
@@ -1304,9 +1308,18 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             topic,
             subject,
             file,
+            test_to,
         } => {
             let body = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            if let Some(to) = test_to {
+                api(&server)?
+                    .newsletter_test(&form, topic.as_deref(), &subject, &body, &to)
+                    .await
+                    .map_err(failed)?;
+                println!("A test of the newsletter is mailed to {to}; no subscriber got it.");
+                return Ok(ExitCode::SUCCESS);
+            }
             let done = api(&server)?
                 .newsletter(&form, topic.as_deref(), &subject, &body, |status| {
                     println!(

@@ -116,6 +116,8 @@ pub enum NewsletterError {
     Store(StoreError),
     /// The vault failed, or the system's randomness.
     Crypto,
+    /// The mail server did not take a test mail.
+    Mail,
 }
 
 impl std::fmt::Display for NewsletterError {
@@ -125,6 +127,7 @@ impl std::fmt::Display for NewsletterError {
             NewsletterError::Invalid(field, why) => write!(f, "{field}: {why}"),
             NewsletterError::Store(err) => write!(f, "{err}"),
             NewsletterError::Crypto => f.write_str("the field vault or randomness failed"),
+            NewsletterError::Mail => f.write_str("the mail server did not take it"),
         }
     }
 }
@@ -409,6 +412,44 @@ impl Newsletters {
         }
     }
 
+    /// A newsletter's text as a subscriber gets it: with the footer that says why it
+    /// came and gives their `link`, in their language.
+    fn with_footer(&self, body: &str, lang: Lang, link: &str) -> String {
+        let site = self.site_name(lang);
+        let footer = t(lang, Msg::NewsletterFooter { site: &site, link });
+        format!("{}\n\n-- \n{footer}\n", body.trim_end())
+    }
+
+    /// A newsletter mailed once to `to` (the writer's own address, say) before it goes
+    /// out: as a subscriber in bokmål gets it, but for "[Prøve]" before the subject and
+    /// the subscriber's own link, which it cannot have. Nothing is stored.
+    pub async fn test_send(
+        &self,
+        catalog: &Catalog,
+        caseworker: &crate::store::Caseworker,
+        form_id: &str,
+        draft: Draft,
+        to: &str,
+    ) -> Result<(), NewsletterError> {
+        let form = form_of(catalog, caseworker, form_id)?;
+        let draft = checked(form, draft)?;
+        if !validator::ValidateEmail::validate_email(&to) {
+            return Err(NewsletterError::Invalid(
+                "test_to",
+                "must be an e-mail address".into(),
+            ));
+        }
+        let link = format!("{}/nyhetsbrev/…", self.site_url);
+        let body = self.with_footer(&draft.body, Lang::Nb, &link);
+        let subject = format!("[Prøve] {}", draft.subject);
+        self.mailer
+            .send_with(to, &subject, &body, None)
+            .await
+            .map_err(|_| NewsletterError::Mail)?;
+        tracing::info!(form = %form.id, "newsletter test mailed");
+        Ok(())
+    }
+
     /// One pass over the newsletters waiting to be mailed: each that no other server
     /// holds is taken on and mailed to the end, a page of subscribers at a time.
     /// Returns how many mails were sent.
@@ -471,17 +512,7 @@ impl Newsletters {
                 }
                 let lang = held.lang;
                 let link = self.link(&held.token);
-                let body = format!(
-                    "{}\n\n-- \n{}\n",
-                    letter.body.trim_end(),
-                    t(
-                        lang,
-                        Msg::NewsletterFooter {
-                            site: &self.site_name(lang),
-                            link: &link,
-                        }
-                    )
-                );
+                let body = self.with_footer(&letter.body, lang, &link);
                 let one_click = format!("{link}/avmeld");
                 match self
                     .mailer
@@ -574,18 +605,9 @@ pub fn form_of<'c>(
         .ok_or(NewsletterError::NotFound)
 }
 
-/// A newsletter from a caseworker of the form's queue, kept to be mailed by
-/// [`Newsletters::deliver`]; it names how many subscribers it is for.
-pub async fn create(
-    newsletters: &Newsletters,
-    store: &Store,
-    catalog: &Catalog,
-    caseworker: &crate::store::Caseworker,
-    form_id: &str,
-    draft: Draft,
-    now: Timestamp,
-) -> Result<Newsletter, NewsletterError> {
-    let form = form_of(catalog, caseworker, form_id)?;
+/// A draft whose subject and text do, and whose topic is one of the form's: the subject
+/// trimmed, the text with `\n` line breaks.
+fn checked(form: &Form, draft: Draft) -> Result<Draft, NewsletterError> {
     let subject = draft.subject.trim().to_string();
     if subject.is_empty() || subject.chars().count() > MAX_SUBJECT {
         return Err(NewsletterError::Invalid(
@@ -625,13 +647,38 @@ pub async fn create(
         return Err(NewsletterError::Invalid(
             "topic",
             format!(
-                "'{topic}' is not a topic of {form_id}; its topics: {}",
+                "'{topic}' is not a topic of {}; its topics: {}",
+                form.id,
                 known.join(", ")
             ),
         ));
     }
+    Ok(Draft {
+        topic: draft.topic,
+        subject,
+        body,
+    })
+}
+
+/// A newsletter from a caseworker of the form's queue, kept to be mailed by
+/// [`Newsletters::deliver`]; it names how many subscribers it is for.
+pub async fn create(
+    newsletters: &Newsletters,
+    store: &Store,
+    catalog: &Catalog,
+    caseworker: &crate::store::Caseworker,
+    form_id: &str,
+    draft: Draft,
+    now: Timestamp,
+) -> Result<Newsletter, NewsletterError> {
+    let form = form_of(catalog, caseworker, form_id)?;
+    let Draft {
+        topic,
+        subject,
+        body,
+    } = checked(form, draft)?;
     let counts = newsletters.subscriber_counts(store, form_id).await?;
-    let recipients = match &draft.topic {
+    let recipients = match &topic {
         Some(topic) => counts.by_topic.get(topic).copied().unwrap_or(0),
         None => counts.total,
     };
@@ -639,7 +686,7 @@ pub async fn create(
         id: crate::submission::random_id().ok_or(NewsletterError::Crypto)?,
         form_id: form.id.to_string(),
         queue: form.routing.default.to_string(),
-        topic: draft.topic,
+        topic,
         subject,
         body,
         created_at: now,

@@ -214,6 +214,45 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         "{overview}"
     );
 
+    // A test to the writer's own address first: as a subscriber gets it, to nobody else,
+    // and stored nowhere (the overview at the end counts five newsletters).
+    let draft = work.path().join("utkast.txt");
+    std::fs::write(&draft, "Utkast til nyheter om veiene.\n").unwrap();
+    let said = server.caseworker_ok(
+        &kommunikasjon,
+        &[
+            "newsletter",
+            "--form",
+            "nyhetsbrev",
+            "--topic",
+            "vei",
+            "--subject",
+            "Veiarbeid",
+            "--file",
+            draft.to_str().unwrap(),
+            "--test-to",
+            "redaksjon@kommune.example",
+        ],
+    );
+    assert!(said.contains("no subscriber got it"), "{said}");
+    wait_for_mail(&received, "To: redaksjon@kommune.example");
+    let tests: Vec<_> = mails(&received)
+        .into_iter()
+        .filter(|(_, body)| body.contains("Utkast til nyheter"))
+        .collect();
+    assert_eq!(tests.len(), 1, "{tests:?}");
+    assert!(
+        tests[0].0.contains("To: redaksjon@kommune.example"),
+        "{}",
+        tests[0].0
+    );
+    assert!(
+        tests[0].1.contains(&format!("{SITE}/nyhetsbrev/…")),
+        "{}",
+        tests[0].1
+    );
+    assert!(!tests[0].0.contains("List-Unsubscribe"), "{}", tests[0].0);
+
     // A newsletter on roadworks: Kari gets it, with her link and the one-click header;
     // Ola, who chose culture, does not.
     let said = send(&server, &kommunikasjon, Some("vei"), "Veiarbeid", &text);
@@ -291,6 +330,10 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         ),
         (json!({"subject": " ", "body": "Tekst"}), "subject"),
         (json!({"subject": "Hei", "body": "Tekst\u{1b}[2J"}), "body"),
+        (
+            json!({"subject": "Hei", "body": "Tekst", "test_to": "ikke en adresse"}),
+            "test_to",
+        ),
     ] {
         let response = server
             .client()

@@ -488,6 +488,28 @@ impl Api {
         Ok(status)
     }
 
+    /// Mails a newsletter once to `to`, as a test: nothing goes to subscribers and
+    /// nothing is stored.
+    pub async fn newsletter_test(
+        &self,
+        form: &str,
+        topic: Option<&str>,
+        subject: &str,
+        body: &str,
+        to: &str,
+    ) -> Result<(), PullError> {
+        let request = serde_json::json!({
+            "subject": subject, "body": body, "topic": topic, "test_to": to,
+        });
+        self.send(
+            reqwest::Method::POST,
+            &format!("forms/{form}/newsletters"),
+            Some(("application/json", request.to_string().into_bytes())),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// How many subscribe to `form` (in all and by topic) and the newsletters sent, as
     /// text.
     pub async fn newsletters(&self, form: &str) -> Result<String, PullError> {

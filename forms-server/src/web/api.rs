@@ -887,6 +887,9 @@ pub struct NewsletterRequest {
     /// One of the form's topics; without it, every subscriber gets it.
     #[serde(default)]
     topic: Option<String>,
+    /// Mail it once to this address instead, as a test, and store nothing.
+    #[serde(default)]
+    test_to: Option<String>,
 }
 
 /// A newsletter and how far its delivery has come.
@@ -942,6 +945,11 @@ fn newsletter_error(err: crate::newsletter::NewsletterError) -> ApiError {
             });
             problem
         }
+        NewsletterError::Mail => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "Not mailed",
+            "The mail server did not take the test mail.",
+        ),
         err => ApiError::internal("newsletter", &err),
     }
 }
@@ -974,6 +982,14 @@ pub async fn send_newsletter(
         subject: request.subject,
         body: request.body,
     };
+    if let Some(to) = request.test_to {
+        newsletters
+            .test_send(&catalog, &cw, &form_id, draft, &to)
+            .await
+            .map_err(newsletter_error)?;
+        let body = serde_json::json!({ "tested": "mailed" });
+        return Ok((StatusCode::OK, Json(body)).into_response());
+    }
     let letter = crate::newsletter::create(
         newsletters,
         &app.store,
