@@ -455,6 +455,11 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
         "{}",
         after.body
     );
+    assert!(
+        after.body.contains("href=\"/skjema/nyhetsbrev?lang=nb\""),
+        "a way to sign up again: {}",
+        after.body
+    );
     let said = send(&server, &kommunikasjon, None, "Siste nytt", &text);
     assert!(said.contains("mailed to 1 of 1"), "only Ola now: {said}");
     // Ola leaves from his page's button.

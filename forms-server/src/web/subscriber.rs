@@ -29,20 +29,42 @@ fn message(
     body: Msg,
     path: &str,
 ) -> Response {
-    let page = pages::message_page(lang, &app.site, &t(lang, title), &t(lang, body), None, path);
+    message_back(app, lang, status, (title, body), None, path)
+}
+
+/// A page with a heading, a text and, if `back` is given, a link to that form.
+fn message_back(
+    app: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    (title, body): (Msg, Msg),
+    back: Option<&str>,
+    path: &str,
+) -> Response {
+    let page = pages::message_page(lang, &app.site, &t(lang, title), &t(lang, body), back, path);
     html(status, page, None)
 }
 
-/// What a link that opens nothing answers: gone, or never there.
+/// What a link that opens nothing answers: gone, or never there; with a way to sign up
+/// again where the server has one newsletter form.
 fn gone(app: &AppState, lang: Lang, path: &str) -> Response {
-    message(
+    let catalog = app.catalog();
+    let mut forms = catalog.forms().filter(|f| f.subscription.is_some());
+    let sign_up = match (forms.next(), forms.next()) {
+        (Some(form), None) => Some(format!("/skjema/{}", form.id)),
+        _ => None,
+    };
+    message_back(
         app,
         lang,
         StatusCode::NOT_FOUND,
-        Msg::SubscriptionGoneTitle,
-        Msg::SubscriptionGoneBody {
-            hours: CONFIRM_HOURS,
-        },
+        (
+            Msg::SubscriptionGoneTitle,
+            Msg::SubscriptionGoneBody {
+                hours: CONFIRM_HOURS,
+            },
+        ),
+        sign_up.as_deref(),
         path,
     )
 }
