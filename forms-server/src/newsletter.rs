@@ -148,10 +148,14 @@ fn token_hash(token: &str) -> String {
     forms_crypto::hex::encode(&Sha256::digest(token.as_bytes()))
 }
 
+/// The id of a subscription form's topics field, if it has topics.
+fn topics_field(form: &Form) -> Option<&str> {
+    form.subscription.as_ref().and_then(|s| s.topics.as_deref())
+}
+
 /// The topics a subscriber chose, from the form's topics field.
 fn chosen_topics(form: &Form, answers: &Answers) -> Vec<String> {
-    let field = form.subscription.as_ref().and_then(|s| s.topics.as_deref());
-    match field.and_then(|f| answers.get(f)) {
+    match topics_field(form).and_then(|f| answers.get(f)) {
         Some(Value::List(values)) => values.clone(),
         _ => Vec::new(),
     }
@@ -159,8 +163,10 @@ fn chosen_topics(form: &Form, answers: &Answers) -> Vec<String> {
 
 /// The values of a form's topics, in the form's order; empty without topics.
 pub fn topic_options(form: &Form) -> Vec<&crate::schema::ChoiceOption> {
-    let field = form.subscription.as_ref().and_then(|s| s.topics.as_deref());
-    match field.and_then(|id| form.field(id)).map(|f| &f.kind) {
+    match topics_field(form)
+        .and_then(|id| form.field(id))
+        .map(|f| &f.kind)
+    {
         Some(kind @ FieldKind::MultiChoice { .. }) => kind.options().iter().collect(),
         _ => Vec::new(),
     }
@@ -246,7 +252,7 @@ impl Newsletters {
             .address_key
             .mac(form.id.as_str(), &address.to_lowercase());
         let mut ops: Vec<Op> = count.into_iter().collect();
-        let since = Timestamp(now.millis() - 24 * 60 * 60 * 1000);
+        let since = now.plus_days(-1);
         if store
             .awaits_confirmation(form.id.as_str(), &address_key, since)
             .await?

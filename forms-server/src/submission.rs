@@ -364,21 +364,17 @@ pub async fn accept(
         return Err(SubmitError::Invalid(errors));
     }
     let answers = &checked.answers;
+    let count = limit.map(|(limiter, ip)| limiter.count(ip, now));
     if form.subscription.is_some() {
         let newsletters = newsletters.ok_or(SubmitError::NoSubscriptions(
             "[vault], [mail] and [site] url",
         ))?;
-        let count = limit.map(|(limiter, ip)| limiter.count(ip, now));
         return match newsletters
             .sign_up(store, form, answers, lang, now, count)
             .await
         {
             Ok(()) => Ok(Accepted::AwaitsConfirmation),
-            Err(crate::newsletter::NewsletterError::Store(StoreError::OverLimit(retry_after))) => {
-                tracing::info!(form = %form.id, retry_after, "submission refused: too many from one address");
-                Err(SubmitError::TooMany { retry_after })
-            }
-            Err(crate::newsletter::NewsletterError::Store(err)) => Err(SubmitError::Store(err)),
+            Err(crate::newsletter::NewsletterError::Store(err)) => Err(not_stored(form, err)),
             Err(_) => Err(SubmitError::Random),
         };
     }
@@ -390,7 +386,6 @@ pub async fn accept(
     if recipients.is_empty() {
         return Err(SubmitError::NoRecipients(queue.to_string()));
     }
-    let count = limit.map(|(limiter, ip)| limiter.count(ip, now));
     let mut last_error = StoreError::Conflict;
     for _ in 0..REFERENCE_TRIES {
         let id = submission_id(now).ok_or(SubmitError::Random)?;
@@ -459,14 +454,22 @@ pub async fn accept(
                 }));
             }
             Err(StoreError::Conflict) => last_error = StoreError::Conflict,
-            Err(StoreError::OverLimit(retry_after)) => {
-                tracing::info!(form = %form.id, retry_after, "submission refused: too many from one address");
-                return Err(SubmitError::TooMany { retry_after });
-            }
-            Err(err) => return Err(SubmitError::Store(err)),
+            Err(err) => return Err(not_stored(form, err)),
         }
     }
     Err(SubmitError::Store(last_error))
+}
+
+/// Why the store took nothing of a submission to `form`: over the sender's hourly
+/// limit (logged as a refusal), or a failure.
+fn not_stored(form: &Form, err: StoreError) -> SubmitError {
+    match err {
+        StoreError::OverLimit(retry_after) => {
+            tracing::info!(form = %form.id, retry_after, "submission refused: too many from one address");
+            SubmitError::TooMany { retry_after }
+        }
+        err => SubmitError::Store(err),
+    }
 }
 
 fn build_payload(

@@ -464,13 +464,8 @@ impl Api {
         body: &str,
         progress: impl Fn(&NewsletterStatus),
     ) -> Result<NewsletterStatus, PullError> {
-        let request = serde_json::json!({ "subject": subject, "body": body, "topic": topic });
         let mut status: NewsletterStatus = self
-            .send(
-                reqwest::Method::POST,
-                &format!("forms/{form}/newsletters"),
-                Some(("application/json", request.to_string().into_bytes())),
-            )
+            .post_newsletter(form, topic, subject, body, None)
             .await?
             .json()
             .await
@@ -498,16 +493,29 @@ impl Api {
         body: &str,
         to: &str,
     ) -> Result<(), PullError> {
+        self.post_newsletter(form, topic, subject, body, Some(to))
+            .await?;
+        Ok(())
+    }
+
+    /// `POST forms/{form}/newsletters`: a newsletter, or with `test_to` its test.
+    async fn post_newsletter(
+        &self,
+        form: &str,
+        topic: Option<&str>,
+        subject: &str,
+        body: &str,
+        test_to: Option<&str>,
+    ) -> Result<reqwest::Response, PullError> {
         let request = serde_json::json!({
-            "subject": subject, "body": body, "topic": topic, "test_to": to,
+            "subject": subject, "body": body, "topic": topic, "test_to": test_to,
         });
         self.send(
             reqwest::Method::POST,
             &format!("forms/{form}/newsletters"),
             Some(("application/json", request.to_string().into_bytes())),
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// How many subscribe to `form` (in all and by topic) and the newsletters sent, as

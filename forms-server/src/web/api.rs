@@ -975,8 +975,7 @@ pub async fn send_newsletter(
         )
     })?;
     let catalog = app.catalog();
-    crate::newsletter::form_of(&catalog, &cw, &form_id).map_err(newsletter_error)?;
-    let newsletters = no_newsletters(&app)?;
+    let newsletters = newsletters_for(&app, &catalog, &cw, &form_id)?;
     let draft = crate::newsletter::Draft {
         topic: request.topic,
         subject: request.subject,
@@ -1027,8 +1026,7 @@ pub async fn newsletters(
 ) -> Result<Json<NewsletterOverview>, ApiError> {
     let cw = authenticated(&app, &headers).await?;
     let catalog = app.catalog();
-    crate::newsletter::form_of(&catalog, &cw, &form_id).map_err(newsletter_error)?;
-    let newsletters = no_newsletters(&app)?;
+    let newsletters = newsletters_for(&app, &catalog, &cw, &form_id)?;
     let (subscribers, sent) =
         crate::newsletter::overview(newsletters, &app.store, &catalog, &cw, &form_id)
             .await
@@ -1039,15 +1037,24 @@ pub async fn newsletters(
     }))
 }
 
-/// The newsletters of this server, or 503 where it cannot send any.
-fn no_newsletters(app: &AppState) -> Result<&crate::newsletter::Newsletters, ApiError> {
-    app.newsletters.as_deref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "No newsletters",
-            "This server sends no newsletters: it needs [vault], [mail] and [site] url.",
-        )
-    })
+/// The newsletters of this server for a caseworker of `form_id`'s queue: 404 for a
+/// form that is not theirs (or no subscription form), else 503 where the server cannot
+/// send any.
+fn newsletters_for<'a>(
+    app: &'a AppState,
+    catalog: &crate::schema::Catalog,
+    cw: &Caseworker,
+    form_id: &str,
+) -> Result<&'a crate::newsletter::Newsletters, ApiError> {
+    if let Some(newsletters) = app.newsletters.as_deref() {
+        return Ok(newsletters);
+    }
+    crate::newsletter::form_of(catalog, cw, form_id).map_err(newsletter_error)?;
+    Err(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "No newsletters",
+        "This server sends no newsletters: it needs [vault], [mail] and [site] url.",
+    ))
 }
 
 /// `GET /api/v1/newsletters/{id}`: how far a newsletter of the caller's queues has come.

@@ -359,19 +359,28 @@ fn error_summary(lang: Lang, form: &Form, errors: &[FieldError], notice: Option<
             items.push((target, text));
         }
     }
+    let lead = html! {
+        @if let Some(notice) = notice { p { (notice) } }
+        @if sensitive {
+            p { (t(lang, Msg::SensitiveWhere)) }
+            @if let Some(secure) = &form.secure_form {
+                p { a href={ "/skjema/" (secure) "?lang=" (lang.tag()) } { (t(lang, Msg::SecureFormLink)) } }
+            }
+        }
+    };
+    error_summary_box(lang, lead, &items)
+}
+
+/// The error summary at the top of a page: it takes focus, and lists each problem
+/// (text), as a link to its field (`#id`) where there is one, after `lead`.
+fn error_summary_box(lang: Lang, lead: Markup, items: &[(Option<String>, String)]) -> Markup {
     html! {
         div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
             h2 id="error-summary-title" { (t(lang, Msg::ErrorSummaryTitle)) }
-            @if let Some(notice) = notice { p { (notice) } }
-            @if sensitive {
-                p { (t(lang, Msg::SensitiveWhere)) }
-                @if let Some(secure) = &form.secure_form {
-                    p { a href={ "/skjema/" (secure) "?lang=" (lang.tag()) } { (t(lang, Msg::SecureFormLink)) } }
-                }
-            }
+            (lead)
             @if !items.is_empty() {
                 ul {
-                    @for (target, text) in &items {
+                    @for (target, text) in items {
                         li {
                             @if let Some(target) = target {
                                 a href={ "#" (target) } { (text) }
@@ -380,6 +389,16 @@ fn error_summary(lang: Lang, form: &Form, errors: &[FieldError], notice: Option<
                     }
                 }
             }
+        }
+    }
+}
+
+/// A problem next to its field, `id` for the field's `aria-describedby`.
+fn error_message(lang: Lang, id: &str, text: &str) -> Markup {
+    html! {
+        p class="error-message" id=(id) {
+            span class="visually-hidden" { (t(lang, Msg::ErrorTitlePrefix)) ": " }
+            (text)
         }
     }
 }
@@ -674,12 +693,7 @@ fn field_markup(
         }
     };
     let error_markup = html! {
-        @if let Some(error) = &error {
-            p class="error-message" id=(error_id) {
-                span class="visually-hidden" { (t(lang, Msg::ErrorTitlePrefix)) ": " }
-                (error)
-            }
-        }
+        @if let Some(error) = &error { (error_message(lang, &error_id, error)) }
     };
     let text_input = |input_type: &str, inputmode: Option<&str>, class_name: &str| {
         html! {
@@ -1493,6 +1507,18 @@ pub fn subscription_sent_page(form: &Form, lang: Lang, site: &Site) -> Markup {
     )
 }
 
+/// A form of one button that posts `handling` to `action` with the CSRF token.
+fn handling_form(action: &str, csrf: &str, handling: &str, class: &str, label: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            input type="hidden" name="_csrf" value=(csrf);
+            div class="actions" {
+                button type="submit" class=(class) name="handling" value=(handling) { (label) }
+            }
+        }
+    }
+}
+
 /// What a subscriber's page (`/nyhetsbrev/{token}`) shows.
 pub enum SubscriberView<'a> {
     /// A sign-up awaiting confirmation: what it is for, and the button.
@@ -1535,14 +1561,7 @@ pub fn subscriber_page(
             let main = html! {
                 h1 { (heading) }
                 p { (t(lang, Msg::SubscriptionConfirmLead { site: &site_name, topics })) }
-                form method="post" action=(action) {
-                    input type="hidden" name="_csrf" value=(csrf);
-                    div class="actions" {
-                        button type="submit" class="button" name="handling" value="bekreft" {
-                            (t(lang, Msg::SubscriptionConfirmTitle))
-                        }
-                    }
-                }
+                (handling_form(&action, csrf, "bekreft", "button", &t(lang, Msg::SubscriptionConfirmTitle)))
             };
             (heading, false, main)
         }
@@ -1558,10 +1577,7 @@ pub fn subscriber_page(
             let refused = notice == Some(SubscriberNotice::NoTopic);
             let main = html! {
                 @if refused {
-                    div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
-                        h2 id="error-summary-title" { (t(lang, Msg::ErrorSummaryTitle)) }
-                        ul { li { a href="#tema" { (t(lang, Msg::SubscriptionNoTopic)) } } }
-                    }
+                    (error_summary_box(lang, html! {}, &[(Some("tema".into()), t(lang, Msg::SubscriptionNoTopic))]))
                 }
                 h1 { (heading) }
                 @match notice {
@@ -1582,10 +1598,7 @@ pub fn subscriber_page(
                             fieldset aria-describedby=[refused.then_some("tema-error")] {
                                 legend { (t(lang, Msg::SubscriptionTopicsLegend)) }
                                 @if refused {
-                                    p class="error-message" id="tema-error" {
-                                        span class="visually-hidden" { (t(lang, Msg::ErrorTitlePrefix)) ": " }
-                                        (t(lang, Msg::SubscriptionNoTopic))
-                                    }
+                                    (error_message(lang, "tema-error", &t(lang, Msg::SubscriptionNoTopic)))
                                 }
                                 div class="checkboxes" {
                                     @for (i, option) in options.iter().enumerate() {
@@ -1609,14 +1622,7 @@ pub fn subscriber_page(
                 }
                 h2 { (t(lang, Msg::SubscriptionEndTitle)) }
                 p { (t(lang, Msg::SubscriptionEndLead)) }
-                form method="post" action=(action) {
-                    input type="hidden" name="_csrf" value=(csrf);
-                    div class="actions" {
-                        button type="submit" class="button button--warning" name="handling" value="avmeld" {
-                            (t(lang, Msg::SubscriptionEndButton))
-                        }
-                    }
-                }
+                (handling_form(&action, csrf, "avmeld", "button button--warning", &t(lang, Msg::SubscriptionEndButton)))
             };
             (heading, refused, main)
         }

@@ -18,22 +18,10 @@ use super::AppState;
 use super::citizen::{button_post, csrf_token, html, request_lang};
 use super::pages::{self, SubscriberNotice, SubscriberView};
 use crate::i18n::{Lang, Msg, t};
-use crate::newsletter::{CONFIRM_HOURS, Opened};
-
-/// A page with only a heading and a text.
-fn message(
-    app: &AppState,
-    lang: Lang,
-    status: StatusCode,
-    title: Msg,
-    body: Msg,
-    path: &str,
-) -> Response {
-    message_back(app, lang, status, (title, body), None, path)
-}
+use crate::newsletter::{CONFIRM_HOURS, Newsletters, Opened};
 
 /// A page with a heading, a text and, if `back` is given, a link to that form.
-fn message_back(
+fn message(
     app: &AppState,
     lang: Lang,
     status: StatusCode,
@@ -54,7 +42,7 @@ fn gone(app: &AppState, lang: Lang, path: &str) -> Response {
         (Some(form), None) => Some(format!("/skjema/{}", form.id)),
         _ => None,
     };
-    message_back(
+    message(
         app,
         lang,
         StatusCode::NOT_FOUND,
@@ -74,19 +62,25 @@ fn unavailable(app: &AppState, lang: Lang, path: &str) -> Response {
         app,
         lang,
         StatusCode::SERVICE_UNAVAILABLE,
-        Msg::ServerErrorTitle,
-        Msg::ServerErrorBody,
+        (Msg::ServerErrorTitle, Msg::ServerErrorBody),
+        None,
         path,
     )
 }
 
-/// The subscription of the link, or the page to answer with instead.
-async fn opened(app: &AppState, token: &str, lang: Lang, path: &str) -> Result<Opened, Response> {
+/// The subscription of the link, with the newsletters that keep it, or the page to
+/// answer with instead.
+async fn opened<'a>(
+    app: &'a AppState,
+    token: &str,
+    lang: Lang,
+    path: &str,
+) -> Result<(&'a Newsletters, Opened), Response> {
     let Some(newsletters) = app.newsletters.as_deref() else {
         return Err(gone(app, lang, path));
     };
     match newsletters.open(&app.store, token).await {
-        Ok(Some(opened)) => Ok(opened),
+        Ok(Some(opened)) => Ok((newsletters, opened)),
         Ok(None) => Err(gone(app, lang, path)),
         Err(err) => {
             tracing::error!(error = %err, "cannot read a subscription");
@@ -150,7 +144,7 @@ pub async fn show(
     let lang = request_lang(&uri, &headers);
     let path = uri.path().trim_end_matches("/avmeld");
     match opened(&app, &token, lang, path).await {
-        Ok(opened) => render(&app, &opened, lang, None, StatusCode::OK, &headers, path),
+        Ok((_, opened)) => render(&app, &opened, lang, None, StatusCode::OK, &headers, path),
         Err(response) => response,
     }
 }
@@ -170,12 +164,9 @@ pub async fn act(
         Ok(fields) => fields,
         Err(refused) => return refused,
     };
-    let opened = match opened(&app, &token, lang, path).await {
-        Ok(opened) => opened,
+    let (newsletters, opened) = match opened(&app, &token, lang, path).await {
+        Ok(found) => found,
         Err(response) => return response,
-    };
-    let Some(newsletters) = app.newsletters.as_deref() else {
-        return gone(&app, lang, path);
     };
     let catalog = app.catalog();
     let Some(form) = catalog.form(opened.form_id()) else {
@@ -191,10 +182,7 @@ pub async fn act(
         unavailable(&app, lang, path)
     };
     match handling {
-        Some("avmeld") => match newsletters.end(&app.store, &opened).await {
-            Ok(()) | Err(crate::store::StoreError::Gone) => ended(&app, lang, path),
-            Err(err) => failed(&err),
-        },
+        Some("avmeld") => end(&app, newsletters, &opened, lang, path).await,
         Some("bekreft") if !opened.confirmed() => {
             match newsletters.confirm(&app.store, form, &opened, now).await {
                 Ok(()) => {
@@ -253,7 +241,7 @@ async fn reopened(
     path: &str,
 ) -> Response {
     match opened(app, token, lang, path).await {
-        Ok(opened) => render(
+        Ok((_, opened)) => render(
             app,
             &opened,
             lang,
@@ -266,13 +254,30 @@ async fn reopened(
     }
 }
 
+/// Ends the subscription, and says so.
+async fn end(
+    app: &AppState,
+    newsletters: &Newsletters,
+    opened: &Opened,
+    lang: Lang,
+    path: &str,
+) -> Response {
+    match newsletters.end(&app.store, opened).await {
+        Ok(()) => ended(app, lang, path),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot end a subscription");
+            unavailable(app, lang, path)
+        }
+    }
+}
+
 fn ended(app: &AppState, lang: Lang, path: &str) -> Response {
     message(
         app,
         lang,
         StatusCode::OK,
-        Msg::SubscriptionEndedTitle,
-        Msg::SubscriptionEndedBody,
+        (Msg::SubscriptionEndedTitle, Msg::SubscriptionEndedBody),
+        None,
         path,
     )
 }
@@ -292,13 +297,7 @@ pub async fn one_click(
         return ended(&app, lang, path);
     };
     match newsletters.open(&app.store, &token).await {
-        Ok(Some(opened)) => match newsletters.end(&app.store, &opened).await {
-            Ok(()) | Err(crate::store::StoreError::Gone) => ended(&app, lang, path),
-            Err(err) => {
-                tracing::error!(error = %err, "cannot end a subscription");
-                unavailable(&app, lang, path)
-            }
-        },
+        Ok(Some(opened)) => end(&app, newsletters, &opened, lang, path).await,
         Ok(None) => ended(&app, lang, path),
         Err(err) => {
             tracing::error!(error = %err, "cannot read a subscription");
