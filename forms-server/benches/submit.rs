@@ -322,6 +322,7 @@ fn main() {
         housekeeping: Default::default(),
         site: Default::default(),
         redirect: None,
+        metrics: None,
     };
     let catalog = Catalog::load_dir(&schemas).unwrap();
 

@@ -1016,7 +1016,6 @@ async fn admin_guard_stats(since: Option<String>, args: &StoreArgs) -> Result<Ex
 }
 
 async fn admin_queues(args: &StoreArgs, schemas: &Path) -> Result<ExitCode, String> {
-    use crate::store::Status;
     let Location {
         url, schemas, dev, ..
     } = store_location(args, schemas)?;
@@ -1026,52 +1025,29 @@ async fn admin_queues(args: &StoreArgs, schemas: &Path) -> Result<ExitCode, Stri
         catalog.replace_recipients_for_dev(&crate::dev::dev_recipients(paths, &catalog)?);
     }
     let store = Store::open(&url).await.map_err(|e| e.to_string())?;
-    let counts = store.queue_counts().await;
-    let caseworkers = store.caseworkers().await;
-    store.close().await;
-    let (counts, caseworkers) = (
-        counts.map_err(|e| e.to_string())?,
-        caseworkers.map_err(|e| e.to_string())?,
-    );
     let now = SystemClock.now();
-    // The queues of queues.yaml, then any that only stored submissions still name.
-    let mut queues: Vec<String> = catalog.queues().map(|q| q.id.to_string()).collect();
-    for count in &counts {
-        if !queues.contains(&count.queue) {
-            queues.push(count.queue.clone());
-        }
-    }
+    let workload = crate::caseworker::workload(&store, &catalog, now).await;
+    store.close().await;
+    let workload = workload.map_err(|e| e.to_string())?;
     println!(
         "{:<20}  {:>5}  {:>11}  {:>5}  {:<16}  {:>11}  {:>4}",
         "queue", "new", "in progress", "done", "oldest new", "caseworkers", "keys"
     );
-    let mut unread = Vec::new();
-    for queue in &queues {
-        let of = |status: Status| {
-            counts
-                .iter()
-                .find(|c| &c.queue == queue && c.status == status)
-        };
-        let number = |status: Status| of(status).map_or(0, |c| c.count);
-        let waiting = of(Status::New).map_or_else(
+    for queue in &workload {
+        let waiting = queue.oldest_new.map_or_else(
             || "-".to_string(),
-            |c| format!("{} day(s)", (now.millis() - c.oldest.millis()) / 86_400_000),
+            |oldest| format!("{} day(s)", (now.millis() - oldest.millis()) / 86_400_000),
         );
-        let readers = caseworkers
-            .iter()
-            .filter(|c| c.active(now) && c.queues.contains(queue))
-            .count();
-        let keys = catalog.queue(queue).map_or(0, |q| q.recipients().len());
         println!(
-            "{queue:<20}  {:>5}  {:>11}  {:>5}  {waiting:<16}  {readers:>11}  {keys:>4}",
-            number(Status::New),
-            number(Status::InProgress),
-            number(Status::Done),
+            "{:<20}  {:>5}  {:>11}  {:>5}  {waiting:<16}  {:>11}  {:>4}",
+            queue.queue, queue.new, queue.in_progress, queue.done, queue.readers, queue.keys,
         );
-        if readers == 0 {
-            unread.push(queue.as_str());
-        }
     }
+    let unread: Vec<&str> = workload
+        .iter()
+        .filter(|q| q.readers == 0)
+        .map(|q| q.queue.as_str())
+        .collect();
     if unread.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }

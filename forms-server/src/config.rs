@@ -46,6 +46,38 @@ pub struct Config {
     /// A plain-HTTP port that only redirects to HTTPS. Without it there is none.
     #[serde(default)]
     pub redirect: Option<Redirect>,
+    /// `GET /metrics` for the monitoring. Without it the address answers 404.
+    #[serde(default)]
+    pub metrics: Option<MetricsConfig>,
+}
+
+/// The metrics for the operators' monitoring (Prometheus), served to whoever shows
+/// the token as `Authorization: Bearer`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A file holding the token: at least 32 characters, with no white space.
+    pub token_file: PathBuf,
+}
+
+impl MetricsConfig {
+    /// The SHA-256 of the token in the token file, which is all the server keeps.
+    pub fn token_hash(&self) -> Result<[u8; 32], ConfigError> {
+        use sha2::{Digest, Sha256};
+        let path = self.token_file.display();
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(&self.token_file)
+                .map_err(|e| ConfigError(format!("[metrics] cannot read {path}: {e}")))?,
+        );
+        let token = text.trim();
+        if token.chars().count() < 32 || token.contains(char::is_whitespace) {
+            return Err(ConfigError(format!(
+                "[metrics] {path}: the token must be at least 32 characters, with no white \
+                 space (e.g. openssl rand -hex 32)"
+            )));
+        }
+        Ok(Sha256::digest(token.as_bytes()).into())
+    }
 }
 
 /// The plain-HTTP port: `GET` and `HEAD` are sent on to the same path at `to`,
@@ -339,6 +371,9 @@ impl Config {
         if let Some(redirect) = &mut config.redirect {
             redirect.check()?;
         }
+        if let Some(metrics) = &config.metrics {
+            metrics.token_hash()?;
+        }
         Ok(config)
     }
 
@@ -366,6 +401,9 @@ impl Config {
                 resolve(path);
             }
             resolve(&mut idporten.hmac_key_file);
+        }
+        if let Some(metrics) = &mut self.metrics {
+            resolve(&mut metrics.token_file);
         }
         if let Some(mail) = &mut self.mail {
             for path in [&mut mail.password_file, &mut mail.ca_file]
@@ -398,6 +436,7 @@ mod tests {
         let text = include_str!("../../deploy/forms.example.toml");
         let mut config: Config = toml::from_str(text).unwrap();
         assert!(config.idporten.is_some() && config.mail.is_some());
+        assert!(config.metrics.is_some());
         assert_eq!(config.housekeeping.every_seconds, 300);
         assert_eq!(config.site.name.as_deref(), Some("Eksempel kommune"));
         config.site.check().unwrap();

@@ -9,6 +9,7 @@
 //! DIR/forms.db                          SQLite
 //! DIR/keys/<queue>.identity             a development caseworker's age identity
 //! DIR/keys/<queue>.token                that caseworker's API token
+//! DIR/keys/metrics.token                the token that reads /metrics
 //! DIR/idporten/simulator-key.pem        the ID-porten simulator's signing key
 //! DIR/idporten/client-secret            this server's secret at the simulator
 //! DIR/idporten/hmac.key                 the key of identity-number look-ups
@@ -53,6 +54,8 @@ pub struct DevPaths {
     pub idporten: PathBuf,
     /// Every mail the server sends, one `.eml` file each (there is no mail server).
     pub mail: PathBuf,
+    /// The token that reads `/metrics`.
+    pub metrics_token: PathBuf,
 }
 
 impl DevPaths {
@@ -65,6 +68,7 @@ impl DevPaths {
             keys: dir.join("keys"),
             idporten: dir.join("idporten"),
             mail: dir.join("mail"),
+            metrics_token: dir.join("keys").join("metrics.token"),
         }
     }
 
@@ -279,6 +283,7 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
     let paths = DevPaths::new(dir);
     ensure_certificate(&paths)?;
     ensure_vault_key(&paths)?;
+    ensure_secret(&paths.metrics_token)?;
 
     let catalog = Catalog::load_dir(&options.schemas).map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
@@ -316,6 +321,9 @@ pub async fn run(options: DevOptions) -> Result<(), String> {
             ..Default::default()
         },
         redirect: None,
+        metrics: Some(crate::config::MetricsConfig {
+            token_file: paths.metrics_token.clone(),
+        }),
     };
     config.vault.keyring().map_err(|e| e.to_string())?;
     let app = web::build(
@@ -371,6 +379,10 @@ fn print_banner(url: &str, issuer: &str, dir: &Path, paths: &DevPaths, catalog: 
     println!(
         "  Mail:         {} (each mail the server sends, as a file)",
         paths.mail.display()
+    );
+    println!(
+        "  Metrics:      {url}/metrics (Authorization: Bearer, the token in {})",
+        paths.metrics_token.display()
     );
     println!(
         "  Caseworkers:  {}/<queue>.identity and <queue>.token, for queues:",

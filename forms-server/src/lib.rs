@@ -9,6 +9,7 @@
 //! - [`caseworker`]: tokens, queue access, and the caseworker's `pull` client.
 //! - [`privacy`]: the privacy lifecycle: deletion when retention ends.
 //! - [`vault`]: retiring a field-vault key: re-encrypting what is stored.
+//! - [`metrics`]: counts for the operators' monitoring, served at `/metrics`.
 //! - [`store`]: SQLite and PostgreSQL behind one interface, with group commit.
 //! - [`web`]: TLS, routes, pages, JSON API. Thin: parse, call the domain, render.
 //! - [`config`], [`clock`], [`i18n`], [`dev`], [`cli`].
@@ -27,6 +28,7 @@ pub mod guard;
 pub mod i18n;
 pub mod limit;
 pub mod mail;
+pub mod metrics;
 pub mod newsletter;
 pub mod privacy;
 pub mod schema;

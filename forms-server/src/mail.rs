@@ -2,7 +2,8 @@
 //! newsletters, over SMTP with STARTTLS or TLS (never in the clear), through lettre.
 //! Under `forms dev` mail goes into a folder instead, one `.eml` file a message.
 //!
-//! A message is logged by its outcome only, never by address or text.
+//! A message is logged by its outcome only, never by address or text, and counted in
+//! the metrics by its [`Kind`] and outcome.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +20,35 @@ enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     /// `forms dev`: each message a file in this folder (mode 0600).
     Folder(PathBuf),
+}
+
+/// What a message is, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A citizen's receipt after a submission.
+    Receipt,
+    /// A caseworker's answer to a citizen.
+    Reply,
+    /// Telling a queue's caseworkers that something has come.
+    Notice,
+    /// The confirmation of a newsletter sign-up.
+    Confirmation,
+    Newsletter,
+    /// A newsletter mailed to its writer first.
+    NewsletterTest,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Receipt => "receipt",
+            Kind::Reply => "reply",
+            Kind::Notice => "notice",
+            Kind::Confirmation => "confirmation",
+            Kind::Newsletter => "newsletter",
+            Kind::NewsletterTest => "newsletter_test",
+        }
+    }
 }
 
 /// Sends mail through the configured SMTP server.
@@ -79,14 +109,37 @@ impl Mailer {
     }
 
     /// Sends a plain-text message.
-    pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
-        self.send_with(to, subject, body, None).await
+    pub async fn send(
+        &self,
+        kind: Kind,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), String> {
+        self.send_with(kind, to, subject, body, None).await
     }
 
     /// Sends a plain-text message of a mailing list: with `unsubscribe`, the address
     /// that ends the subscription, as `List-Unsubscribe` with one-click (RFC 8058), so
     /// that mail programs offer the subscriber a button of their own.
     pub async fn send_with(
+        &self,
+        kind: Kind,
+        to: &str,
+        subject: &str,
+        body: &str,
+        unsubscribe: Option<&str>,
+    ) -> Result<(), String> {
+        let result = self.transmit(to, subject, body, unsubscribe).await;
+        let outcome = if result.is_ok() { "sent" } else { "failed" };
+        crate::metrics::count(
+            crate::metrics::MAIL,
+            &[("kind", kind.as_str()), ("outcome", outcome)],
+        );
+        result
+    }
+
+    async fn transmit(
         &self,
         to: &str,
         subject: &str,

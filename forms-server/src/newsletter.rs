@@ -296,6 +296,7 @@ impl Newsletters {
         let form_id = form.id.clone();
         crate::submission::send_later(
             &self.mailer,
+            crate::mail::Kind::Confirmation,
             vec![held.address.clone()],
             subject,
             body,
@@ -449,7 +450,7 @@ impl Newsletters {
         let body = self.with_footer(&draft.body, Lang::Nb, &link);
         let subject = format!("[Prøve] {}", draft.subject);
         self.mailer
-            .send_with(to, &subject, &body, None)
+            .send_with(crate::mail::Kind::NewsletterTest, to, &subject, &body, None)
             .await
             .map_err(|_| NewsletterError::Mail)?;
         tracing::info!(form = %form.id, "newsletter test mailed");
@@ -522,7 +523,13 @@ impl Newsletters {
                 let one_click = format!("{link}/avmeld");
                 match self
                     .mailer
-                    .send_with(&held.address, &letter.subject, &body, Some(&one_click))
+                    .send_with(
+                        crate::mail::Kind::Newsletter,
+                        &held.address,
+                        &letter.subject,
+                        &body,
+                        Some(&one_click),
+                    )
                     .await
                 {
                     Ok(()) => sent += 1,

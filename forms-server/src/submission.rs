@@ -225,9 +225,16 @@ fn notify_caseworkers(mailer: &std::sync::Arc<crate::mail::Mailer>, queue: &crat
          personvernet står ingenting av innholdet i denne e-posten.\n",
         queue.name.nb
     );
-    send_later(mailer, addresses, subject, body, move || {
-        tracing::warn!(queue = %queue_id, "a caseworker was not notified: the mail server did not take it");
-    });
+    send_later(
+        mailer,
+        crate::mail::Kind::Notice,
+        addresses,
+        subject,
+        body,
+        move || {
+            tracing::warn!(queue = %queue_id, "a caseworker was not notified: the mail server did not take it");
+        },
+    );
 }
 
 /// Sends one message to each of `addresses` in a task of its own, so that a slow mail
@@ -235,6 +242,7 @@ fn notify_caseworkers(mailer: &std::sync::Arc<crate::mail::Mailer>, queue: &crat
 /// (without the address).
 pub(crate) fn send_later(
     mailer: &std::sync::Arc<crate::mail::Mailer>,
+    kind: crate::mail::Kind,
     addresses: Vec<String>,
     subject: String,
     body: String,
@@ -243,7 +251,7 @@ pub(crate) fn send_later(
     let mailer = mailer.clone();
     tokio::spawn(async move {
         for address in addresses {
-            if mailer.send(&address, &subject, &body).await.is_err() {
+            if mailer.send(kind, &address, &subject, &body).await.is_err() {
                 failed();
             }
         }
@@ -276,6 +284,7 @@ fn mail_receipt(
     let form_id = form.id.clone();
     send_later(
         mailer,
+        crate::mail::Kind::Receipt,
         vec![address.to_string()],
         subject,
         body,
@@ -296,8 +305,34 @@ pub(crate) fn reply_address<'a>(form: &Form, answers: &'a Answers) -> Option<&'a
 }
 
 /// Validates, seals and durably stores a submission. A form that needs login takes
-/// nothing without a sender logged in at its level.
+/// nothing without a sender logged in at its level. Each outcome is counted in the
+/// metrics, by form.
 pub async fn accept(
+    intake: &Intake<'_>,
+    form: &Form,
+    raw: &RawAnswers,
+    sender: Option<&Sender<'_>>,
+) -> Result<Accepted, SubmitError> {
+    let result = take_in(intake, form, raw, sender).await;
+    let outcome = match &result {
+        Ok(Accepted::Stored(_)) => "stored",
+        Ok(Accepted::AwaitsConfirmation) => "awaits_confirmation",
+        Err(SubmitError::Invalid(_)) => "invalid",
+        Err(SubmitError::Sensitive(_)) => "sensitive",
+        Err(SubmitError::LoginRequired) => "login_required",
+        Err(SubmitError::TooMany { .. }) => "too_many",
+        Err(SubmitError::NoRecipients(_) | SubmitError::NoSubscriptions(_)) => "unavailable",
+        Err(SubmitError::Seal(_) | SubmitError::Random | SubmitError::Store(_)) => "failed",
+    };
+    let form_id = form.id.to_string();
+    crate::metrics::count(
+        crate::metrics::SUBMISSIONS,
+        &[("form", form_id.as_str()), ("outcome", outcome)],
+    );
+    result
+}
+
+async fn take_in(
     intake: &Intake<'_>,
     form: &Form,
     raw: &RawAnswers,

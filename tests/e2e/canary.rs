@@ -1,6 +1,6 @@
 //! Canaries: unique strings in the message and the e-mail address must appear nowhere
 //! the server writes: not in the SQLite file or its WAL, not in a PostgreSQL dump, not
-//! in any log line. The submission is also pulled, so reads and fetches are logged too.
+//! in any log line, not in the metrics. The submission is also pulled, so reads and fetches are logged too.
 
 use serde_json::json;
 
@@ -54,6 +54,8 @@ async fn canaries_stay_out_of_sqlite_and_logs() {
         &[&message, &email],
     );
     assert_absent("the server log", log.as_bytes(), &[&message, &email]);
+    let metrics = server.metrics_text().await;
+    assert_absent("the metrics", metrics.as_bytes(), &[&message, &email]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -73,4 +75,17 @@ async fn canaries_stay_out_of_postgres_and_logs() {
         server.log().as_bytes(),
         &[&message, &email],
     );
+    // The queues' workload is read from PostgreSQL here.
+    let metrics = server.metrics().await;
+    let held: f64 = ["new", "in_progress", "done"]
+        .into_iter()
+        .map(|status| {
+            let labels = [("queue", "servicetorget"), ("status", status)];
+            metrics.get("forms_queue_submissions", &labels)
+        })
+        .sum();
+    assert_eq!(held, 1.0, "the one stored");
+    assert_eq!(metrics.get("forms_database_up", &[]), 1.0);
+    let metrics = server.metrics_text().await;
+    assert_absent("the metrics", metrics.as_bytes(), &[&message, &email]);
 }

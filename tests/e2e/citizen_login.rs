@@ -744,4 +744,31 @@ async fn forms_dev_lets_a_newcomer_log_in_send_and_find_the_submission() {
         "{}",
         confirmed.body
     );
+
+    // The metrics, with the token forms dev made, tell what happened.
+    assert!(banner.contains(&format!("{url}/metrics")), "{banner}");
+    let token = std::fs::read_to_string(dir.path().join("data/keys/metrics.token")).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap())
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("{url}/metrics"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let metrics = crate::support::Metrics::parse(&response.text().await.unwrap());
+    assert_eq!(metrics.get("forms_logins_total", &[("outcome", "ok")]), 1.0);
+    let sent = |form, outcome| {
+        metrics.get(
+            "forms_submissions_total",
+            &[("form", form), ("outcome", outcome)],
+        )
+    };
+    assert_eq!(sent("innsyn", "stored"), 1.0);
+    assert_eq!(sent("nyhetsbrev", "awaits_confirmation"), 1.0);
+    let waiting = [("queue", "personvern"), ("status", "new")];
+    assert_eq!(metrics.get("forms_queue_submissions", &waiting), 1.0);
 }

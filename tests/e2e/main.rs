@@ -19,6 +19,7 @@ mod idle;
 mod keys;
 mod limit;
 mod login;
+mod metrics;
 mod move_db;
 mod newsletter;
 mod openapi;

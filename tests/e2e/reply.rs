@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{Backend, Server, TempDir, free_port};
+use crate::support::{Backend, Server, TempDir, free_port, python_with};
 
 /// aiosmtpd, killed when the test ends.
 pub struct Smtp(Child);
@@ -18,20 +18,6 @@ impl Drop for Smtp {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// Debian's Python with aiosmtpd (apt-get install python3-aiosmtpd; .ci/run does this).
-fn python_with_aiosmtpd() -> &'static str {
-    for python in ["/usr/bin/python3", "python3"] {
-        let ok = Command::new(python)
-            .args(["-c", "import aiosmtpd"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return python;
-        }
-    }
-    panic!("the reply test needs aiosmtpd: apt-get install python3-aiosmtpd (.ci/run does this)");
 }
 
 /// A server with `[mail]` towards aiosmtpd on a free port, and aiosmtpd itself,
@@ -57,7 +43,7 @@ pub fn mail_config(port: u16) -> String {
 /// the returned file.
 pub fn start_smtp(server: &Server, port: u16, work: &TempDir) -> (Smtp, std::path::PathBuf) {
     let received = work.path().join("smtp.out");
-    let child = Command::new(python_with_aiosmtpd())
+    let child = Command::new(python_with("aiosmtpd", "python3-aiosmtpd"))
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
         .arg("--tlscert")
         .arg(server.dir.path().join("cert.pem"))
@@ -166,7 +152,7 @@ pub fn wait_for_mail(received: &std::path::Path, needle: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
     let work = TempDir::new("reply");
-    let (server, _smtp, received) = server_and_smtp(&work);
+    let (server, smtp, received) = server_and_smtp(&work);
     let client = server.client();
     let (status, body) = server
         .submit_json(
@@ -220,6 +206,29 @@ async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
         !log.contains("broeytet i morgen"),
         "the reply's text in the log"
     );
+
+    // With the mail server gone, a reply fails, says so, and the monitoring sees it.
+    let (status, body) = server
+        .submit_json(
+            &client,
+            "kontakt",
+            json!({"answers": {"message": "Og Bjørkeveien?", "email": "innbygger@example.no"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    drop(smtp);
+    let answer = answer.to_str().unwrap();
+    let second = body["reference"].as_str().unwrap();
+    let out = server.caseworker(&token_file, &["reply", second, "--file", answer]);
+    assert!(!out.status.success());
+    let metrics = server.metrics().await;
+    let reply = |outcome| {
+        metrics.get(
+            "forms_mail_messages_total",
+            &[("kind", "reply"), ("outcome", outcome)],
+        )
+    };
+    assert_eq!((reply("sent"), reply("failed")), (1.0, 1.0));
     server.assert_audit_intact();
 }
 
@@ -337,6 +346,18 @@ async fn a_citizen_logged_in_gets_a_receipt_by_email_without_the_answers() {
         text.contains(&format!("Reference number: {english}")),
         "{text}"
     );
+    // Mailed in the background: counted once the mail server has answered.
+    let receipts = [("kind", "receipt"), ("outcome", "sent")];
+    let metrics = server
+        .metrics_when("forms_mail_messages_total", &receipts, 2.0)
+        .await;
+    assert_eq!(metrics.get("forms_logins_total", &[("outcome", "ok")]), 1.0);
+    assert_eq!(
+        metrics.get("forms_krr_lookups_total", &[("outcome", "found")]),
+        1.0
+    );
+    let sent = [("form", "sikker-melding"), ("outcome", "stored")];
+    assert_eq!(metrics.get("forms_submissions_total", &sent), 2.0);
 
     // The privacy page says so where it happens, and only there.
     let privacy = |form: &'static str| {

@@ -568,9 +568,11 @@ impl Server {
             std::fs::write(root.join("hmac.key"), "ab".repeat(32)).unwrap();
             text.push_str(&login.config);
         }
+        std::fs::write(root.join("metrics.token"), METRICS_TOKEN).unwrap();
         text.push_str(
             "[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n\
              [vault]\nkey_file = \"vault.keys\"\n\
+             [metrics]\ntoken_file = \"metrics.token\"\n\
              [limits]\nmax_body_bytes = 65536\n\
              [log]\nformat = \"json\"\n",
         );
@@ -856,6 +858,44 @@ impl Server {
         (status, json)
     }
 
+    /// `GET /metrics` with the metrics token: the text as served.
+    pub async fn metrics_text(&self) -> String {
+        let response = self
+            .client()
+            .get(format!("{}/metrics", self.url))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET /metrics");
+        let kind = response.headers()["content-type"].to_str().unwrap();
+        assert_eq!(kind, "text/plain; version=0.0.4; charset=utf-8");
+        response.text().await.unwrap()
+    }
+
+    /// The metrics, as Prometheus's own parser (Python's prometheus_client) reads them.
+    pub async fn metrics(&self) -> Metrics {
+        Metrics::parse(&self.metrics_text().await)
+    }
+
+    /// The metrics once sample `name` with `labels` has reached `value` (for what the
+    /// server counts in the background), failing after 20 s.
+    pub async fn metrics_when(&self, name: &str, labels: &[(&str, &str)], value: f64) -> Metrics {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let metrics = self.metrics().await;
+            let now = metrics.get(name, labels);
+            if now == value {
+                return metrics;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} {labels:?} is {now}, not {value}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The database files' raw bytes: the SQLite file and its WAL.
     pub fn sqlite_bytes(&self) -> Vec<u8> {
         let path = self.sqlite_path.as_ref().expect("a SQLite server");
@@ -867,6 +907,96 @@ impl Server {
             }
         }
         bytes
+    }
+}
+
+/// The token every test server's `/metrics` takes.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789abcdef";
+
+/// Debian's Python with `module`, from Debian's `package` (.ci/run installs it).
+pub fn python_with(module: &str, package: &str) -> &'static str {
+    for python in ["/usr/bin/python3", "python3"] {
+        let ok = Command::new(python)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return python;
+        }
+    }
+    panic!("this test needs {module}: apt-get install {package} (.ci/run does this)");
+}
+
+/// Metrics as parsed by prometheus_client: each sample's name, labels and value.
+pub struct Metrics(Vec<(String, std::collections::BTreeMap<String, String>, f64)>);
+
+const PARSE_METRICS: &str = "
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+samples = [[s.name, s.labels, s.value]
+           for family in text_string_to_metric_families(sys.stdin.read())
+           for s in family.samples]
+json.dump(samples, sys.stdout)
+";
+
+impl Metrics {
+    /// Parses the text format with Prometheus's Python client, which refuses what
+    /// Prometheus would not read.
+    pub fn parse(text: &str) -> Metrics {
+        use std::io::Write;
+        let mut child = Command::new(python_with(
+            "prometheus_client",
+            "python3-prometheus-client",
+        ))
+        .args(["-c", PARSE_METRICS])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "prometheus_client cannot read the metrics: {}\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Metrics(serde_json::from_slice(&out.stdout).unwrap())
+    }
+
+    /// The values of the samples `name` whose labels include `labels`.
+    fn values(&self, name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
+        let fits = |have: &std::collections::BTreeMap<String, String>| {
+            labels
+                .iter()
+                .all(|(k, v)| have.get(*k).map(String::as_str) == Some(*v))
+        };
+        self.0
+            .iter()
+            .filter(|(n, have, _)| n == name && fits(have))
+            .map(|(_, _, value)| *value)
+            .collect()
+    }
+
+    /// The value of the one sample `name` whose labels include `labels`; 0 if there is
+    /// none (a counter that has not counted yet).
+    pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let found = self.values(name, labels);
+        assert!(
+            found.len() <= 1,
+            "{name} {labels:?} is not one sample: {found:?}"
+        );
+        found.first().copied().unwrap_or(0.0)
+    }
+
+    /// Whether there is a sample `name` with `labels`.
+    pub fn has(&self, name: &str, labels: &[(&str, &str)]) -> bool {
+        !self.values(name, labels).is_empty()
     }
 }
 

@@ -456,8 +456,15 @@ impl IdPorten {
     }
 
     /// The citizen's e-mail and mobile from KRR, best effort: `None` on any problem or
-    /// after the timeout, and for a person who has reserved or is not registered.
+    /// after the timeout, and for a person who has reserved or is not registered. Each
+    /// look-up's outcome is counted in the metrics.
     pub async fn krr_contact(&self, access_token: &str) -> Option<KrrContact> {
+        let (contact, outcome) = self.look_up_contact(access_token).await;
+        crate::metrics::count(crate::metrics::KRR_LOOKUPS, &[("outcome", outcome)]);
+        contact
+    }
+
+    async fn look_up_contact(&self, access_token: &str) -> (Option<KrrContact>, &'static str) {
         let response = self
             .http
             .get(&self.settings.krr_url)
@@ -473,22 +480,26 @@ impl IdPorten {
                     status = r.status().as_u16(),
                     "KRR refused the look-up; no prefill"
                 );
-                return None;
+                return (None, "refused");
             }
             Err(e) => {
                 tracing::warn!(timeout = e.is_timeout(), "KRR did not answer; no prefill");
-                return None;
+                return (None, "unreachable");
             }
         };
-        let body: serde_json::Value = response.json().await.ok()?;
+        let Ok(body) = response.json::<serde_json::Value>().await else {
+            tracing::warn!("KRR's answer is not JSON; no prefill");
+            return (None, "refused");
+        };
         if body["reservasjon"].as_str() == Some("JA") || body["status"].as_str() != Some("AKTIV") {
-            return None;
+            return (None, "none");
         }
         let info = &body["kontaktinformasjon"];
-        Some(KrrContact {
+        let contact = KrrContact {
             email: info["epostadresse"].as_str().map(str::to_string),
             mobile: info["mobiltelefonnummer"].as_str().map(str::to_string),
-        })
+        };
+        (Some(contact), "found")
     }
 
     /// RP-initiated logout: the end-session address for this citizen's login.

@@ -355,7 +355,7 @@ pub async fn reply(
         meta.reference
     );
     mailer
-        .send(&address, &subject, &body)
+        .send(crate::mail::Kind::Reply, &address, &subject, &body)
         .await
         .map_err(CaseworkerError::Mail)?;
     let change = Op::ForgetReplyAddress {
@@ -507,6 +507,61 @@ pub async fn erase(
             EraseError::Gone => CaseworkerError::NotFound,
             EraseError::Store(err) => err.into(),
         })
+}
+
+/// One queue's workload and who can read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
+    pub queue: String,
+    pub new: i64,
+    pub in_progress: i64,
+    pub done: i64,
+    /// When the oldest new submission was received, if there is one.
+    pub oldest_new: Option<Timestamp>,
+    /// Caseworkers of the queue whose token works at `now`.
+    pub readers: usize,
+    /// The age keys its submissions are sealed to.
+    pub keys: usize,
+}
+
+/// Each queue's workload at `now`: the queues of `catalog` in its order, then any that
+/// only stored submissions still name. For `forms admin queues` and the metrics.
+pub async fn workload(
+    store: &Store,
+    catalog: &crate::schema::Catalog,
+    now: Timestamp,
+) -> Result<Vec<Workload>, StoreError> {
+    let counts = store.queue_counts().await?;
+    let caseworkers = store.caseworkers().await?;
+    let mut queues: Vec<String> = catalog.queues().map(|q| q.id.to_string()).collect();
+    for count in &counts {
+        if !queues.contains(&count.queue) {
+            queues.push(count.queue.clone());
+        }
+    }
+    Ok(queues
+        .into_iter()
+        .map(|queue| {
+            let of = |status: Status| {
+                counts
+                    .iter()
+                    .find(|c| c.queue == queue && c.status == status)
+            };
+            let number = |status: Status| of(status).map_or(0, |c| c.count);
+            Workload {
+                new: number(Status::New),
+                in_progress: number(Status::InProgress),
+                done: number(Status::Done),
+                oldest_new: of(Status::New).map(|c| c.oldest),
+                readers: caseworkers
+                    .iter()
+                    .filter(|c| c.active(now) && c.queues.contains(&queue))
+                    .count(),
+                keys: catalog.queue(&queue).map_or(0, |q| q.recipients().len()),
+                queue,
+            }
+        })
+        .collect())
 }
 
 /// What the server holds about the citizen who sent a privacy request, for the

@@ -219,6 +219,75 @@ pub async fn health(State(app): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// The metrics, for the monitoring that shows the metrics token; 404 where none is
+/// configured, 401 for a wrong or missing token.
+pub async fn metrics(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    use sha2::{Digest, Sha256};
+    let Some(expected) = app.metrics_token else {
+        return ApiError::not_found("No such address.").into_response();
+    };
+    let shown = bearer(&headers).map(|token| Sha256::digest(token.trim().as_bytes()));
+    if !shown.is_some_and(|digest| super::constant_time_eq(&digest, &expected)) {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthenticated",
+            "Send the metrics token as 'Authorization: Bearer …'.",
+        )
+        .into_response();
+    }
+    let now = app.clock.now();
+    let mut scraped = Vec::new();
+    let up = match crate::caseworker::workload(&app.store, &app.catalog(), now).await {
+        Ok(workload) => {
+            scraped.extend(workload.iter().flat_map(workload_samples));
+            1.0
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "metrics: cannot read the queues' workload");
+            0.0
+        }
+    };
+    scraped.push(crate::metrics::Sample::new(
+        crate::metrics::DATABASE_UP,
+        &[],
+        up,
+    ));
+    let forms = app.catalog().forms().count();
+    scraped.push(crate::metrics::Sample::new(
+        crate::metrics::FORMS_LOADED,
+        &[],
+        forms as f64,
+    ));
+    (
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+        crate::metrics::render(&scraped),
+    )
+        .into_response()
+}
+
+/// One queue's workload as metrics.
+fn workload_samples(queue: &crate::caseworker::Workload) -> Vec<crate::metrics::Sample> {
+    use crate::metrics::{
+        QUEUE_CASEWORKERS, QUEUE_KEYS, QUEUE_OLDEST_NEW, QUEUE_SUBMISSIONS, Sample,
+    };
+    let id = ("queue", queue.queue.as_str());
+    let mut samples: Vec<Sample> = [
+        ("new", queue.new),
+        ("in_progress", queue.in_progress),
+        ("done", queue.done),
+    ]
+    .into_iter()
+    .map(|(status, n)| Sample::new(QUEUE_SUBMISSIONS, &[id, ("status", status)], n as f64))
+    .collect();
+    if let Some(oldest) = queue.oldest_new {
+        let seconds = oldest.millis() as f64 / 1000.0;
+        samples.push(Sample::new(QUEUE_OLDEST_NEW, &[id], seconds));
+    }
+    samples.push(Sample::new(QUEUE_CASEWORKERS, &[id], queue.readers as f64));
+    samples.push(Sample::new(QUEUE_KEYS, &[id], queue.keys as f64));
+    samples
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?

@@ -182,6 +182,7 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
     };
     let Some(pending) = pending else {
         tracing::warn!(kind = "no_login_under_way", "login failed");
+        crate::metrics::count(crate::metrics::LOGINS, &[("outcome", "no_login_under_way")]);
         end(session).await;
         return failed(&app.site, lang, "/", &LoginError::StateMismatch, true);
     };
@@ -201,6 +202,7 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
         Ok(logged_in) => logged_in,
         Err(err) => {
             tracing::warn!(kind = err.kind(), "login failed");
+            crate::metrics::count(crate::metrics::LOGINS, &[("outcome", err.kind())]);
             end(session).await;
             return failed(&app.site, lang, &pending.return_to, &err, true);
         }
@@ -214,6 +216,7 @@ pub async fn callback(State(app): State<Arc<AppState>>, uri: Uri, headers: Heade
         krr = contact.is_some(),
         "citizen logged in"
     );
+    crate::metrics::count(crate::metrics::LOGINS, &[("outcome", "ok")]);
     let Some(mut session) = session else {
         return server_error(&app.site, lang);
     };

@@ -67,6 +67,8 @@ pub struct AppState {
     pub newsletters: Option<Arc<crate::newsletter::Newsletters>>,
     /// Wakes the delivery of newsletters when one is sent.
     pub wake_delivery: tokio::sync::Notify,
+    /// The SHA-256 of the token that reads `/metrics`, if metrics are served.
+    pub metrics_token: Option<[u8; 32]>,
 }
 
 impl AppState {
@@ -162,6 +164,7 @@ pub enum StartError {
     Login(String),
     Mail(String),
     Limit(String),
+    Metrics(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -180,6 +183,7 @@ impl std::fmt::Display for StartError {
             StartError::Login(msg) => write!(f, "[idporten]: {msg}"),
             StartError::Mail(msg) => write!(f, "[mail]: {msg}"),
             StartError::Limit(msg) => write!(f, "[limits]: {msg}"),
+            StartError::Metrics(msg) => f.write_str(msg),
         }
     }
 }
@@ -242,6 +246,10 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
                 None
             }
         };
+    let metrics_token = match &config.metrics {
+        Some(metrics) => Some(metrics.token_hash().map_err(|e| StartError::Metrics(e.0))?),
+        None => None,
+    };
     let limiter = crate::limit::Limiter::new(config.limits.submissions_per_hour, vault.as_deref())
         .map_err(StartError::Limit)?;
     let listener = TcpListener::bind(config.listen)
@@ -270,6 +278,7 @@ pub async fn build(config: &Config, options: BuildOptions) -> Result<App, StartE
         limiter,
         newsletters,
         wake_delivery: tokio::sync::Notify::new(),
+        metrics_token,
     });
     spawn_delivery(state.clone());
     spawn_housekeeping(
@@ -507,6 +516,11 @@ fn report_certificate(certificate: &tls::Certificate, now: crate::clock::Timesta
         tracing::warn!("the TLS certificate's end of validity cannot be read");
         return;
     };
+    crate::metrics::set(
+        crate::metrics::CERTIFICATE_END,
+        &[],
+        until.millis() as f64 / 1000.0,
+    );
     let days_left = (until.millis() - now.millis()).div_euclid(24 * 60 * 60 * 1000);
     let valid_until = until.rfc3339();
     if until.millis() <= now.millis() {
@@ -536,8 +550,10 @@ fn reload_schemas(
             let forms = catalog.forms().count();
             state.replace_catalog(catalog);
             tracing::info!(forms, "form schemas reloaded");
+            crate::metrics::count(crate::metrics::SCHEMA_RELOADS, &[("outcome", "ok")]);
         }
         Err(errors) => {
+            crate::metrics::count(crate::metrics::SCHEMA_RELOADS, &[("outcome", "refused")]);
             for error in &errors {
                 tracing::warn!(error = %error, "schema error");
             }
@@ -673,6 +689,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/livez", get(api::live))
         .route("/healthz", get(api::health))
+        .route("/metrics", get(api::metrics))
         .route("/api/v1/forms/{form}/submissions", post(api::submit))
         .route(
             "/api/v1/forms/{form}/newsletters",
@@ -792,14 +809,21 @@ async fn frame(request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert(HeaderName::from_static(REQUEST_ID), value);
     }
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
     tracing::info!(
         request_id = %request_id,
         method = %method,
         route = %route,
-        status = response.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
+        status,
+        micros = elapsed.as_micros() as u64,
         "request"
     );
+    let route = [("method", method.as_str()), ("route", route.as_str())];
+    crate::metrics::observe(crate::metrics::HTTP_DURATION, &route, elapsed.as_secs_f64());
+    let status = status.to_string();
+    let counted = [route[0], route[1], ("status", status.as_str())];
+    crate::metrics::count(crate::metrics::HTTP_REQUESTS, &counted);
     response
 }
 

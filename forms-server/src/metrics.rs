@@ -1,0 +1,397 @@
+//! Metrics for the operators' monitoring, in Prometheus's text format (version 0.0.4),
+//! served at `GET /metrics` to a scraper that holds the metrics token.
+//!
+//! One registry a process ([`count`], [`observe`], [`set`]) gathers what happens in
+//! this server: requests by route and status, submissions by form and outcome, mail,
+//! logins, KRR look-ups, schema reloads, and when the TLS certificate ends. What the
+//! database holds (each queue's workload) is read when scraped ([`Sample`]), and is the
+//! same from every server of an installation. [`FAMILIES`] names every metric with its help text.
+//!
+//! Must never: carry anything a citizen wrote or is (answers, addresses, identity
+//! numbers, tokens, network addresses). Label values are route templates, form and
+//! queue ids, and outcomes from fixed lists, so the number of series stays bounded.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{LazyLock, Mutex};
+
+/// A metric's kind, as the text format names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+        }
+    }
+}
+
+pub const HTTP_REQUESTS: &str = "forms_http_requests_total";
+pub const HTTP_DURATION: &str = "forms_http_request_duration_seconds";
+pub const SUBMISSIONS: &str = "forms_submissions_total";
+pub const MAIL: &str = "forms_mail_messages_total";
+pub const LOGINS: &str = "forms_logins_total";
+pub const KRR_LOOKUPS: &str = "forms_krr_lookups_total";
+pub const SCHEMA_RELOADS: &str = "forms_schema_reloads_total";
+pub const FORMS_LOADED: &str = "forms_schema_forms";
+pub const CERTIFICATE_END: &str = "forms_tls_certificate_not_after_timestamp_seconds";
+pub const BUILD: &str = "forms_build_info";
+pub const DATABASE_UP: &str = "forms_database_up";
+pub const QUEUE_SUBMISSIONS: &str = "forms_queue_submissions";
+pub const QUEUE_OLDEST_NEW: &str = "forms_queue_oldest_new_timestamp_seconds";
+pub const QUEUE_CASEWORKERS: &str = "forms_queue_caseworkers";
+pub const QUEUE_KEYS: &str = "forms_queue_recipient_keys";
+
+/// Every metric: name, kind and help text, in the order they are served.
+pub const FAMILIES: &[(&str, Kind, &str)] = &[
+    (
+        BUILD,
+        Kind::Gauge,
+        "The version of forms this server runs (always 1).",
+    ),
+    (
+        HTTP_REQUESTS,
+        Kind::Counter,
+        "Requests answered, by method, route template and status.",
+    ),
+    (
+        HTTP_DURATION,
+        Kind::Histogram,
+        "Time from a request's arrival to its response, by method and route template.",
+    ),
+    (
+        SUBMISSIONS,
+        Kind::Counter,
+        "Submissions by form and outcome: stored, awaits_confirmation (a newsletter \
+         sign-up), invalid, sensitive (refused by the content guard), login_required, \
+         too_many (the hourly limit), unavailable (configuration) or failed.",
+    ),
+    (
+        MAIL,
+        Kind::Counter,
+        "Mail by kind (receipt, reply, notice, confirmation, newsletter, \
+         newsletter_test) and outcome (sent, failed).",
+    ),
+    (
+        LOGINS,
+        Kind::Counter,
+        "ID-porten logins that came back, by outcome: ok or why they failed.",
+    ),
+    (
+        KRR_LOOKUPS,
+        Kind::Counter,
+        "Contact-register look-ups after login, by outcome: found, none (reserved or \
+         not registered), refused (an error or an answer that is no JSON) or \
+         unreachable (no answer in time).",
+    ),
+    (
+        SCHEMA_RELOADS,
+        Kind::Counter,
+        "Form schema reloads while running, by outcome: ok, or refused (the last good \
+         schemas keep serving).",
+    ),
+    (FORMS_LOADED, Kind::Gauge, "Forms in force."),
+    (
+        CERTIFICATE_END,
+        Kind::Gauge,
+        "When the TLS certificate being served ends, in seconds since 1970.",
+    ),
+    (
+        DATABASE_UP,
+        Kind::Gauge,
+        "Whether the database answered this scrape (1) or not (0).",
+    ),
+    (
+        QUEUE_SUBMISSIONS,
+        Kind::Gauge,
+        "Submissions held, by queue and status (new, in_progress, done); the same from \
+         every server of an installation.",
+    ),
+    (
+        QUEUE_OLDEST_NEW,
+        Kind::Gauge,
+        "When the oldest new submission of a queue was received, in seconds since 1970; \
+         absent while a queue has none.",
+    ),
+    (
+        QUEUE_CASEWORKERS,
+        Kind::Gauge,
+        "Caseworkers whose token works, by queue; at 0 nobody can fetch what citizens \
+         send to it.",
+    ),
+    (
+        QUEUE_KEYS,
+        Kind::Gauge,
+        "The age keys a queue's submissions are sealed to.",
+    ),
+];
+
+/// Upper bounds of the duration histograms' buckets, in seconds.
+const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// A series: its metric and its labels, in the order given.
+type Series = (&'static str, Vec<(&'static str, String)>);
+
+#[derive(Debug, Clone, Default)]
+struct Histogram {
+    /// Observations at or below each of [`BUCKETS`] (not yet cumulative).
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// What this process has counted.
+#[derive(Debug, Default)]
+struct Registry {
+    counters: BTreeMap<Series, u64>,
+    gauges: BTreeMap<Series, f64>,
+    histograms: BTreeMap<Series, Histogram>,
+}
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
+
+fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
+    let mut guard = match REGISTRY.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    f(&mut guard)
+}
+
+fn series(name: &'static str, labels: &[(&'static str, &str)]) -> Series {
+    (
+        name,
+        labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+    )
+}
+
+/// Adds one to counter `name` with `labels`.
+pub fn count(name: &'static str, labels: &[(&'static str, &str)]) {
+    let key = series(name, labels);
+    with_registry(|r| *r.counters.entry(key).or_default() += 1);
+}
+
+/// Records one duration of `seconds` in histogram `name` with `labels`.
+pub fn observe(name: &'static str, labels: &[(&'static str, &str)], seconds: f64) {
+    let key = series(name, labels);
+    with_registry(|r| {
+        let histogram = r.histograms.entry(key).or_default();
+        if let Some(i) = BUCKETS.iter().position(|bound| seconds <= *bound) {
+            histogram.buckets[i] += 1;
+        }
+        histogram.count += 1;
+        histogram.sum += seconds;
+    });
+}
+
+/// Sets gauge `name` with `labels` to `value`.
+pub fn set(name: &'static str, labels: &[(&'static str, &str)], value: f64) {
+    let key = series(name, labels);
+    with_registry(|r| {
+        r.gauges.insert(key, value);
+    });
+}
+
+/// A value read at the moment of scraping (from the database), served with the rest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub name: &'static str,
+    pub labels: Vec<(&'static str, String)>,
+    pub value: f64,
+}
+
+impl Sample {
+    pub fn new(name: &'static str, labels: &[(&'static str, &str)], value: f64) -> Sample {
+        let (name, labels) = series(name, labels);
+        Sample {
+            name,
+            labels,
+            value,
+        }
+    }
+}
+
+/// The content type of [`render`]'s text.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Everything this process has counted, with `scraped`, in the text format: each
+/// metric of [`FAMILIES`] with its help and type, then its series.
+pub fn render(scraped: &[Sample]) -> String {
+    let mut out = String::new();
+    with_registry(|r| {
+        for (name, kind, help) in FAMILIES {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {}", kind.name());
+            if *name == BUILD {
+                let version = [("version", env!("CARGO_PKG_VERSION").to_string())];
+                line(&mut out, name, "", &version, None, 1.0);
+            }
+            let of = |key: &&Series| key.0 == *name;
+            for ((_, labels), value) in r.counters.iter().filter(|(k, _)| of(k)) {
+                line(&mut out, name, "", labels, None, *value as f64);
+            }
+            for ((_, labels), value) in r.gauges.iter().filter(|(k, _)| of(k)) {
+                line(&mut out, name, "", labels, None, *value);
+            }
+            for sample in scraped.iter().filter(|s| s.name == *name) {
+                line(&mut out, name, "", &sample.labels, None, sample.value);
+            }
+            for ((_, labels), histogram) in r.histograms.iter().filter(|(k, _)| of(k)) {
+                let mut below = 0;
+                for (bound, n) in BUCKETS.iter().zip(histogram.buckets) {
+                    below += n;
+                    let le = bound.to_string();
+                    line(&mut out, name, "_bucket", labels, Some(&le), below as f64);
+                }
+                let count = histogram.count as f64;
+                line(&mut out, name, "_bucket", labels, Some("+Inf"), count);
+                line(&mut out, name, "_sum", labels, None, histogram.sum);
+                line(&mut out, name, "_count", labels, None, count);
+            }
+        }
+    });
+    out
+}
+
+/// One sample line: `name{labels} value`, with `le` last where given.
+fn line(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    labels: &[(&'static str, String)],
+    le: Option<&str>,
+    value: f64,
+) {
+    let mut pairs: Vec<String> = labels
+        .iter()
+        .map(|(key, value)| format!("{key}=\"{}\"", escape(value)))
+        .collect();
+    if let Some(le) = le {
+        pairs.push(format!("le=\"{le}\""));
+    }
+    let labels = if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", pairs.join(","))
+    };
+    let _ = writeln!(out, "{name}{suffix}{labels} {value}");
+}
+
+/// A label value as the text format quotes it.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The value of the one line of `text` that starts with `prefix` and a space.
+    fn value(text: &str, prefix: &str) -> f64 {
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                l.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with(' '))
+            })
+            .collect();
+        assert_eq!(lines.len(), 1, "{prefix} in:\n{text}");
+        lines[0][prefix.len() + 1..].parse().unwrap()
+    }
+
+    #[test]
+    fn counters_histograms_and_scraped_values_are_served_in_the_text_format() {
+        // The registry is the process's; labels unique to this test keep it apart.
+        let route = [
+            ("method", "GET"),
+            ("route", "/test/{counted}"),
+            ("status", "200"),
+        ];
+        count(HTTP_REQUESTS, &route);
+        count(HTTP_REQUESTS, &route);
+        let timed = [("method", "GET"), ("route", "/test/{timed}")];
+        for seconds in [0.001, 0.02, 0.02, 3.0, 60.0] {
+            observe(HTTP_DURATION, &timed, seconds);
+        }
+        set(FORMS_LOADED, &[], 7.0);
+        let queue = Sample::new(
+            QUEUE_SUBMISSIONS,
+            &[("queue", "test\"queue\\\n"), ("status", "new")],
+            4.0,
+        );
+        let text = render(&[queue]);
+
+        let requests =
+            r#"forms_http_requests_total{method="GET",route="/test/{counted}",status="200"}"#;
+        assert_eq!(value(&text, requests), 2.0);
+        let bucket = |le: &str| {
+            value(
+                &text,
+                &format!(
+                    r#"forms_http_request_duration_seconds_bucket{{method="GET",route="/test/{{timed}}",le="{le}"}}"#
+                ),
+            )
+        };
+        assert_eq!(bucket("0.005"), 1.0);
+        assert_eq!(bucket("0.01"), 1.0);
+        assert_eq!(bucket("0.025"), 3.0);
+        assert_eq!(bucket("2.5"), 3.0);
+        assert_eq!(bucket("5"), 4.0);
+        assert_eq!(bucket("10"), 4.0);
+        assert_eq!(bucket("+Inf"), 5.0);
+        let timed = r#"{method="GET",route="/test/{timed}"}"#;
+        assert_eq!(
+            value(
+                &text,
+                &format!("forms_http_request_duration_seconds_count{timed}")
+            ),
+            5.0
+        );
+        let sum = value(
+            &text,
+            &format!("forms_http_request_duration_seconds_sum{timed}"),
+        );
+        assert!((sum - 63.041).abs() < 1e-9, "{sum}");
+        assert_eq!(value(&text, "forms_schema_forms"), 7.0);
+        assert_eq!(
+            value(
+                &text,
+                r#"forms_queue_submissions{queue="test\"queue\\\n",status="new"}"#
+            ),
+            4.0
+        );
+        let version = format!(
+            r#"forms_build_info{{version="{}"}}"#,
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(value(&text, &version), 1.0);
+
+        // Every metric has its help and type once, before its samples.
+        for (name, kind, _) in FAMILIES {
+            let help = format!("# HELP {name} ");
+            let kind = format!("# TYPE {name} {}", kind.name());
+            assert_eq!(text.matches(&help).count(), 1, "{name}");
+            assert_eq!(text.lines().filter(|l| *l == kind).count(), 1, "{name}");
+            let declared = text.find(&kind).unwrap();
+            let first = text
+                .lines()
+                .position(|l| l.starts_with(name) && !l.starts_with('#'));
+            if let Some(first) = first {
+                let first_at: usize = text.lines().take(first).map(|l| l.len() + 1).sum();
+                assert!(declared < first_at, "{name}");
+            }
+        }
+    }
+}
