@@ -106,12 +106,28 @@ async fn metrics_count_what_happened_for_the_token_only() {
     assert_eq!(after.get("forms_queue_submissions", &new_at_desk), 2.0);
     let oldest = after.get("forms_queue_oldest_new_timestamp_seconds", &desk);
     let now = forms_server::clock::Clock::now(&forms_server::clock::SystemClock);
-    assert!(
-        (started.millis() / 1000) as f64 <= oldest && oldest <= (now.millis() / 1000 + 1) as f64,
-        "{oldest}"
-    );
     assert_eq!(after.get("forms_queue_caseworkers", &desk), 1.0);
     assert_eq!(after.get("forms_database_up", &[]), 1.0);
+    let in_this_test =
+        |at: f64| (started.millis() / 1000) as f64 <= at && at <= (now.millis() / 1000 + 1) as f64;
+    assert!(in_this_test(oldest), "{oldest}");
+
+    // The writer committed the two submissions and the caseworker; housekeeping ran at
+    // start.
+    let commits = after.get(
+        "forms_store_commit_duration_seconds_count",
+        &[("outcome", "ok")],
+    );
+    assert!(commits >= 3.0, "{commits}");
+    let failed = after.get(
+        "forms_store_commit_duration_seconds_count",
+        &[("outcome", "failed")],
+    );
+    assert_eq!(failed, 0.0);
+    let runs = after.get("forms_housekeeping_runs_total", &[("outcome", "ok")]);
+    assert!(runs >= 1.0, "{runs}");
+    let swept = after.get("forms_housekeeping_last_success_timestamp_seconds", &[]);
+    assert!(in_this_test(swept), "{swept}");
     let catalog = forms_server::schema::Catalog::load_dir(&server.schemas()).unwrap();
     assert_eq!(
         after.get("forms_schema_forms", &[]),

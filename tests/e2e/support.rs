@@ -878,19 +878,24 @@ impl Server {
         Metrics::parse(&self.metrics_text().await)
     }
 
-    /// The metrics once sample `name` with `labels` has reached `value` (for what the
-    /// server counts in the background), failing after 20 s.
-    pub async fn metrics_when(&self, name: &str, labels: &[(&str, &str)], value: f64) -> Metrics {
+    /// The metrics once sample `name` with `labels` has a value that `fits` (for what
+    /// the server counts in the background), failing after 20 s.
+    pub async fn metrics_when(
+        &self,
+        name: &str,
+        labels: &[(&str, &str)],
+        fits: impl Fn(f64) -> bool,
+    ) -> Metrics {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let metrics = self.metrics().await;
             let now = metrics.get(name, labels);
-            if now == value {
+            if fits(now) {
                 return metrics;
             }
             assert!(
                 Instant::now() < deadline,
-                "{name} {labels:?} is {now}, not {value}"
+                "{name} {labels:?} is still {now}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

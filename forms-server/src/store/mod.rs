@@ -1299,11 +1299,18 @@ async fn writer_loop(pool: Pool, mut jobs: mpsc::Receiver<Job>) {
         let all: Vec<&Op> = batch.iter().flat_map(|j| j.ops.iter()).collect();
         let started = std::time::Instant::now();
         let result = apply(&pool, &all).await;
+        let took = started.elapsed();
         tracing::debug!(
             jobs = batch.len(),
             ops = all.len(),
-            micros = started.elapsed().as_micros() as u64,
+            micros = took.as_micros() as u64,
             "group commit"
+        );
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        crate::metrics::observe(
+            crate::metrics::STORE_COMMIT,
+            &[("outcome", outcome)],
+            took.as_secs_f64(),
         );
         match result {
             Ok(()) => {

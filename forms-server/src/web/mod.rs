@@ -396,26 +396,41 @@ fn spawn_housekeeping(state: Arc<AppState>, every: Duration) {
         loop {
             tick.tick().await;
             let now = state.clock.now();
+            let mut failed = false;
             if let Some(login) = &state.login
                 && let Err(err) = login.sessions.sweep(now).await
             {
                 tracing::warn!(error = %err, "cannot delete idle sessions");
+                failed = true;
             }
             let old_counts = crate::store::Op::DeleteSubmissionCountsBefore {
                 before: crate::limit::counted_since(now),
             };
             if let Err(err) = state.store.write(vec![old_counts]).await {
                 tracing::warn!(error = %err, "cannot delete old submission counts");
+                failed = true;
             }
             if let Err(err) = crate::newsletter::delete_ended(&state.store, now).await {
                 tracing::warn!(error = %err, "cannot delete ended subscriptions");
+                failed = true;
             }
             match crate::privacy::retention::delete_expired(&state.store, now).await {
                 Ok(0) => {}
                 Ok(deleted) => {
-                    tracing::info!(deleted, "deleted submissions whose retention ended")
+                    tracing::info!(deleted, "deleted submissions whose retention ended");
+                    let deleted = deleted as u64;
+                    crate::metrics::add(crate::metrics::RETENTION_DELETED, &[], deleted);
                 }
-                Err(err) => tracing::warn!(error = %err, "cannot delete expired submissions"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot delete expired submissions");
+                    failed = true;
+                }
+            }
+            let outcome = if failed { "failed" } else { "ok" };
+            crate::metrics::count(crate::metrics::HOUSEKEEPING_RUNS, &[("outcome", outcome)]);
+            if !failed {
+                let at = now.millis() as f64 / 1000.0;
+                crate::metrics::set(crate::metrics::HOUSEKEEPING_DONE, &[], at);
             }
         }
     });
