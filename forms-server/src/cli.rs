@@ -1309,6 +1309,14 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
                             String::new()
                         }
                     );
+                    if status.finished.is_some() && status.ended > 0 {
+                        println!(
+                            "{} subscription(s) ended: the mail server refused {} newsletters \
+                             in a row at their address for good.",
+                            status.ended,
+                            crate::newsletter::REFUSALS_TO_END
+                        );
+                    }
                 })
                 .await
                 .map_err(failed)?;

@@ -51,6 +51,24 @@ impl Kind {
     }
 }
 
+/// Why a message did not go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailError {
+    /// The mail server refused it for good (a permanent, 5xx answer), such as for a
+    /// mailbox that does not exist.
+    Refused(String),
+    /// Anything else: the server not reached or refusing for now, the message not made.
+    Failed(String),
+}
+
+impl std::fmt::Display for MailError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MailError::Refused(why) | MailError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
 /// Sends mail through the configured SMTP server.
 pub struct Mailer {
     transport: Transport,
@@ -115,7 +133,7 @@ impl Mailer {
         to: &str,
         subject: &str,
         body: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), MailError> {
         self.send_with(kind, to, subject, body, None).await
     }
 
@@ -129,9 +147,13 @@ impl Mailer {
         subject: &str,
         body: &str,
         unsubscribe: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), MailError> {
         let result = self.transmit(to, subject, body, unsubscribe).await;
-        let outcome = if result.is_ok() { "sent" } else { "failed" };
+        let outcome = match &result {
+            Ok(()) => "sent",
+            Err(MailError::Refused(_)) => "refused",
+            Err(MailError::Failed(_)) => "failed",
+        };
         crate::metrics::count(
             crate::metrics::MAIL,
             &[("kind", kind.as_str()), ("outcome", outcome)],
@@ -145,10 +167,11 @@ impl Mailer {
         subject: &str,
         body: &str,
         unsubscribe: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), MailError> {
+        let failed = |why: String| MailError::Failed(why);
         let to = to
             .parse::<Mailbox>()
-            .map_err(|_| "the stored address is not an e-mail address".to_string())?;
+            .map_err(|_| failed("the stored address is not an e-mail address".into()))?;
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -167,25 +190,28 @@ impl Mailer {
         }
         let message = builder
             .body(body.to_string())
-            .map_err(|e| format!("cannot build the message: {e}"))?;
+            .map_err(|e| failed(format!("cannot build the message: {e}")))?;
         match &self.transport {
-            Transport::Smtp(smtp) => smtp
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("the mail server: {e}")),
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+                let why = format!("the mail server: {e}");
+                if e.is_permanent() {
+                    MailError::Refused(why)
+                } else {
+                    MailError::Failed(why)
+                }
+            }),
             Transport::Folder(dir) => {
                 let name = format!(
                     "{}-{}.eml",
                     crate::clock::Clock::now(&crate::clock::SystemClock).millis(),
-                    crate::submission::random_id().ok_or("no randomness")?
+                    crate::submission::random_id().ok_or(failed("no randomness".into()))?
                 );
                 let bytes = message.formatted();
                 let path = dir.join(name);
                 tokio::task::spawn_blocking(move || crate::files::write_private(&path, &bytes))
                     .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| format!("cannot write the mail file: {e}"))
+                    .map_err(|e| failed(e.to_string()))?
+                    .map_err(|e| failed(format!("cannot write the mail file: {e}")))
             }
         }
     }

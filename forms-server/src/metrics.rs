@@ -52,6 +52,7 @@ pub const STORE_COMMIT: &str = "forms_store_commit_duration_seconds";
 pub const HOUSEKEEPING_RUNS: &str = "forms_housekeeping_runs_total";
 pub const HOUSEKEEPING_DONE: &str = "forms_housekeeping_last_success_timestamp_seconds";
 pub const RETENTION_DELETED: &str = "forms_retention_deleted_total";
+pub const SUBSCRIPTIONS_ENDED: &str = "forms_newsletter_subscriptions_ended_total";
 
 /// Every metric: name, kind and help text, in the order they are served.
 pub const FAMILIES: &[(&str, Kind, &str)] = &[
@@ -81,7 +82,8 @@ pub const FAMILIES: &[(&str, Kind, &str)] = &[
         MAIL,
         Kind::Counter,
         "Mail by kind (receipt, reply, notice, confirmation, newsletter, \
-         newsletter_test) and outcome (sent, failed).",
+         newsletter_test) and outcome: sent, refused (the mail server refused it for \
+         good, as for a mailbox that does not exist) or failed.",
     ),
     (
         LOGINS,
@@ -122,6 +124,12 @@ pub const FAMILIES: &[(&str, Kind, &str)] = &[
         RETENTION_DELETED,
         Kind::Counter,
         "Submissions deleted because their retention ended.",
+    ),
+    (
+        SUBSCRIPTIONS_ENDED,
+        Kind::Counter,
+        "Newsletter subscriptions ended, by reason: unsubscribed (by the subscriber), or \
+         refused (the mail server refused three newsletters in a row at the address).",
     ),
     (FORMS_LOADED, Kind::Gauge, "Forms in force."),
     (

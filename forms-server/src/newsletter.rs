@@ -44,6 +44,9 @@ pub const CONFIRM_HOURS: i64 = 48;
 const PAGE: i64 = 50;
 /// How long a server holds a newsletter it delivers before another may take it on.
 const LEASE_MILLIS: i64 = 5 * 60 * 1000;
+/// After this many newsletters in a row that the mail server refused for good at its
+/// address (a mailbox that is gone), a subscription ends.
+pub const REFUSALS_TO_END: i64 = 3;
 /// The longest subject and text of a newsletter, in characters.
 pub const MAX_SUBJECT: usize = 200;
 pub const MAX_BODY: usize = 20_000;
@@ -389,6 +392,8 @@ impl Newsletters {
             }])
             .await?;
         tracing::info!(form = %opened.row.form_id, "subscription ended by its subscriber");
+        let reason = [("reason", "unsubscribed")];
+        crate::metrics::count(crate::metrics::SUBSCRIPTIONS_ENDED, &reason);
         Ok(())
     }
 
@@ -403,13 +408,13 @@ impl Newsletters {
         let mut counts = SubscriberCounts::default();
         loop {
             let page = store.subscribers_after(form_id, &after, PAGE).await?;
-            let Some((last, _)) = page.last() else {
+            let Some(last) = page.last() else {
                 return Ok(counts);
             };
-            after.clone_from(last);
+            after.clone_from(&last.id);
             for held in page
                 .iter()
-                .filter_map(|(id, data)| self.open_held(id, data))
+                .filter_map(|row| self.open_held(&row.id, &row.data))
             {
                 counts.total += 1;
                 for topic in &held.topics {
@@ -496,17 +501,20 @@ impl Newsletters {
                 .subscribers_after(&letter.form_id, &cursor, PAGE)
                 .await?;
             let (mut sent, mut failed) = (0, 0);
+            // The subscriptions whose address the mail server refused for good, and
+            // those it took again after a refusal.
+            let (mut refused, mut taken) = (Vec::new(), Vec::new());
             // A slow mail server must not outlast the hold: past half of it, the page
             // stops where it is and the hold is renewed with the progress.
             let started = std::time::Instant::now();
             let mut handled = 0;
-            for (id, data) in &page {
+            for row in &page {
                 if started.elapsed() > std::time::Duration::from_millis(LEASE_MILLIS as u64 / 2) {
                     break;
                 }
                 handled += 1;
-                cursor.clone_from(id);
-                let Some(held) = self.open_held(id, data) else {
+                cursor.clone_from(&row.id);
+                let Some(held) = self.open_held(&row.id, &row.data) else {
                     failed += 1;
                     continue;
                 };
@@ -532,22 +540,56 @@ impl Newsletters {
                     )
                     .await
                 {
-                    Ok(()) => sent += 1,
-                    Err(_) => failed += 1,
+                    Ok(()) => {
+                        sent += 1;
+                        if row.refusals > 0 {
+                            taken.push(row.id.clone());
+                        }
+                    }
+                    Err(crate::mail::MailError::Refused(_)) => {
+                        failed += 1;
+                        refused.push(row);
+                    }
+                    Err(crate::mail::MailError::Failed(_)) => failed += 1,
                 }
             }
+            // A mail server that refused every address of a page of several is more
+            // likely wrong itself than all those mailboxes gone: such refusals are not
+            // held against the subscribers.
+            if sent == 0 && failed > 1 {
+                refused.clear();
+            }
+            let ended = refused
+                .iter()
+                .filter(|row| row.refusals + 1 >= REFUSALS_TO_END)
+                .count() as i64;
             let now = clock.now();
             let finished = page.len() < PAGE as usize && handled == page.len();
-            let mut ops = vec![Op::NewsletterProgress {
-                id: letter.id.clone(),
-                cursor: cursor.clone(),
-                sent,
-                failed,
-                until: Timestamp(now.millis() + LEASE_MILLIS),
-                finished_at: finished.then_some(now),
-            }];
+            let mut ops = vec![
+                Op::NewsletterProgress {
+                    id: letter.id.clone(),
+                    cursor: cursor.clone(),
+                    sent,
+                    failed,
+                    ended,
+                    until: Timestamp(now.millis() + LEASE_MILLIS),
+                    finished_at: finished.then_some(now),
+                },
+                Op::SubscriptionsRefused {
+                    ids: refused.iter().map(|row| row.id.clone()).collect(),
+                    end_at: REFUSALS_TO_END,
+                },
+                Op::SubscriptionsTaken { ids: taken },
+            ];
             if failed > 0 {
                 tracing::warn!(newsletter = %letter.id, failed, "newsletter mails not taken by the mail server");
+            }
+            if ended > 0 {
+                tracing::info!(
+                    newsletter = %letter.id,
+                    ended,
+                    "subscriptions ended: their address refused {REFUSALS_TO_END} newsletters in a row"
+                );
             }
             if finished {
                 ops.push(Op::Audit(AuditEntry {
@@ -559,6 +601,11 @@ impl Newsletters {
                 }));
             }
             store.write(ops).await?;
+            crate::metrics::add(
+                crate::metrics::SUBSCRIPTIONS_ENDED,
+                &[("reason", "refused")],
+                ended as u64,
+            );
             sent_all += sent;
             if finished {
                 tracing::info!(newsletter = %letter.id, form = %letter.form_id, "newsletter delivered");
@@ -708,6 +755,7 @@ pub async fn create(
         cursor: String::new(),
         sent: 0,
         failed: 0,
+        ended: 0,
         finished_at: None,
     };
     store.write(vec![Op::AddNewsletter(letter.clone())]).await?;

@@ -511,6 +511,147 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
     server.assert_audit_intact();
 }
 
+/// Signs `address` up for roadworks on the HTML form and confirms from the link in its
+/// mail; returns the link.
+async fn subscribed(
+    server: &Server,
+    browser: &Browser,
+    received: &std::path::Path,
+    address: &str,
+) -> String {
+    sign_up(browser, server, address, &["vei"], "nb").await;
+    wait_for_mail(received, &format!("To: {address}"));
+    let (link, _) = link_in(&mails_to(received, address)[0].1);
+    let page = browser.get(&link.replace(SITE, &server.url)).await;
+    let confirm = page.form_with(&[("handling", "bekreft")]);
+    let confirmed = browser.go(&page.form_action(), Some(&confirm)).await;
+    assert!(
+        confirmed.body.contains("Du er påmeldt"),
+        "{}",
+        confirmed.body
+    );
+    link
+}
+
+/// A mailbox that is gone stops getting newsletters: after the mail server has refused
+/// three in a row at its address for good, the subscription ends. One taken between
+/// starts the count over, and a mail server that refuses every address of a delivery
+/// is taken to be at fault itself, so nobody loses a subscription for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_refused_three_newsletters_in_a_row_is_unsubscribed() {
+    let work = TempDir::new("newsletter-refused");
+    let port = free_port();
+    let server = Server::start_with_config(Backend::Sqlite, &site_config(port));
+    let refused = work.path().join("refused.txt");
+    let (_smtp, received) = crate::reply::start_smtp_refusing(&server, port, &work, &refused);
+    let browser = Browser::new(&[&server.cert_pem]);
+    let address = |who: &str| format!("{}@example.no", canary(who).to_lowercase());
+    let (kari, gone, flaky) = (address("kari"), address("gone"), address("flaky"));
+    let mut links = Vec::new();
+    for who in [&kari, &gone, &flaky] {
+        links.push(subscribed(&server, &browser, &received, who).await);
+    }
+    let (kommunikasjon, _) = server.add_caseworker("kommunikasjon");
+    let text = work.path().join("nyheter.txt");
+    std::fs::write(&text, "Fylkesveien stenges mandag.\n").unwrap();
+    let refuse = |who: &[&String]| {
+        let list: Vec<&str> = who.iter().map(|a| a.as_str()).collect();
+        std::fs::write(&refused, list.join("\n")).unwrap();
+    };
+    let mail = |n: usize| {
+        let subject = format!("Veiarbeid {n}");
+        let args = [
+            "newsletter",
+            "--form",
+            "nyhetsbrev",
+            "--subject",
+            &subject,
+            "--file",
+            text.to_str().unwrap(),
+        ];
+        let out = server.caseworker(&kommunikasjon, &args);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+
+    refuse(&[&gone, &flaky]);
+    for n in 1..=2 {
+        let said = mail(n);
+        assert!(
+            said.contains("mailed to 1 of 3 subscriber(s), 2 not taken"),
+            "{said}"
+        );
+        assert!(!said.contains("ended"), "{said}");
+    }
+    // Flaky's mailbox takes the third: its count starts over. Gone's refuses it too.
+    refuse(&[&gone]);
+    let said = mail(3);
+    assert!(
+        said.contains("mailed to 2 of 3 subscriber(s), 1 not taken"),
+        "{said}"
+    );
+    assert!(said.contains("1 subscription(s) ended"), "{said}");
+    let page = browser.get(&links[1].replace(SITE, &server.url)).await;
+    assert_eq!(page.status, 404, "gone's subscription has ended");
+    refuse(&[&flaky]);
+    let said = mail(4);
+    assert!(
+        said.contains("mailed to 1 of 2 subscriber(s), 1 not taken"),
+        "{said}"
+    );
+    refuse(&[]);
+    assert!(mail(5).contains("mailed to 2 of 2 subscriber(s)"));
+
+    // The mail server refuses everyone, three times: that is its fault, not theirs.
+    refuse(&[&kari, &flaky]);
+    for n in 6..=8 {
+        let said = mail(n);
+        assert!(
+            said.contains("mailed to 0 of 2 subscriber(s), 2 not taken"),
+            "{said}"
+        );
+        assert!(!said.contains("ended"), "{said}");
+    }
+    refuse(&[]);
+    let said = mail(9);
+    assert!(said.contains("mailed to 2 of 2 subscriber(s)"), "{said}");
+    for who in [&kari, &flaky] {
+        let got = mails_to(&received, who);
+        assert!(
+            got.iter().any(|(head, _)| head.contains("Veiarbeid 9")),
+            "{who}"
+        );
+    }
+
+    // The overview says which newsletter ended a subscription; the metrics count it.
+    let overview = server.caseworker_ok(&kommunikasjon, &["newsletters", "--form", "nyhetsbrev"]);
+    assert!(
+        overview.contains("nyhetsbrev: 2 subscriber(s)"),
+        "{overview}"
+    );
+    let third = overview
+        .lines()
+        .find(|l| l.ends_with("Veiarbeid 3"))
+        .unwrap();
+    assert!(third.contains("(1 subscription(s) ended)"), "{overview}");
+    let metrics = server.metrics().await;
+    let ended = [("reason", "refused")];
+    assert_eq!(
+        metrics.get("forms_newsletter_subscriptions_ended_total", &ended),
+        1.0
+    );
+    let newsletters = |outcome| {
+        metrics.get(
+            "forms_mail_messages_total",
+            &[("kind", "newsletter"), ("outcome", outcome)],
+        )
+    };
+    assert_eq!((newsletters("sent"), newsletters("refused")), (9.0, 12.0));
+    let log = server.log();
+    for secret in [&kari, &gone, &flaky] {
+        assert!(!log.contains(secret.as_str()), "{secret} in the log");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn unconfirmed_sign_ups_go_after_48_hours_and_subscriptions_after_their_retention() {
     use forms_server::clock::{Clock, ManualClock, Timestamp};

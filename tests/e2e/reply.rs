@@ -42,13 +42,64 @@ pub fn mail_config(port: u16) -> String {
 /// aiosmtpd on `port`, STARTTLS with `server`'s certificate; what it receives goes to
 /// the returned file.
 pub fn start_smtp(server: &Server, port: u16, work: &TempDir) -> (Smtp, std::path::PathBuf) {
+    start_smtp_with(server, port, work, &[])
+}
+
+/// An aiosmtpd handler that takes mail as the default one does, but refuses for good
+/// (550, as for a mailbox that does not exist) each recipient listed in a file, read
+/// again for every recipient.
+const REFUSING_HANDLER: &str = r#"
+from aiosmtpd.handlers import Debugging
+
+class Refusing(Debugging):
+    def __init__(self, listed):
+        super().__init__()
+        self.listed = listed
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(args[0])
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        try:
+            with open(self.listed) as f:
+                refused = f.read().split()
+        except FileNotFoundError:
+            refused = []
+        if address in refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+"#;
+
+/// As [`start_smtp`], refusing for good each recipient listed in the file `refused`.
+pub fn start_smtp_refusing(
+    server: &Server,
+    port: u16,
+    work: &TempDir,
+    refused: &std::path::Path,
+) -> (Smtp, std::path::PathBuf) {
+    std::fs::write(work.path().join("refusing.py"), REFUSING_HANDLER).unwrap();
+    let handler = ["-c", "refusing.Refusing", refused.to_str().unwrap()];
+    start_smtp_with(server, port, work, &handler)
+}
+
+/// aiosmtpd with the handler options `handler` (none: the default handler).
+fn start_smtp_with(
+    server: &Server,
+    port: u16,
+    work: &TempDir,
+    handler: &[&str],
+) -> (Smtp, std::path::PathBuf) {
     let received = work.path().join("smtp.out");
     let child = Command::new(python_with("aiosmtpd", "python3-aiosmtpd"))
+        .env("PYTHONPATH", work.path())
         .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
         .arg("--tlscert")
         .arg(server.dir.path().join("cert.pem"))
         .arg("--tlskey")
         .arg(server.dir.path().join("key.pem"))
+        .args(handler)
         .stdout(std::fs::File::create(&received).unwrap())
         .stderr(Stdio::null())
         .spawn()

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use forms_server::clock::Timestamp;
 use forms_server::store::{
-    AuditEntry, NewSubmission, Newsletter, Note, Op, SessionRow, Status, Store, StoreError,
-    SubscriptionRow, VaultColumn, actions,
+    AuditEntry, Confirmed, NewSubmission, Newsletter, Note, Op, SessionRow, Status, Store,
+    StoreError, SubscriptionRow, VaultColumn, actions,
 };
 
 use crate::support::{Postgres, TempDir};
@@ -580,13 +580,18 @@ async fn subscriptions(store: &Store) {
         .unwrap();
     // Only the confirmed ones, in id order, a page after a cursor.
     store.write(vec![confirm("sub-b", T + 40)]).await.unwrap();
+    let rows = |page: Vec<Confirmed>| -> Vec<(String, Vec<u8>, i64)> {
+        page.into_iter()
+            .map(|row| (row.id, row.data, row.refusals))
+            .collect()
+    };
     let page = store.subscribers_after("nyhetsbrev", "", 1).await.unwrap();
-    assert_eq!(page, vec![("sub-b".to_string(), b"sub-b".to_vec())]);
+    assert_eq!(rows(page), [("sub-b".into(), b"sub-b".to_vec(), 0)]);
     let page = store
         .subscribers_after("nyhetsbrev", "sub-b", 10)
         .await
         .unwrap();
-    assert_eq!(page, vec![("sub-c".to_string(), b"changed".to_vec())]);
+    assert_eq!(rows(page), [("sub-c".into(), b"changed".to_vec(), 0)]);
     let values = store
         .vault_values(VaultColumn::Subscription, "", 10)
         .await
@@ -606,6 +611,28 @@ async fn subscriptions(store: &Store) {
             .unwrap()
             .is_none()
     );
+    // Refusals count up, start over when a mail is taken, and end the subscription at
+    // `end_at`.
+    let refused = || Op::SubscriptionsRefused {
+        ids: vec!["sub-c".into()],
+        end_at: 3,
+    };
+    let refusals = || async {
+        let page = store.subscribers_after("nyhetsbrev", "", 10).await.unwrap();
+        page.iter().map(|row| row.refusals).collect::<Vec<_>>()
+    };
+    store.write(vec![refused(), refused()]).await.unwrap();
+    assert_eq!(refusals().await, [2]);
+    let taken = Op::SubscriptionsTaken {
+        ids: vec!["sub-c".into()],
+    };
+    store.write(vec![taken]).await.unwrap();
+    assert_eq!(refusals().await, [0]);
+    store.write(vec![refused(), refused()]).await.unwrap();
+    assert_eq!(refusals().await, [2]);
+    store.write(vec![refused()]).await.unwrap();
+    assert_eq!(refusals().await, Vec::<i64>::new());
+    // Deleting by id what is gone already is no error.
     store
         .write(vec![Op::DeleteSubscription { id: "sub-c".into() }])
         .await
@@ -631,6 +658,7 @@ async fn subscriptions(store: &Store) {
         cursor: String::new(),
         sent: 0,
         failed: 0,
+        ended: 0,
         finished_at: None,
     };
     store
@@ -670,6 +698,7 @@ async fn subscriptions(store: &Store) {
         cursor: cursor.into(),
         sent: 2,
         failed: 1,
+        ended: 1,
         until: Timestamp(T + 200),
         finished_at: finished.map(Timestamp),
     };
@@ -690,8 +719,8 @@ async fn subscriptions(store: &Store) {
         .unwrap();
     let done = store.newsletter("nl-1").await.unwrap().unwrap();
     assert_eq!(
-        (done.sent, done.failed, done.finished_at),
-        (4, 2, Some(Timestamp(T + 250)))
+        (done.sent, done.failed, done.ended, done.finished_at),
+        (4, 2, 2, Some(Timestamp(T + 250)))
     );
     assert!(
         store

@@ -357,7 +357,7 @@ pub async fn reply(
     mailer
         .send(crate::mail::Kind::Reply, &address, &subject, &body)
         .await
-        .map_err(CaseworkerError::Mail)?;
+        .map_err(|e| CaseworkerError::Mail(e.to_string()))?;
     let change = Op::ForgetReplyAddress {
         id: meta.id.clone(),
     };

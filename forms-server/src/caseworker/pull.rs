@@ -42,6 +42,9 @@ pub struct NewsletterStatus {
     pub recipients: i64,
     pub sent: i64,
     pub failed: i64,
+    /// Subscriptions it ended: their address refused the third newsletter in a row.
+    #[serde(default)]
+    pub ended: i64,
     pub finished: Option<String>,
 }
 
@@ -80,6 +83,10 @@ fn render_newsletters(form: &str, overview: &NewsletterOverview) -> String {
             (None, _) => " (mailing)".to_string(),
             (Some(_), 0) => String::new(),
             (Some(_), failed) => format!(" ({failed} not taken by the mail server)"),
+        };
+        let state = match letter.ended {
+            0 => state,
+            ended => format!("{state} ({ended} subscription(s) ended)"),
         };
         out.push_str(&format!(
             "  {sent}  {topic:8}  {}/{}{state}  {}\n",

@@ -64,7 +64,7 @@ macro_rules! meta_columns {
 mod newsletters;
 mod transfer;
 use newsletters::SUBSCRIPTION_COLUMNS;
-pub use newsletters::{Newsletter, SubscriptionRow};
+pub use newsletters::{Confirmed, Newsletter, SubscriptionRow};
 
 /// The status of a submission in its queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,8 +417,20 @@ pub enum Op {
         cursor: String,
         sent: i64,
         failed: i64,
+        /// Subscriptions ended by [`Op::SubscriptionsRefused`] in the same write.
+        ended: i64,
         until: Timestamp,
         finished_at: Option<Timestamp>,
+    },
+    /// The mail server refused a newsletter for good at these subscriptions' addresses:
+    /// one more refusal each, and those at `end_at` refusals are deleted.
+    SubscriptionsRefused {
+        ids: Vec<String>,
+        end_at: i64,
+    },
+    /// A newsletter went to these subscriptions' addresses: their refusals start over.
+    SubscriptionsTaken {
+        ids: Vec<String>,
     },
 }
 
@@ -1811,21 +1823,44 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     cursor,
                     sent,
                     failed,
+                    ended,
                     until,
                     finished_at,
                 } => {
                     sqlx::query(
                         "UPDATE newsletters SET cursor = $1, sent = sent + $2, failed = failed + $3, \
-                         lease_until = $4, finished_at = $5 WHERE id = $6",
+                         ended = ended + $4, lease_until = $5, finished_at = $6 WHERE id = $7",
                     )
                     .bind(cursor.clone())
                     .bind(*sent)
                     .bind(*failed)
+                    .bind(*ended)
                     .bind(until.0)
                     .bind(finished_at.map(|t| t.0))
                     .bind(id.clone())
                     .execute(&mut *tx)
                     .await?;
+                }
+                Op::SubscriptionsRefused { ids, end_at } => {
+                    for id in ids {
+                        sqlx::query("UPDATE subscriptions SET refusals = refusals + 1 WHERE id = $1")
+                            .bind(id.clone())
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("DELETE FROM subscriptions WHERE id = $1 AND refusals >= $2")
+                            .bind(id.clone())
+                            .bind(*end_at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                Op::SubscriptionsTaken { ids } => {
+                    for id in ids {
+                        sqlx::query("UPDATE subscriptions SET refusals = 0 WHERE id = $1")
+                            .bind(id.clone())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 Op::AddCaseworker {
                     id,

@@ -22,6 +22,16 @@ pub struct SubscriptionRow {
     pub data: Vec<u8>,
 }
 
+/// A confirmed subscription as its newsletters' delivery reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    pub id: String,
+    /// Address, topics, language and token, encrypted with the field vault.
+    pub data: Vec<u8>,
+    /// Newsletters in a row the mail server refused for good at the address.
+    pub refusals: i64,
+}
+
 /// A newsletter and how far its delivery has come.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Newsletter {
@@ -42,13 +52,15 @@ pub struct Newsletter {
     pub cursor: String,
     pub sent: i64,
     pub failed: i64,
+    /// Subscriptions whose address its delivery found refused for the last time.
+    pub ended: i64,
     pub finished_at: Option<Timestamp>,
 }
 
 pub(super) const SUBSCRIPTION_COLUMNS: &str =
     "id, form_id, address_key, token_hash, created_at, confirmed_at, retain_until, data";
 const NEWSLETTER_COLUMNS: &str = "id, form_id, queue, topic, subject, body, created_at, \
-     created_by, recipients, cursor, sent, failed, finished_at";
+     created_by, recipients, cursor, sent, failed, ended, finished_at";
 
 type SubscriptionTuple = (
     String,
@@ -71,6 +83,7 @@ type NewsletterTuple = (
     String,
     i64,
     String,
+    i64,
     i64,
     i64,
     Option<i64>,
@@ -104,6 +117,7 @@ fn newsletter(row: NewsletterTuple) -> Newsletter {
         cursor,
         sent,
         failed,
+        ended,
         finished_at,
     ) = row;
     Newsletter {
@@ -119,6 +133,7 @@ fn newsletter(row: NewsletterTuple) -> Newsletter {
         cursor,
         sent,
         failed,
+        ended,
         finished_at: finished_at.map(Timestamp),
     }
 }
@@ -153,18 +168,22 @@ impl Store {
     }
 
     /// Up to `limit` confirmed subscriptions of a form whose id comes after `after`, in
-    /// id order: (id, vault ciphertext).
+    /// id order.
     pub async fn subscribers_after(
         &self,
         form_id: &str,
         after: &str,
         limit: i64,
-    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        const SQL: &str = "SELECT id, data FROM subscriptions WHERE form_id = $1 AND id > $2 \
-             AND confirmed_at IS NOT NULL ORDER BY id LIMIT $3";
-        Ok(on_pool!(&self.pool, p => {
+    ) -> Result<Vec<Confirmed>, StoreError> {
+        const SQL: &str = "SELECT id, data, refusals FROM subscriptions WHERE form_id = $1 \
+             AND id > $2 AND confirmed_at IS NOT NULL ORDER BY id LIMIT $3";
+        let rows: Vec<(String, Vec<u8>, i64)> = on_pool!(&self.pool, p => {
             sqlx::query_as(SQL).bind(form_id).bind(after).bind(limit).fetch_all(p).await?
-        }))
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, data, refusals)| Confirmed { id, data, refusals })
+            .collect())
     }
 
     pub async fn newsletter(&self, id: &str) -> Result<Option<Newsletter>, StoreError> {

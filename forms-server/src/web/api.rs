@@ -974,6 +974,8 @@ pub struct NewsletterStatus {
     recipients: i64,
     sent: i64,
     failed: i64,
+    /// Subscriptions it ended: their address refused the third newsletter in a row.
+    ended: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     finished: Option<String>,
 }
@@ -989,6 +991,7 @@ impl From<crate::store::Newsletter> for NewsletterStatus {
             recipients: n.recipients,
             sent: n.sent,
             failed: n.failed,
+            ended: n.ended,
             finished: n.finished_at.map(|t| t.rfc3339()),
         }
     }
