@@ -1,7 +1,9 @@
 //! A connection may not hold the server without using it: one that stays silent after
 //! the handshake, trickles its request head, or stops halfway through a body is closed
 //! after `[limits] idle_seconds`, on the TLS port (HTTP/1.1 and HTTP/2) and on the plain
-//! port alike; one that keeps using its connection keeps it.
+//! port alike; one that keeps using its connection keeps it. An idle HTTP/2 connection
+//! is ended with a GOAWAY that names the last request taken, as a browser needs to
+//! know that the request it may be sending just then was not.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -55,6 +57,90 @@ async fn trickle_head(stream: impl AsyncRead + AsyncWrite + Send + 'static) -> O
     let closed = closed_after(&mut reader).await;
     sender.abort();
     closed.map(|_| sent.load(Ordering::SeqCst))
+}
+
+/// One HTTP/2 frame: type, flags, stream and payload.
+struct Frame {
+    kind: u8,
+    stream: u32,
+    payload: Vec<u8>,
+}
+
+const GOAWAY: u8 = 0x7;
+const HEADERS: u8 = 0x1;
+
+async fn read_frame(stream: &mut (impl AsyncRead + Unpin)) -> Option<Frame> {
+    let mut head = [0u8; 9];
+    stream.read_exact(&mut head).await.ok()?;
+    let length = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+    let mut payload = vec![0u8; length];
+    stream.read_exact(&mut payload).await.ok()?;
+    let stream_id = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+    Some(Frame {
+        kind: head[3],
+        stream: stream_id,
+        payload,
+    })
+}
+
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    out.extend([kind, flags]);
+    out.extend(stream.to_be_bytes());
+    out.extend(payload);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_http2_connection_ends_with_a_goaway_after_its_last_request() {
+    let mut server = Server::prepare(Backend::Sqlite, None);
+    server.set_limit("idle_seconds", IDLE_SECONDS);
+    server.launch();
+    let mut tls = server.tls_connect(&[b"h2"]).await;
+    // The preface, empty settings, and GET /healthz on stream 1 (HPACK: :method GET and
+    // :scheme https from the static table; :path and :authority as literals under the
+    // table's names).
+    let mut request = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    request.extend(frame(0x4, 0, 0, &[]));
+    let mut block = vec![0x82, 0x87, 0x44, 8];
+    block.extend(b"/healthz");
+    block.extend([0x41, 9]);
+    block.extend(b"localhost");
+    request.extend(frame(HEADERS, 0x5, 1, &block));
+    tls.write_all(&request).await.unwrap();
+    tls.flush().await.unwrap();
+
+    let started = Instant::now();
+    let mut answered = false;
+    let goaway = tokio::time::timeout(CLOSED_WITHIN, async {
+        while let Some(frame) = read_frame(&mut tls).await {
+            if frame.kind == HEADERS && frame.stream == 1 {
+                answered = true;
+            }
+            if frame.kind == GOAWAY {
+                return Some((started.elapsed(), frame.payload));
+            }
+        }
+        None
+    })
+    .await
+    .expect("the idle connection stays open")
+    .expect("closed without a GOAWAY");
+    assert!(answered, "no response to the request");
+    let (after, payload) = goaway;
+    assert!(
+        after >= Duration::from_secs(IDLE_SECONDS) - Duration::from_millis(500),
+        "GOAWAY after {after:?}"
+    );
+    let last_stream = u32::from_be_bytes(payload[0..4].try_into().unwrap()) & 0x7fff_ffff;
+    let error = u32::from_be_bytes(payload[4..8].try_into().unwrap());
+    // hyper's first GOAWAY names the highest stream id; the closing one, stream 1.
+    assert!(last_stream >= 1, "{last_stream}");
+    assert_eq!(error, 0, "NO_ERROR");
+    assert!(
+        closed_after(&mut tls).await.is_some(),
+        "the connection stays open after its GOAWAY"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,10 +8,14 @@
 //!
 //! A connection may not hold the server without using it. The handshake has
 //! [`HANDSHAKE_TIMEOUT`]; after it, a connection on which nothing has moved either way
-//! for the configured idle time is closed ([`Idle`]), and so is an HTTP/1 connection
-//! whose next request head has not arrived in full within that time (hyper's header
-//! timeout, against a client that trickles its headers). The protocol is the one ALPN
-//! agreed, so no read waits for the client to show its version first.
+//! for the configured idle time is asked to end gracefully: over HTTP/2 a GOAWAY names
+//! the last request the server took, so that a browser sends its next one on a new
+//! connection instead of losing it on one being closed, and over HTTP/1 the connection
+//! closes after any response in progress. One that still holds on that long again, up
+//! to [`GRACE_LIMIT`], is cut off ([`Idle`]), and so is an HTTP/1 connection whose next
+//! request head has not arrived in full within the idle time (hyper's header timeout,
+//! against a client that trickles its headers). The protocol is the one ALPN agreed,
+//! so no read waits for the client to show its version first.
 
 use std::io;
 use std::net::SocketAddr;
@@ -24,7 +28,6 @@ use std::time::Duration;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
@@ -44,6 +47,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time the requests in progress get to finish once the server is asked to stop; well
 /// inside the 30 s or more that service managers wait before they kill.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(20);
+/// The longest a connection asked to end for being idle may take to let go.
+const GRACE_LIMIT: Duration = Duration::from_secs(10);
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 const PLAINTEXT_REFUSAL: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
@@ -172,7 +177,9 @@ pub async fn serve(
         Port::Tls(config) => Some(TlsAcceptor::from(config)),
         Port::Plain => None,
     };
-    let connections = GracefulShutdown::new();
+    // Each connection holds a receiver: a change asks it to end, and the sender sees
+    // when the last one has gone.
+    let (connections, _) = tokio::sync::watch::channel(());
     tokio::pin!(stop);
     loop {
         let (stream, peer) = tokio::select! {
@@ -189,7 +196,7 @@ pub async fn serve(
         };
         let acceptor = acceptor.clone();
         let router = router.clone();
-        let watcher = connections.watcher();
+        let watcher = connections.subscribe();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             match acceptor {
@@ -204,10 +211,11 @@ pub async fn serve(
     }
     drop(listener);
     tracing::info!(
-        connections = connections.count(),
+        connections = connections.receiver_count(),
         "no longer accepting connections; finishing requests in progress"
     );
-    if tokio::time::timeout(DRAIN_TIMEOUT, connections.shutdown())
+    connections.send_replace(());
+    if tokio::time::timeout(DRAIN_TIMEOUT, connections.closed())
         .await
         .is_err()
     {
@@ -262,15 +270,15 @@ async fn handshake(
     Some((tls, version))
 }
 
-/// Serves HTTP on one connection until it closes, is idle for `idle`, or the server
-/// stops.
+/// Serves HTTP on one connection until it closes, or ends it gracefully once it has
+/// been idle for `idle` or the server stops (`stop` changes).
 async fn serve_http<S>(
     stream: S,
     version: Version,
     peer: SocketAddr,
     router: Router,
     idle: Duration,
-    watcher: Watcher,
+    mut stop: tokio::sync::watch::Receiver<()>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -291,9 +299,58 @@ async fn serve_http<S>(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(idle);
-    let connection = builder.serve_connection(TokioIo::new(Idle::new(stream, idle)), service);
-    if let Err(err) = watcher.watch(connection).await {
-        tracing::debug!(error = %err, "connection ended with an error");
+    let stream = Idle::new(stream, idle + idle.min(GRACE_LIMIT));
+    let moved = stream.moved.clone();
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let mut ending = false;
+    loop {
+        let quiet_until = moved.last() + idle;
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(error = %err, "connection ended with an error");
+                }
+                return;
+            }
+            _ = stop.changed(), if !ending => {
+                connection.as_mut().graceful_shutdown();
+                ending = true;
+            }
+            () = tokio::time::sleep_until(quiet_until), if !ending => {
+                if moved.last() + idle <= Instant::now() {
+                    connection.as_mut().graceful_shutdown();
+                    ending = true;
+                }
+            }
+        }
+    }
+}
+
+/// When a byte last moved on a connection, for the task that serves it.
+#[derive(Clone)]
+struct Moved {
+    origin: Instant,
+    /// Nanoseconds after `origin`.
+    last: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Moved {
+    fn new() -> Moved {
+        Moved {
+            origin: Instant::now(),
+            last: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        }
+    }
+
+    fn now(&self) {
+        let nanos = self.origin.elapsed().as_nanos() as u64;
+        self.last.store(nanos, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn last(&self) -> Instant {
+        let nanos = self.last.load(std::sync::atomic::Ordering::Relaxed);
+        self.origin + Duration::from_nanos(nanos)
     }
 }
 
@@ -307,6 +364,8 @@ struct Idle<S> {
     limit: Duration,
     /// When a byte last moved.
     last: Instant,
+    /// The same, for the task that serves the connection.
+    moved: Moved,
     /// Wakes the connection's task at `last + limit` at the latest; moved on lazily,
     /// only when it fires, so that moving bytes costs a clock read and no timer work.
     timer: Pin<Box<Sleep>>,
@@ -319,6 +378,7 @@ impl<S> Idle<S> {
             inner,
             limit,
             last,
+            moved: Moved::new(),
             timer: Box::pin(tokio::time::sleep_until(last + limit)),
         }
     }
@@ -333,6 +393,7 @@ impl<S> Idle<S> {
     ) -> Poll<io::Result<T>> {
         if moved {
             self.last = Instant::now();
+            self.moved.now();
         }
         if polled.is_ready() {
             return polled;
