@@ -23,6 +23,7 @@ mod metrics;
 mod move_db;
 mod newsletter;
 mod openapi;
+mod outage;
 mod reply;
 mod retention;
 mod store;

@@ -164,25 +164,39 @@ impl Postgres {
             "--no-locale",
         ]);
         run_ok(initdb, "initdb");
-        let mut start = pg_command("pg_ctl", true);
-        start
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.path().join("postgres.log"))
-            .arg("-o")
-            .arg(format!(
-                "-k {} -c listen_addresses='' -c max_connections=100",
-                dir.path().display()
-            ))
-            .args(["-w", "-t", "60", "start"]);
-        run_ok(start, "pg_ctl start");
         let mut pg = Postgres {
             dir,
             url: String::new(),
         };
+        pg.run();
         pg.url = pg.create_database("forms");
         pg
+    }
+
+    /// Starts the server on its data folder (again, after [`Postgres::stop`]).
+    pub fn run(&self) {
+        let mut start = pg_command("pg_ctl", true);
+        start
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("postgres.log"))
+            .arg("-o")
+            .arg(format!(
+                "-k {} -c listen_addresses='' -c max_connections=100",
+                self.dir.path().display()
+            ))
+            .args(["-w", "-t", "60", "start"]);
+        run_ok(start, "pg_ctl start");
+    }
+
+    /// Stops the server as an outage would: its clients' connections are cut.
+    pub fn stop(&self) {
+        let mut stop = pg_command("pg_ctl", true);
+        stop.arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "fast", "-w", "-t", "60", "stop"]);
+        run_ok(stop, "pg_ctl stop");
     }
 
     /// Creates an empty database `name` in this cluster; returns its URL.

@@ -129,6 +129,11 @@ pub async fn submit(
             problem.retry_after = Some(retry_after);
             Err(problem)
         }
+        Err(
+            err @ SubmitError::Store(
+                crate::store::StoreError::Database(_) | crate::store::StoreError::Closed,
+            ),
+        ) => Err(ApiError::unavailable("submission failed", &err)),
         Err(err) => Err(ApiError::internal("submission failed", &err)),
     }
 }
@@ -215,7 +220,9 @@ pub async fn live() -> &'static str {
 pub async fn health(State(app): State<Arc<AppState>>) -> Response {
     match app.store.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(err) => ApiError::internal("health check: database unreachable", &err).into_response(),
+        Err(err) => {
+            ApiError::unavailable("health check: database unreachable", &err).into_response()
+        }
     }
 }
 

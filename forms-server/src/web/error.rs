@@ -111,6 +111,16 @@ impl ApiError {
     }
 
     /// A failure on our side: logged here, once, and answered without detail.
+    /// The database cannot be reached (503): a client may try again shortly.
+    pub fn unavailable(what: &str, cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "{what}");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            "The database cannot be reached just now. Nothing was stored. Try again shortly.",
+        )
+    }
+
     pub fn internal(what: &str, cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "{what}");
         ApiError::new(
