@@ -1,7 +1,7 @@
 //! Metrics for the operators' monitoring, in Prometheus's text format (version 0.0.4),
 //! served at `GET /metrics` to a scraper that holds the metrics token.
 //!
-//! One registry a process ([`count`], [`observe`], [`set`]) gathers what happens in
+//! One registry a process ([`count`], [`add`], [`observe`], [`set`]) gathers what happens in
 //! this server: requests by route and status, submissions by form and outcome, mail,
 //! logins, KRR look-ups, schema reloads, and when the TLS certificate ends. What the
 //! database holds (each queue's workload) is read when scraped ([`Sample`]), and is the
@@ -11,9 +11,11 @@
 //! numbers, tokens, network addresses). Label values are route templates, form and
 //! queue ids, and outcomes from fixed lists, so the number of series stays bounded.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::{LazyLock, Mutex};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, PoisonError, RwLock};
 
 /// A metric's kind, as the text format names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,40 +175,89 @@ const BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// A series: its metric and its labels, in the order given.
-type Series = (&'static str, Vec<(&'static str, String)>);
-
-#[derive(Debug, Clone, Default)]
-struct Histogram {
-    /// Observations at or below each of [`BUCKETS`] (not yet cumulative).
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// One series' numbers. They are atomics, so that recording one takes only a read lock
+/// on the registry, which every thread may hold at once, and allocates nothing once the
+/// series exists.
+#[derive(Debug)]
+enum Cell {
+    /// A counter's count.
+    Count(AtomicU64),
+    /// A gauge's value, as the bits of an `f64`.
+    Value(AtomicU64),
+    Histogram(Box<HistogramCell>),
 }
 
-/// What this process has counted.
 #[derive(Debug, Default)]
-struct Registry {
-    counters: BTreeMap<Series, u64>,
-    gauges: BTreeMap<Series, f64>,
-    histograms: BTreeMap<Series, Histogram>,
+struct HistogramCell {
+    /// Observations at or below each of [`BUCKETS`] (not yet cumulative).
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
-
-fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
-    let mut guard = match REGISTRY.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    f(&mut guard)
+/// A metric with one set of labels, in the order given.
+#[derive(Debug)]
+struct Series {
+    name: &'static str,
+    labels: Vec<(&'static str, String)>,
+    cell: Cell,
 }
 
-fn series(name: &'static str, labels: &[(&'static str, &str)]) -> Series {
-    (
+impl Series {
+    fn is(&self, name: &str, labels: &[(&'static str, &str)]) -> bool {
+        self.name == name
+            && self.labels.len() == labels.len()
+            && self
+                .labels
+                .iter()
+                .zip(labels)
+                .all(|((k1, v1), (k2, v2))| k1 == k2 && v1 == v2)
+    }
+}
+
+/// What this process has counted: series by a hash of their name and labels.
+type Registry = HashMap<u64, Vec<Series>>;
+
+static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(RwLock::default);
+
+fn hash_of(name: &str, labels: &[(&'static str, &str)]) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    name.hash(&mut hasher);
+    labels.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Applies `f` to the cell of `name` with `labels`, made by `new` the first time.
+fn record(
+    name: &'static str,
+    labels: &[(&'static str, &str)],
+    new: impl FnOnce() -> Cell,
+    f: impl Fn(&Cell),
+) {
+    let hash = hash_of(name, labels);
+    {
+        let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
+        let found = registry
+            .get(&hash)
+            .and_then(|all| all.iter().find(|s| s.is(name, labels)));
+        if let Some(series) = found {
+            f(&series.cell);
+            return;
+        }
+    }
+    let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
+    let all = registry.entry(hash).or_default();
+    if let Some(series) = all.iter().find(|s| s.is(name, labels)) {
+        f(&series.cell);
+        return;
+    }
+    let series = Series {
         name,
-        labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
-    )
+        labels: labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+        cell: new(),
+    };
+    f(&series.cell);
+    all.push(series);
 }
 
 /// Adds one to counter `name` with `labels`.
@@ -216,28 +267,36 @@ pub fn count(name: &'static str, labels: &[(&'static str, &str)]) {
 
 /// Adds `n` to counter `name` with `labels`.
 pub fn add(name: &'static str, labels: &[(&'static str, &str)], n: u64) {
-    let key = series(name, labels);
-    with_registry(|r| *r.counters.entry(key).or_default() += n);
+    let new = || Cell::Count(AtomicU64::new(0));
+    record(name, labels, new, |cell| {
+        if let Cell::Count(count) = cell {
+            count.fetch_add(n, Ordering::Relaxed);
+        }
+    });
 }
 
 /// Records one duration of `seconds` in histogram `name` with `labels`.
 pub fn observe(name: &'static str, labels: &[(&'static str, &str)], seconds: f64) {
-    let key = series(name, labels);
-    with_registry(|r| {
-        let histogram = r.histograms.entry(key).or_default();
-        if let Some(i) = BUCKETS.iter().position(|bound| seconds <= *bound) {
-            histogram.buckets[i] += 1;
+    let new = || Cell::Histogram(Box::default());
+    record(name, labels, new, |cell| {
+        if let Cell::Histogram(histogram) = cell {
+            if let Some(i) = BUCKETS.iter().position(|bound| seconds <= *bound) {
+                histogram.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+            histogram.count.fetch_add(1, Ordering::Relaxed);
+            let nanos = (seconds * 1e9) as u64;
+            histogram.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
         }
-        histogram.count += 1;
-        histogram.sum += seconds;
     });
 }
 
 /// Sets gauge `name` with `labels` to `value`.
 pub fn set(name: &'static str, labels: &[(&'static str, &str)], value: f64) {
-    let key = series(name, labels);
-    with_registry(|r| {
-        r.gauges.insert(key, value);
+    let new = || Cell::Value(AtomicU64::new(0));
+    record(name, labels, new, |cell| {
+        if let Cell::Value(bits) = cell {
+            bits.store(value.to_bits(), Ordering::Relaxed);
+        }
     });
 }
 
@@ -251,10 +310,9 @@ pub struct Sample {
 
 impl Sample {
     pub fn new(name: &'static str, labels: &[(&'static str, &str)], value: f64) -> Sample {
-        let (name, labels) = series(name, labels);
         Sample {
             name,
-            labels,
+            labels: labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
             value,
         }
     }
@@ -267,38 +325,50 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// metric of [`FAMILIES`] with its help and type, then its series.
 pub fn render(scraped: &[Sample]) -> String {
     let mut out = String::new();
-    with_registry(|r| {
-        for (name, kind, help) in FAMILIES {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} {}", kind.name());
-            if *name == BUILD {
-                let version = [("version", env!("CARGO_PKG_VERSION").to_string())];
-                line(&mut out, name, "", &version, None, 1.0);
-            }
-            let of = |key: &&Series| key.0 == *name;
-            for ((_, labels), value) in r.counters.iter().filter(|(k, _)| of(k)) {
-                line(&mut out, name, "", labels, None, *value as f64);
-            }
-            for ((_, labels), value) in r.gauges.iter().filter(|(k, _)| of(k)) {
-                line(&mut out, name, "", labels, None, *value);
-            }
-            for sample in scraped.iter().filter(|s| s.name == *name) {
-                line(&mut out, name, "", &sample.labels, None, sample.value);
-            }
-            for ((_, labels), histogram) in r.histograms.iter().filter(|(k, _)| of(k)) {
-                let mut below = 0;
-                for (bound, n) in BUCKETS.iter().zip(histogram.buckets) {
-                    below += n;
-                    let le = bound.to_string();
-                    line(&mut out, name, "_bucket", labels, Some(&le), below as f64);
+    let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
+    let mut all: Vec<&Series> = registry.values().flatten().collect();
+    all.sort_by(|a, b| (a.name, &a.labels).cmp(&(b.name, &b.labels)));
+    for (name, kind, help) in FAMILIES {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {}", kind.name());
+        if *name == BUILD {
+            let version = [("version", env!("CARGO_PKG_VERSION").to_string())];
+            line(&mut out, name, "", &version, None, 1.0);
+        }
+        for series in all.iter().filter(|s| s.name == *name) {
+            let labels = &series.labels;
+            match &series.cell {
+                Cell::Count(n) => line(
+                    &mut out,
+                    name,
+                    "",
+                    labels,
+                    None,
+                    n.load(Ordering::Relaxed) as f64,
+                ),
+                Cell::Value(bits) => {
+                    let value = f64::from_bits(bits.load(Ordering::Relaxed));
+                    line(&mut out, name, "", labels, None, value);
                 }
-                let count = histogram.count as f64;
-                line(&mut out, name, "_bucket", labels, Some("+Inf"), count);
-                line(&mut out, name, "_sum", labels, None, histogram.sum);
-                line(&mut out, name, "_count", labels, None, count);
+                Cell::Histogram(histogram) => {
+                    let mut below = 0;
+                    for (bound, n) in BUCKETS.iter().zip(&histogram.buckets) {
+                        below += n.load(Ordering::Relaxed);
+                        let le = bound.to_string();
+                        line(&mut out, name, "_bucket", labels, Some(&le), below as f64);
+                    }
+                    let count = histogram.count.load(Ordering::Relaxed) as f64;
+                    let sum = histogram.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+                    line(&mut out, name, "_bucket", labels, Some("+Inf"), count);
+                    line(&mut out, name, "_sum", labels, None, sum);
+                    line(&mut out, name, "_count", labels, None, count);
+                }
             }
         }
-    });
+        for sample in scraped.iter().filter(|s| s.name == *name) {
+            line(&mut out, name, "", &sample.labels, None, sample.value);
+        }
+    }
     out
 }
 
