@@ -1,7 +1,7 @@
 //! The database goes away and comes back. While it is gone, a citizen who sends the
 //! contact form gets her form back with her text kept and a clear message in her
-//! language that nothing was stored; the JSON API answers 503; readiness fails and the
-//! metrics say so. Once it is back, the same server takes submissions again without a
+//! language that nothing was stored; the JSON API, the caseworkers' API included,
+//! answers 503; readiness fails and the metrics say so. Once it is back, the same server takes submissions again without a
 //! restart, and nothing sent before is lost.
 
 use std::time::{Duration, Instant};
@@ -24,16 +24,21 @@ async fn a_database_outage_is_refused_clearly_and_the_server_carries_on_after_it
         .get(&format!("{}/skjema/kontakt?lang=nn", server.url))
         .await;
     assert_eq!(page.status, 200);
+    let (token_file, token) = server.add_caseworker("servicetorget");
 
     pg.stop();
     let during = canary("DURING");
     let health = format!("{}/healthz", server.url);
     let answers = json!({"answers": {"message": during}});
     let changes = [("message", during.as_str())];
-    let (sent, api, ready) = tokio::join!(
+    let queue = format!("{}/api/v1/queues/servicetorget/submissions", server.url);
+    let status =
+        |request: reqwest::RequestBuilder| async move { request.send().await.unwrap().status() };
+    let (sent, api, ready, listed) = tokio::join!(
         submit(&browser, &page, &changes),
         server.submit_json(&client, "kontakt", answers),
-        async { client.get(&health).send().await.unwrap().status() },
+        status(client.get(&health)),
+        status(client.get(&queue).bearer_auth(&token)),
     );
     assert_eq!(sent.status, 503, "{}", sent.body);
     assert!(
@@ -56,6 +61,7 @@ async fn a_database_outage_is_refused_clearly_and_the_server_carries_on_after_it
         "{problem}"
     );
     assert_eq!(ready, 503);
+    assert_eq!(listed, 503, "the caseworker's listing");
     let metrics = server.metrics().await;
     assert_eq!(metrics.get("forms_database_up", &[]), 0.0);
 
@@ -77,9 +83,8 @@ async fn a_database_outage_is_refused_clearly_and_the_server_carries_on_after_it
     assert_eq!(metrics.get("forms_database_up", &[]), 1.0);
 
     // What was sent before and after is there and opens; nothing of the outage is.
-    let (token, _) = server.add_caseworker("servicetorget");
     let inbox = TempDir::new("outage-inbox");
-    server.pull(&token, "servicetorget", inbox.path());
+    server.pull(&token_file, "servicetorget", inbox.path());
     let mut texts = String::new();
     for entry in std::fs::read_dir(inbox.path()).unwrap() {
         let path = entry.unwrap().path();

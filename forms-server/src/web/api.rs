@@ -129,11 +129,7 @@ pub async fn submit(
             problem.retry_after = Some(retry_after);
             Err(problem)
         }
-        Err(
-            err @ SubmitError::Store(
-                crate::store::StoreError::Database(_) | crate::store::StoreError::Closed,
-            ),
-        ) => Err(ApiError::unavailable("submission failed", &err)),
+        Err(SubmitError::Store(err)) => Err(ApiError::store("submission failed", &err)),
         Err(err) => Err(ApiError::internal("submission failed", &err)),
     }
 }
@@ -220,9 +216,7 @@ pub async fn live() -> &'static str {
 pub async fn health(State(app): State<Arc<AppState>>) -> Response {
     match app.store.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(err) => {
-            ApiError::unavailable("health check: database unreachable", &err).into_response()
-        }
+        Err(err) => ApiError::store("health check: database unreachable", &err).into_response(),
     }
 }
 
@@ -365,6 +359,7 @@ fn caseworker_error(err: CaseworkerError) -> ApiError {
                 names.join(", ")
             ),
         ),
+        CaseworkerError::Store(err) => ApiError::store("caseworker request failed", &err),
         other => ApiError::internal("caseworker request failed", &other),
     }
 }
@@ -1029,6 +1024,7 @@ fn newsletter_error(err: crate::newsletter::NewsletterError) -> ApiError {
             "Not mailed",
             "The mail server did not take the test mail.",
         ),
+        NewsletterError::Store(err) => ApiError::store("newsletter", &err),
         err => ApiError::internal("newsletter", &err),
     }
 }

@@ -111,9 +111,14 @@ impl ApiError {
     }
 
     /// A failure on our side: logged here, once, and answered without detail.
-    /// The database cannot be reached (503): a client may try again shortly.
-    pub fn unavailable(what: &str, cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "{what}");
+    /// A store that failed: 503 while the database cannot be reached, so that a client
+    /// tries again shortly; otherwise an internal error.
+    pub fn store(what: &str, err: &crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        if !matches!(err, StoreError::Database(_) | StoreError::Closed) {
+            return ApiError::internal(what, err);
+        }
+        tracing::error!(error = %err, "{what}");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "Service unavailable",
