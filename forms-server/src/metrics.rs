@@ -220,6 +220,16 @@ type Registry = HashMap<u64, Vec<Series>>;
 
 static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(RwLock::default);
 
+/// Labels as a series keeps them.
+fn owned(labels: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect()
+}
+
+/// A time as a metric gives it: seconds since 1970.
+pub fn seconds(at: crate::clock::Timestamp) -> f64 {
+    at.millis() as f64 / 1000.0
+}
+
 fn hash_of(name: &str, labels: &[(&'static str, &str)]) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
     name.hash(&mut hasher);
@@ -253,7 +263,7 @@ fn record(
     }
     let series = Series {
         name,
-        labels: labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+        labels: owned(labels),
         cell: new(),
     };
     f(&series.cell);
@@ -312,7 +322,7 @@ impl Sample {
     pub fn new(name: &'static str, labels: &[(&'static str, &str)], value: f64) -> Sample {
         Sample {
             name,
-            labels: labels.iter().map(|(k, v)| (*k, (*v).to_string())).collect(),
+            labels: owned(labels),
             value,
         }
     }

@@ -237,8 +237,9 @@ pub async fn metrics(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Re
         .into_response();
     }
     let now = app.clock.now();
+    let catalog = app.catalog();
     let mut scraped = Vec::new();
-    let up = match crate::caseworker::workload(&app.store, &app.catalog(), now).await {
+    let up = match crate::caseworker::workload(&app.store, &catalog, now).await {
         Ok(workload) => {
             scraped.extend(workload.iter().flat_map(workload_samples));
             1.0
@@ -253,7 +254,7 @@ pub async fn metrics(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Re
         &[],
         up,
     ));
-    let forms = app.catalog().forms().count();
+    let forms = catalog.forms().count();
     scraped.push(crate::metrics::Sample::new(
         crate::metrics::FORMS_LOADED,
         &[],
@@ -281,8 +282,8 @@ fn workload_samples(queue: &crate::caseworker::Workload) -> Vec<crate::metrics::
     .map(|(status, n)| Sample::new(QUEUE_SUBMISSIONS, &[id, ("status", status)], n as f64))
     .collect();
     if let Some(oldest) = queue.oldest_new {
-        let seconds = oldest.millis() as f64 / 1000.0;
-        samples.push(Sample::new(QUEUE_OLDEST_NEW, &[id], seconds));
+        let at = crate::metrics::seconds(oldest);
+        samples.push(Sample::new(QUEUE_OLDEST_NEW, &[id], at));
     }
     samples.push(Sample::new(QUEUE_CASEWORKERS, &[id], queue.readers as f64));
     samples.push(Sample::new(QUEUE_KEYS, &[id], queue.keys as f64));

@@ -110,7 +110,6 @@ impl ApiError {
         )
     }
 
-    /// A failure on our side: logged here, once, and answered without detail.
     /// A store that failed: 503 while the database cannot be reached, so that a client
     /// tries again shortly; otherwise an internal error.
     pub fn store(what: &str, err: &crate::store::StoreError) -> Self {
@@ -126,6 +125,7 @@ impl ApiError {
         )
     }
 
+    /// A failure on our side: logged here, once, and answered without detail.
     pub fn internal(what: &str, cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "{what}");
         ApiError::new(

@@ -429,7 +429,7 @@ fn spawn_housekeeping(state: Arc<AppState>, every: Duration) {
             let outcome = if failed { "failed" } else { "ok" };
             crate::metrics::count(crate::metrics::HOUSEKEEPING_RUNS, &[("outcome", outcome)]);
             if !failed {
-                let at = now.millis() as f64 / 1000.0;
+                let at = crate::metrics::seconds(now);
                 crate::metrics::set(crate::metrics::HOUSEKEEPING_DONE, &[], at);
             }
         }
@@ -534,7 +534,7 @@ fn report_certificate(certificate: &tls::Certificate, now: crate::clock::Timesta
     crate::metrics::set(
         crate::metrics::CERTIFICATE_END,
         &[],
-        until.millis() as f64 / 1000.0,
+        crate::metrics::seconds(until),
     );
     let days_left = (until.millis() - now.millis()).div_euclid(24 * 60 * 60 * 1000);
     let valid_until = until.rfc3339();
