@@ -238,11 +238,11 @@ async fn contract(store: Store) {
     // What has left a queue: a forwarded submission, with the queue it is in now, and a
     // deleted one, from its tombstone; once the forwarded one is deleted too, it is in
     // no queue, and its tombstone is in the queue it was deleted from.
-    let gone = |queue: &'static str| {
+    let gone_since = |queue: &'static str, since: Option<i64>| {
         let store = store.clone();
         async move {
             store
-                .gone_from(queue)
+                .gone_from(queue, since.map(Timestamp))
                 .await
                 .unwrap()
                 .into_iter()
@@ -251,6 +251,7 @@ async fn contract(store: Store) {
                 .collect::<Vec<_>>()
         }
     };
+    let gone = |queue: &'static str| gone_since(queue, None);
     store
         .write(vec![Op::MoveSubmission {
             id: "id-0010".into(),
@@ -275,6 +276,13 @@ async fn contract(store: Store) {
         ]
     );
     assert!(gone("b").await.is_empty());
+    // Asked since a time: what left then or later, of both kinds.
+    assert_eq!(
+        gone_since("a", Some(30)).await,
+        [("R-0012".to_string(), 30, false, None)]
+    );
+    assert_eq!(gone_since("a", Some(20)).await.len(), 2);
+    assert!(gone_since("a", Some(31)).await.is_empty());
     store
         .write(vec![Op::DeleteSubmission {
             id: "id-0010".into(),

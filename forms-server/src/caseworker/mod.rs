@@ -182,17 +182,18 @@ async fn record_queue(
     Ok(())
 }
 
-/// The submissions that have left one of the caseworker's queues and are no longer
-/// theirs, so that their own machine deletes its copies too: those deleted, and those
-/// forwarded to a queue the caseworker is not in.
+/// The submissions that have left one of the caseworker's queues (at `since` or later,
+/// if given) and are no longer theirs, so that their own machine deletes its copies
+/// too: those deleted, and those forwarded to a queue the caseworker is not in.
 pub async fn gone(
     store: &Store,
     caseworker: &Caseworker,
     queue: &str,
+    since: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<Vec<Gone>, CaseworkerError> {
     record_queue(store, caseworker, queue, actions::DELETIONS_LISTED, now).await?;
-    let mut gone = store.gone_from(queue).await?;
+    let mut gone = store.gone_from(queue, since).await?;
     gone.retain(|item| {
         item.now_in
             .as_ref()

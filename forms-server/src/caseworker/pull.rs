@@ -9,14 +9,18 @@
 //! server has deleted since (its retention ended, or it was erased at the citizen's
 //! request) are deleted here too, so that no copy outlives the original; and so are
 //! those of a case forwarded to a queue the caseworker is not in, which is no longer
-//! theirs to hold.
+//! theirs to hold. The folder keeps how far each queue's deletions have been read
+//! ([`PullState`]), so that a pull asks only for what left since the last one.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use forms_crypto::seal::Identity;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
 
 use crate::schema::answers::{Attachment, Value};
 use crate::submission::Payload;
@@ -248,6 +252,7 @@ impl Api {
             reason: e.to_string(),
         })?;
         let mut report = PullReport::default();
+        let mut state = PullState::read(out);
         for queue in self.queues().await? {
             for item in self.list(&queue, Some("new")).await? {
                 if !is_safe_name(&item.reference) {
@@ -280,8 +285,16 @@ impl Api {
                 write_private(&json_path, &json)?;
                 report.written.push(item.reference);
             }
-            let deleted: Vec<DeletedItem> =
-                self.get_json(&format!("queues/{queue}/deleted")).await?;
+            let since = state.deletions_since(&queue);
+            let path = match since {
+                Some(since) => format!("queues/{queue}/deleted?since={}", since.rfc3339()),
+                None => format!("queues/{queue}/deleted"),
+            };
+            let deleted: Vec<DeletedItem> = self.get_json(&path).await?;
+            let newest = deleted
+                .iter()
+                .filter_map(|item| Timestamp::parse_rfc3339(&item.deleted))
+                .max();
             for item in deleted {
                 if is_safe_name(&item.reference) && remove_copies(out, &item.reference)? {
                     if item.reason == "forwarded" {
@@ -290,6 +303,9 @@ impl Api {
                         report.removed.push(item.reference);
                     }
                 }
+            }
+            if state.read_deletions(&queue, newest) {
+                state.write(out)?;
             }
         }
         Ok(report)
@@ -566,9 +582,70 @@ pub struct PullReport {
 #[derive(Deserialize)]
 struct DeletedItem {
     reference: String,
+    /// When it left the queue (RFC 3339).
+    #[serde(default)]
+    deleted: String,
     /// `deleted` or `forwarded`.
     #[serde(default)]
     reason: String,
+}
+
+/// How far a pull has come, kept in its output folder as [`PullState::FILE`]: for each
+/// queue, the time from which the next pull asks for the submissions that left it. A
+/// folder restored from a backup brings its own state back with its copies, so the
+/// copies deleted on the server since are found again; a state file that is missing or
+/// cannot be read makes the pull ask for every deletion, as a first pull does.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PullState {
+    #[serde(default)]
+    deletions_since: BTreeMap<String, String>,
+}
+
+impl PullState {
+    const FILE: &str = ".pull-state.json";
+
+    /// Asked again of each queue: what left in the hour before the newest departure a
+    /// pull has seen. A departure is stamped when it is made, and may become visible
+    /// just after a later one (several servers on one database); deleting a copy that
+    /// is gone already costs nothing, while one missed would be kept.
+    const OVERLAP_MS: i64 = 60 * 60 * 1000;
+
+    fn read(out: &Path) -> PullState {
+        std::fs::read(out.join(Self::FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn write(&self, out: &Path) -> Result<(), PullError> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| PullError::Write {
+            path: out.join(Self::FILE),
+            reason: e.to_string(),
+        })?;
+        write_private(&out.join(Self::FILE), &json)
+    }
+
+    fn deletions_since(&self, queue: &str) -> Option<Timestamp> {
+        Timestamp::parse_rfc3339(self.deletions_since.get(queue)?)
+    }
+
+    /// Notes that `queue`'s departures up to `newest` have been read; whether that moved
+    /// the state on.
+    fn read_deletions(&mut self, queue: &str, newest: Option<Timestamp>) -> bool {
+        let Some(newest) = newest else {
+            return false;
+        };
+        let next = Timestamp(newest.millis() - Self::OVERLAP_MS);
+        if self
+            .deletions_since(queue)
+            .is_some_and(|since| since >= next)
+        {
+            return false;
+        }
+        self.deletions_since
+            .insert(queue.to_string(), next.rfc3339());
+        true
+    }
 }
 
 /// The file a pull writes for `reference` in `out`: `json` (the payload) or `txt` (its
@@ -905,6 +982,35 @@ mod tests {
             size: data.len(),
             data: data.to_vec(),
         }
+    }
+
+    /// The state moves on to an hour before the newest departure seen, never back, and
+    /// survives the folder; a state file that cannot be read counts as none.
+    #[test]
+    fn a_pull_remembers_how_far_it_has_read_each_queues_deletions() {
+        let out = std::env::temp_dir().join(format!("forms-pull-state-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        let at = |text: &str| Timestamp::parse_rfc3339(text).unwrap();
+        let mut state = PullState::read(&out);
+        assert_eq!(state.deletions_since("byggesak"), None);
+        assert!(!state.read_deletions("byggesak", None));
+        assert!(state.read_deletions("byggesak", Some(at("2026-12-01T10:30:00Z"))));
+        assert!(!state.read_deletions("byggesak", Some(at("2026-12-01T10:29:59Z"))));
+        assert!(state.read_deletions("skole", Some(at("2026-11-01T00:00:00Z"))));
+        state.write(&out).unwrap();
+        let again = PullState::read(&out);
+        assert_eq!(
+            again.deletions_since("byggesak"),
+            Some(at("2026-12-01T09:30:00Z"))
+        );
+        assert_eq!(
+            again.deletions_since("skole"),
+            Some(at("2026-10-31T23:00:00Z"))
+        );
+        std::fs::write(out.join(PullState::FILE), b"{not json").unwrap();
+        assert_eq!(PullState::read(&out).deletions_since("byggesak"), None);
+        std::fs::remove_dir_all(&out).unwrap();
     }
 
     /// Every attached file lands in the submission's folder, groups' too, under a safe

@@ -774,19 +774,26 @@ impl Store {
         }))
     }
 
-    /// The submissions that have left `queue`, oldest first: those deleted there
-    /// (retention or erasure, from their tombstones) and those forwarded from it, with
-    /// the queue each forwarded one is in now, if it is still stored.
-    pub async fn gone_from(&self, queue: &str) -> Result<Vec<Gone>, StoreError> {
+    /// The submissions that have left `queue` at `since` or later (all of them without
+    /// it), oldest first: those deleted there (retention or erasure, from their
+    /// tombstones) and those forwarded from it, with the queue each forwarded one is in
+    /// now, if it is still stored.
+    pub async fn gone_from(
+        &self,
+        queue: &str,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<Gone>, StoreError> {
         const SQL: &str = "SELECT reference, deleted_at AS at, 0 AS forwarded, \
-             CAST(NULL AS TEXT) AS now_in FROM deleted_submissions WHERE queue = $1 \
+             CAST(NULL AS TEXT) AS now_in FROM deleted_submissions \
+             WHERE queue = $1 AND deleted_at >= $2 \
              UNION ALL \
              SELECT m.reference, m.moved_at AS at, 1 AS forwarded, s.queue AS now_in \
              FROM moved_submissions m LEFT JOIN submissions s ON s.id = m.submission_id \
-             WHERE m.from_queue = $1 \
+             WHERE m.from_queue = $1 AND m.moved_at >= $2 \
              ORDER BY at, reference";
+        let since = since.map_or(i64::MIN, |t| t.0);
         let rows: Vec<(String, i64, i32, Option<String>)> = on_pool!(&self.pool, p => {
-            sqlx::query_as(SQL).bind(queue).fetch_all(p).await?
+            sqlx::query_as(SQL).bind(queue).bind(since).fetch_all(p).await?
         });
         Ok(rows
             .into_iter()

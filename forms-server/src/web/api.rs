@@ -19,6 +19,7 @@ use super::error::{ApiError, ProblemField, read_body};
 use super::pages::problem_text;
 use super::tls::Peer;
 use crate::caseworker::{self, CaseworkerError};
+use crate::clock::Timestamp;
 use crate::i18n::Lang;
 use crate::schema::Form;
 use crate::schema::answers::{FieldError, Problem, RawAnswers, RawFile, RawValue};
@@ -479,14 +480,26 @@ pub struct DeletedItem {
 }
 
 /// The submissions that have left a queue and are no longer the caller's, for the
-/// caseworker's machine to delete its copies of.
+/// caseworker's machine to delete its copies of: with `since` (RFC 3339), only those
+/// that left then or later, so that a pull need not fetch the queue's whole history.
 pub async fn deleted_from_queue(
     State(app): State<Arc<AppState>>,
     Path(queue): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Json<Vec<DeletedItem>>, ApiError> {
     let cw = authenticated(&app, &headers).await?;
-    let gone = caseworker::gone(&app.store, &cw, &queue, app.clock.now())
+    let since = match query_param(&uri, "since").as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(Timestamp::parse_rfc3339(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "Bad time",
+                "since must be a time in RFC 3339, such as 2026-12-01T08:00:00Z.",
+            )
+        })?),
+    };
+    let gone = caseworker::gone(&app.store, &cw, &queue, since, app.clock.now())
         .await
         .map_err(caseworker_error)?;
     Ok(Json(
