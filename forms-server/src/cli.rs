@@ -166,8 +166,8 @@ enum AdminCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// The field vault's keys (reply addresses, sessions and newsletter subscriptions are
-    /// encrypted with them).
+    /// The field vault's keys (reply addresses, sessions, newsletter subscriptions and
+    /// the KRR addresses of privacy requests are encrypted with them).
     Vault {
         #[command(subcommand)]
         command: AdminVaultCommand,
@@ -350,16 +350,17 @@ enum CaseworkerCommand {
         case: CaseArgs,
     },
     /// Erase, on a citizen's request for erasure (the retting form, after login), what
-    /// the server holds about them in every queue, or only the submissions named with
-    /// --only; a submission a law still keeps is kept, and said so with the law and the
-    /// day. The request itself is kept as the record of the answer.
+    /// the server holds about them in every queue and the newsletter subscriptions of
+    /// the address KRR had for them, or only what is named with --only; a submission a
+    /// law still keeps is kept, and said so with the law and the day. The request itself
+    /// is kept as the record of the answer.
     SubjectErasure {
         #[command(flatten)]
         server: ServerArgs,
         #[command(flatten)]
         case: CaseArgs,
-        /// A reference from the subject access report to erase (repeat for more);
-        /// without it, every submission of the citizen's is erased.
+        /// A reference, or a subscription's id, from the subject access report to erase
+        /// (repeat for more); without it, everything of the citizen's is erased.
         #[arg(long = "only", value_name = "REFERENCE")]
         only: Vec<String>,
     },
@@ -937,8 +938,12 @@ async fn admin_vault_rekey(args: &StoreArgs) -> Result<ExitCode, String> {
     let done = done.map_err(|e| format!("cannot re-encrypt the vault's values: {e}"))?;
     println!(
         "Vault key {} encrypts. Re-encrypted under it: {} reply address(es), {} session(s), \
-         {} subscription(s).",
-        done.newest, done.reply_addresses, done.sessions, done.subscriptions
+         {} subscription(s), {} privacy request address(es).",
+        done.newest,
+        done.reply_addresses,
+        done.sessions,
+        done.subscriptions,
+        done.contact_addresses
     );
     let stored: Vec<String> = done
         .stored

@@ -130,8 +130,9 @@ pub const FAMILIES: &[(&str, Kind, &str)] = &[
     (
         SUBSCRIPTIONS_ENDED,
         Kind::Counter,
-        "Newsletter subscriptions ended, by reason: unsubscribed (by the subscriber), or \
-         refused (the mail server refused three newsletters in a row at the address).",
+        "Newsletter subscriptions ended, by reason: unsubscribed (by the subscriber), \
+         refused (the mail server refused three newsletters in a row at the address), or \
+         erased (on the subscriber's request for erasure).",
     ),
     (FORMS_LOADED, Kind::Gauge, "Forms in force."),
     (

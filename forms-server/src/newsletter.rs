@@ -80,6 +80,29 @@ impl Drop for Held {
     }
 }
 
+/// A newsletter subscription as a privacy request's access report shows it.
+#[derive(Debug, Clone)]
+pub struct Subscribed {
+    pub id: String,
+    pub form_id: String,
+    /// The topics chosen: each one's value and its label in bokmål.
+    pub topics: Vec<(String, String)>,
+    pub created: Timestamp,
+    /// `None` while the sign-up awaits confirmation.
+    pub confirmed: Option<Timestamp>,
+    /// When it is deleted unless it is confirmed or changed before.
+    pub ends: Timestamp,
+}
+
+/// The address kept with a privacy request, and its subscriptions.
+#[derive(Debug, Default)]
+pub struct HeldSubscriptions {
+    /// `None` when no address is kept with the request: KRR had none for its sender,
+    /// or the request was sent before addresses were kept.
+    pub address: Option<zeroize::Zeroizing<String>>,
+    pub subscriptions: Vec<Subscribed>,
+}
+
 /// A subscription found by its link: what the subscriber's page shows.
 pub struct Opened {
     row: SubscriptionRow,
@@ -394,6 +417,80 @@ impl Newsletters {
         tracing::info!(form = %opened.row.form_id, "subscription ended by its subscriber");
         let reason = [("reason", "unsubscribed")];
         crate::metrics::count(crate::metrics::SUBSCRIPTIONS_ENDED, &reason);
+        Ok(())
+    }
+
+    /// What the server holds of the newsletter subscriptions of privacy request
+    /// `request_id`'s sender: those, on every subscription form, of the address KRR had
+    /// for them when they sent it.
+    pub async fn of_request(
+        &self,
+        store: &Store,
+        catalog: &Catalog,
+        request_id: &str,
+    ) -> Result<HeldSubscriptions, NewsletterError> {
+        let Some(data) = store.contact_address_of(request_id).await? else {
+            return Ok(HeldSubscriptions::default());
+        };
+        let bytes = self
+            .vault
+            .decrypt(VaultColumn::ContactAddress.place(request_id), &data)
+            .map_err(|_| NewsletterError::Crypto)?;
+        let address = zeroize::Zeroizing::new(
+            String::from_utf8(bytes.to_vec()).map_err(|_| NewsletterError::Crypto)?,
+        );
+        let mut subscriptions = Vec::new();
+        for form in catalog.forms().filter(|f| f.subscription.is_some()) {
+            let key = self
+                .address_key
+                .mac(form.id.as_str(), &address.to_lowercase());
+            for row in store.subscriptions_of(form.id.as_str(), &key).await? {
+                let Some(held) = self.open_held(&row.id, &row.data) else {
+                    tracing::warn!("a subscription does not open with the vault's keys");
+                    continue;
+                };
+                subscriptions.push(Subscribed {
+                    topics: topic_options(form)
+                        .into_iter()
+                        .filter(|o| held.topics.contains(&o.value))
+                        .map(|o| (o.value.clone(), o.label.get(Lang::Nb).to_string()))
+                        .collect(),
+                    id: row.id,
+                    form_id: row.form_id,
+                    created: row.created_at,
+                    confirmed: row.confirmed_at,
+                    ends: row.retain_until,
+                });
+            }
+        }
+        Ok(HeldSubscriptions {
+            address: Some(address),
+            subscriptions,
+        })
+    }
+
+    /// Ends `subscriptions` on their subscriber's request for erasure: their rows, with
+    /// the address, are deleted in one write.
+    pub async fn erase(
+        &self,
+        store: &Store,
+        subscriptions: &[Subscribed],
+    ) -> Result<(), StoreError> {
+        if subscriptions.is_empty() {
+            return Ok(());
+        }
+        let ops = subscriptions
+            .iter()
+            .map(|s| Op::DeleteSubscription { id: s.id.clone() })
+            .collect();
+        store.write(ops).await?;
+        tracing::info!(
+            count = subscriptions.len(),
+            "subscriptions erased on request"
+        );
+        let reason = [("reason", "erased")];
+        let n = subscriptions.len() as u64;
+        crate::metrics::add(crate::metrics::SUBSCRIPTIONS_ENDED, &reason, n);
         Ok(())
     }
 

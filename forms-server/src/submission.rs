@@ -167,6 +167,16 @@ impl std::error::Error for SubmitError {}
 /// year, a second try is already rare.
 const REFERENCE_TRIES: usize = 4;
 
+/// The address kept with a privacy request to find its sender's newsletter
+/// subscriptions by: the one KRR has for them. Not an address typed into the form,
+/// which would let anyone ask whose subscriptions an address has.
+fn contact_address<'s>(form: &Form, sender: Option<&'s Sender<'_>>) -> Option<&'s str> {
+    if !form.privacy_request {
+        return None;
+    }
+    sender?.citizen.contact.as_ref()?.email.as_deref()
+}
+
 /// The logged-in sender of a submission.
 pub struct Sender<'a> {
     pub citizen: &'a crate::auth::session::Citizen,
@@ -435,6 +445,14 @@ async fn take_in(
         // (benches/submit.rs) and made no difference in throughput on two cores.
         let sealed =
             forms_crypto::seal::seal(&plaintext, &recipients).map_err(SubmitError::Seal)?;
+        // An address kept beside the sealed answers, where there is a vault to keep it.
+        let in_vault = |column: VaultColumn, address: Option<&str>| match (vault, address) {
+            (Some(vault), Some(address)) => vault
+                .encrypt(column.place(&id), address.as_bytes())
+                .map(Some)
+                .map_err(|_| SubmitError::Random),
+            _ => Ok(None),
+        };
         let mut ops = vec![
             Op::InsertSubmission(NewSubmission {
                 id: id.clone(),
@@ -450,14 +468,11 @@ async fn take_in(
                     .handover_consent
                     .as_ref()
                     .is_some_and(|field| matches!(answers.get(field), Some(Value::Bool(true)))),
-                reply_to: match (vault, reply_address(form, answers)) {
-                    (Some(vault), Some(address)) => Some(
-                        vault
-                            .encrypt(VaultColumn::ReplyAddress.place(&id), address.as_bytes())
-                            .map_err(|_| SubmitError::Random)?,
-                    ),
-                    _ => None,
-                },
+                reply_to: in_vault(VaultColumn::ReplyAddress, reply_address(form, answers))?,
+                contact_address: in_vault(
+                    VaultColumn::ContactAddress,
+                    contact_address(form, sender),
+                )?,
             }),
             Op::Audit(AuditEntry {
                 at: now,

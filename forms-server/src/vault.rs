@@ -1,8 +1,9 @@
 //! Retiring a field-vault key.
 //!
-//! Three columns hold field-vault ciphertexts ([`VaultColumn`]): the reply addresses of
-//! submissions, the login sessions and the newsletter subscriptions. The newest key of the keyring encrypts every new
-//! value, but what is stored stays under the key it was written with until [`rekey`]
+//! Four columns hold field-vault ciphertexts ([`VaultColumn`]): the reply addresses of
+//! submissions, the login sessions, the newsletter subscriptions and the KRR addresses
+//! kept with privacy requests. The newest key of the keyring encrypts every new value,
+//! but what is stored stays under the key it was written with until [`rekey`]
 //! re-encrypts it. `forms admin vault rekey` runs it, and prints how many values each
 //! key still holds afterwards: when the old key holds none, its line can leave the key
 //! file.
@@ -32,6 +33,8 @@ pub struct Rekeyed {
     pub sessions: u64,
     /// Newsletter subscriptions re-encrypted.
     pub subscriptions: u64,
+    /// KRR addresses of privacy requests re-encrypted.
+    pub contact_addresses: u64,
     /// Values that do not open with this keyring (a key it lacks, or a damaged or moved
     /// value), by the key id they name; left as they are.
     pub unopened: BTreeMap<String, u64>,
@@ -80,6 +83,7 @@ pub async fn rekey(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Reke
                 VaultColumn::ReplyAddress => done.reply_addresses += moved,
                 VaultColumn::Session => done.sessions += moved,
                 VaultColumn::Subscription => done.subscriptions += moved,
+                VaultColumn::ContactAddress => done.contact_addresses += moved,
             }
         }
     }

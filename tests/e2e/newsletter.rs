@@ -15,9 +15,9 @@ use crate::support::{Backend, Browser, Server, TempDir, canary, contains, free_p
 
 /// The address the server's links start with ([site] url); the test sends what it
 /// finds there to the server it started, which listens on a port of its own.
-const SITE: &str = "https://skjema.kommune.test";
+pub(crate) const SITE: &str = "https://skjema.kommune.test";
 
-fn site_config(port: u16) -> String {
+pub(crate) fn site_config(port: u16) -> String {
     format!("{}[site]\nurl = \"{SITE}/\"\n", mail_config(port))
 }
 
@@ -513,7 +513,7 @@ async fn a_citizen_confirms_gets_her_topics_changes_them_and_unsubscribes_in_one
 
 /// Signs `address` up for roadworks on the HTML form and confirms from the link in its
 /// mail; returns the link.
-async fn subscribed(
+pub(crate) async fn subscribed(
     server: &Server,
     browser: &Browser,
     received: &std::path::Path,

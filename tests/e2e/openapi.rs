@@ -6,9 +6,10 @@ use serde_json::{Value, json};
 
 use crate::support::{Backend, Server};
 
-const SPEC: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/caseworker-api.yaml"));
+pub(crate) const SPEC: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/caseworker-api.yaml"));
 
-fn required(spec: &Value, schema: &str) -> Vec<String> {
+pub(crate) fn required(spec: &Value, schema: &str) -> Vec<String> {
     spec["components"]["schemas"][schema]["required"]
         .as_array()
         .unwrap()

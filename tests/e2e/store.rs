@@ -23,6 +23,7 @@ fn submission(n: usize, reference: &str, queue: &str) -> NewSubmission {
         retain_until: Timestamp(1_800_000_000_000),
         sealed: vec![n as u8; 64],
         reply_to: None,
+        contact_address: (n % 100 == 7).then(|| vec![7; 40]),
         handover_consent: false,
         citizen: (n % 100 == 7).then(|| "citizen-hmac".to_string()),
     }
@@ -224,6 +225,11 @@ async fn contract(store: Store) {
         Some("citizen-hmac")
     );
     assert_eq!(store.citizen_of("id-0002").await.unwrap(), None);
+    assert_eq!(
+        store.contact_address_of("id-0107").await.unwrap(),
+        Some(vec![7; 40])
+    );
+    assert_eq!(store.contact_address_of("id-0002").await.unwrap(), None);
     assert!(store.held_about("someone-else").await.unwrap().is_empty());
     let one: Vec<&str> = store
         .audit_of("id-0107")
@@ -538,6 +544,17 @@ async fn subscriptions(store: &Store) {
             .await
             .unwrap()
     );
+    // An address's subscriptions to one form, for a privacy request's report.
+    let of = |form: &'static str, key: &'static str| {
+        let store = store.clone();
+        async move {
+            let rows = store.subscriptions_of(form, key).await.unwrap();
+            rows.into_iter().map(|row| row.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(of("nyhetsbrev", "addr-1").await, ["sub-a"]);
+    assert!(of("kontakt", "addr-1").await.is_empty());
+    assert!(of("nyhetsbrev", "addr-3").await.is_empty());
     let confirm = |id: &str, at: i64| Op::ConfirmSubscription {
         id: id.into(),
         at: Timestamp(at),

@@ -429,3 +429,138 @@ async fn a_request_for_erasure_erases_the_senders_submissions_in_every_queue_but
     server.assert_audit_intact();
     assert!(!server.log().contains(&secret));
 }
+
+/// The newsletter subscriptions of the address KRR has for a citizen are part of what
+/// is held about them: her access request's report lists them, and neither another
+/// address's nor that of an address she typed into the form; her request for erasure
+/// ends them. A citizen without an address in KRR is told that none could be looked up.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_privacy_request_reaches_the_newsletter_subscriptions_of_the_senders_krr_address() {
+    use crate::citizen_login::KARI_EMAIL;
+    use crate::newsletter::{SITE, site_config, subscribed};
+    let work = crate::support::TempDir::new("access-newsletters");
+    let port = crate::support::free_port();
+    let mut server = Server::prepare_with_login(Backend::Sqlite).await;
+    server.append_config(&site_config(port));
+    tokio::task::block_in_place(|| server.launch());
+    let (_smtp, received) = crate::reply::start_smtp(&server, port, &work);
+
+    // Kari has subscribed to roadworks with the address KRR has for her; someone else
+    // with an address of their own.
+    let mailbox = Browser::new(&[&server.cert_pem]);
+    let karis = subscribed(&server, &mailbox, &received, KARI_EMAIL).await;
+    let other = format!("{}@example.no", canary("other").to_lowercase());
+    let others = subscribed(&server, &mailbox, &received, &other).await;
+    let opens = |link: &str| {
+        let url = link.replace(SITE, &server.url);
+        let mailbox = &mailbox;
+        async move { mailbox.get(&url).await.status }
+    };
+
+    // She asks for access, with the other address typed into the form's e-mail field.
+    let kari = server.browser();
+    log_in(&server, &kari, "innsyn", SUBSTANTIAL).await;
+    let request = ask_for_access(&server, &kari, &[("epost", &other)]).await;
+    let (privacy_file, privacy_token) = server.add_caseworker("personvern");
+    let report = server.caseworker_ok(&privacy_file, &["subject-access", "--id", &request]);
+    assert!(
+        report.contains(&format!(
+            "1 abonnement på nyhetsbrev til {KARI_EMAIL}, adressen KRR hadde"
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains("skjema nyhetsbrev: Veiarbeid og trafikk; påmeldt ")
+            && report.contains(", bekreftet "),
+        "{report}"
+    );
+    assert!(!report.contains(&other), "{report}");
+
+    // The same through the API, with what the OpenAPI file requires.
+    let spec: serde_json::Value = serde_saphyr::from_str(crate::openapi::SPEC).unwrap();
+    let request_id = server.listed(&privacy_token, "personvern").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body: serde_json::Value = server
+        .client()
+        .get(format!(
+            "{}/api/v1/submissions/{request_id}/subject-access",
+            server.url
+        ))
+        .bearer_auth(&privacy_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["newsletters"]["address"], KARI_EMAIL, "{body}");
+    let subscriptions = body["newsletters"]["subscriptions"].as_array().unwrap();
+    assert_eq!(subscriptions.len(), 1, "{body}");
+    for key in crate::openapi::required(&spec, "Subscription") {
+        assert!(subscriptions[0].get(&key).is_some(), "{key} in {body}");
+    }
+    assert_eq!(subscriptions[0]["form"], "nyhetsbrev");
+    assert_eq!(
+        subscriptions[0]["topics"],
+        json!([{"value": "vei", "label": "Veiarbeid og trafikk"}])
+    );
+
+    // She asks for erasure: the subscription ends, and its link no longer opens; the
+    // other address's stays.
+    let erasure = send(
+        &server,
+        &kari,
+        "retting",
+        &[
+            ("hva", "sletting"),
+            ("opplysninger", "Alt, også nyhetsbrevet"),
+        ],
+    )
+    .await;
+    let said = server.caseworker_ok(&privacy_file, &["subject-erasure", "--id", &erasure]);
+    assert!(
+        said.contains("1 abonnement på nyhetsbrev avsluttet og slettet")
+            && said.contains("skjema nyhetsbrev: Veiarbeid og trafikk"),
+        "{said}"
+    );
+    assert_eq!(opens(&karis).await, 404);
+    assert_eq!(opens(&others).await, 200);
+    let report = server.caseworker_ok(&privacy_file, &["subject-access", "--id", &erasure]);
+    assert!(
+        report.contains(&format!("Ingen abonnement på nyhetsbrev til {KARI_EMAIL}")),
+        "{report}"
+    );
+    let ended = server.metrics().await;
+    let erased = [("reason", "erased")];
+    assert_eq!(
+        ended.get("forms_newsletter_subscriptions_ended_total", &erased),
+        1.0
+    );
+
+    // A citizen KRR has no address for: the report says none could be looked up, even
+    // with an address typed into the form.
+    let reserved = server.browser();
+    let login = reserved.get(&format!("{}/skjema/innsyn", server.url)).await;
+    pick(&reserved, &login, "2", SUBSTANTIAL, "none").await;
+    let theirs = ask_for_access(&server, &reserved, &[("epost", &other)]).await;
+    let report = server.caseworker_ok(&privacy_file, &["subject-access", "--id", &theirs]);
+    assert!(
+        report.contains("Ingen e-postadresse fra KRR er lagret med kravet"),
+        "{report}"
+    );
+    assert!(!report.contains(&other), "{report}");
+
+    // The addresses are in neither the database nor the log.
+    let stored = server.sqlite_bytes();
+    let log = server.log();
+    for address in [KARI_EMAIL, other.as_str()] {
+        assert!(
+            !crate::support::contains(&stored, address),
+            "{address} stored"
+        );
+        assert!(!log.contains(address), "{address} logged");
+    }
+    server.assert_audit_intact();
+}

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::citizen_login::{SUBSTANTIAL, has_session, log_in};
+use crate::citizen_login::{SUBSTANTIAL, ask_for_access, has_session, log_in};
 use crate::reply::{server_and_smtp, wait_for_mail};
 use crate::support::{Backend, Postgres, Server, TempDir, canary, contains};
 
@@ -170,6 +170,9 @@ async fn a_logged_in_citizen_stays_logged_in_across_a_vault_key_change_on_postgr
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    // Her access request keeps the address KRR has for her, and the one she gave for
+    // the answer.
+    ask_for_access(&server, &browser, &[]).await;
 
     add_key(&server, "t2");
     tokio::task::block_in_place(|| restart(&mut server));
@@ -178,11 +181,12 @@ async fn a_logged_in_citizen_stays_logged_in_across_a_vault_key_change_on_postgr
     assert!(ok, "{out}");
     assert!(
         out.contains(
-            "Re-encrypted under it: 1 reply address(es), 1 session(s), 0 subscription(s)."
+            "Re-encrypted under it: 2 reply address(es), 1 session(s), 0 subscription(s), \
+             1 privacy request address(es)."
         ),
         "{out}"
     );
-    assert!(out.contains("Stored values by key now: t2 2"), "{out}");
+    assert!(out.contains("Stored values by key now: t2 4"), "{out}");
     assert!(out.contains("Key t1 holds nothing any more"), "{out}");
 
     remove_key(&server, "t1");

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::clock::Timestamp;
+use crate::newsletter::{HeldSubscriptions, NewsletterError, Newsletters, Subscribed};
 use crate::privacy::{EraseError, KeptByLaw};
 use crate::store::{
     AuditEntry, Caseworker, Gone, Op, Status, Store, StoreError, SubmissionMeta, actions,
@@ -576,21 +577,30 @@ pub struct SubjectAccess {
     /// Every audit entry on those submissions (who did what with them, and when),
     /// oldest first.
     pub events: Vec<AuditEntry>,
+    /// The newsletter subscriptions of the address KRR had for the citizen; `None`
+    /// where this server takes no subscriptions.
+    pub subscriptions: Option<HeldSubscriptions>,
 }
 
 /// What the server holds about the sender of privacy request `id`, in every queue:
-/// metadata and history only, since the answers are sealed to their own queues. Only
-/// for a request in the caseworker's queue, sent on a `privacy_request` form after
-/// login: the login is what links a citizen's submissions. The report is an audit
-/// entry on the request.
+/// metadata and history only, since the answers are sealed to their own queues; and
+/// the newsletter subscriptions of the address KRR had for them, where `newsletters`
+/// are taken. Only for a request in the caseworker's queue, sent on a
+/// `privacy_request` form after login: the login is what links a citizen's
+/// submissions. The report is an audit entry on the request.
 pub async fn subject_access(
     store: &Store,
     catalog: &crate::schema::Catalog,
+    newsletters: Option<&Newsletters>,
     caseworker: &Caseworker,
     id: &str,
     now: Timestamp,
 ) -> Result<SubjectAccess, CaseworkerError> {
     let (request, citizen) = privacy_request(store, catalog, caseworker, id).await?;
+    let subscriptions = match newsletters {
+        Some(newsletters) => Some(subscriptions_of(newsletters, store, catalog, &request).await?),
+        None => None,
+    };
     record(
         store,
         caseworker,
@@ -603,8 +613,24 @@ pub async fn subject_access(
     Ok(SubjectAccess {
         held: store.held_about(&citizen).await?,
         events: store.audit_about(&citizen).await?,
+        subscriptions,
         request,
     })
+}
+
+async fn subscriptions_of(
+    newsletters: &Newsletters,
+    store: &Store,
+    catalog: &crate::schema::Catalog,
+    request: &SubmissionMeta,
+) -> Result<HeldSubscriptions, CaseworkerError> {
+    newsletters
+        .of_request(store, catalog, &request.id)
+        .await
+        .map_err(|err| match err {
+            NewsletterError::Store(err) => CaseworkerError::Store(err),
+            _ => CaseworkerError::Vault,
+        })
 }
 
 /// What became of one of the citizen's submissions on their request for erasure.
@@ -616,21 +642,42 @@ pub enum Erasure {
     Gone,
 }
 
+/// What an erasure on request did.
+#[derive(Debug)]
+pub struct SubjectErasure {
+    /// The request, which is kept.
+    pub request: SubmissionMeta,
+    /// Each of the sender's other submissions it reached, and what became of it.
+    pub submissions: Vec<(SubmissionMeta, Erasure)>,
+    /// The newsletter subscriptions it ended (no law keeps those).
+    pub subscriptions: Vec<Subscribed>,
+}
+
 /// Erases, on privacy request `id` (GDPR article 17), the submissions of its sender in
-/// every queue, or those of them named by id or reference in `only`, each unless a law
-/// still requires keeping it. The request itself is kept: it documents how the
-/// citizen was answered, until its own retention ends. A name in `only` that is not
-/// one of the sender's other submissions refuses the whole, before anything is erased.
-/// Each erasure is an audit entry on its submission, and the whole one on the request.
+/// every queue and the newsletter subscriptions of the address KRR had for them, or
+/// those of them named by id or reference (a subscription by its id) in `only`; a
+/// submission only if no law still requires keeping it. The request itself is kept:
+/// it documents how the citizen was answered, until its own retention ends. A name in
+/// `only` that is none of these refuses the whole, before anything is erased. Each
+/// erased submission is an audit entry on it, and the whole one on the request.
 pub async fn subject_erasure(
     store: &Store,
     catalog: &crate::schema::Catalog,
+    newsletters: Option<&Newsletters>,
     caseworker: &Caseworker,
     id: &str,
     only: &[String],
     now: Timestamp,
-) -> Result<(SubmissionMeta, Vec<(SubmissionMeta, Erasure)>), CaseworkerError> {
+) -> Result<SubjectErasure, CaseworkerError> {
     let (request, citizen) = privacy_request(store, catalog, caseworker, id).await?;
+    let subscriptions = match newsletters {
+        Some(newsletters) => {
+            subscriptions_of(newsletters, store, catalog, &request)
+                .await?
+                .subscriptions
+        }
+        None => Vec::new(),
+    };
     let held: Vec<SubmissionMeta> = store
         .held_about(&citizen)
         .await?
@@ -641,7 +688,10 @@ pub async fn subject_erasure(
     let named = |meta: &SubmissionMeta, name: &String| *name == meta.id || *name == meta.reference;
     let unknown: Vec<String> = only
         .iter()
-        .filter(|name| !held.iter().any(|meta| named(meta, name)))
+        .filter(|name| {
+            !held.iter().any(|meta| named(meta, name))
+                && !subscriptions.iter().any(|s| s.id == **name)
+        })
         .cloned()
         .collect();
     if !unknown.is_empty() {
@@ -661,6 +711,13 @@ pub async fn subject_erasure(
             };
         outcomes.push((meta, outcome));
     }
+    let subscriptions: Vec<Subscribed> = subscriptions
+        .into_iter()
+        .filter(|s| only.is_empty() || only.contains(&s.id))
+        .collect();
+    if let Some(newsletters) = newsletters {
+        newsletters.erase(store, &subscriptions).await?;
+    }
     record(
         store,
         caseworker,
@@ -670,7 +727,11 @@ pub async fn subject_erasure(
         now,
     )
     .await?;
-    Ok((request, outcomes))
+    Ok(SubjectErasure {
+        request,
+        submissions: outcomes,
+        subscriptions,
+    })
 }
 
 /// Privacy request `id` in one of the caseworker's queues, and the HMAC of the
@@ -737,6 +798,8 @@ pub enum CaseworkerError {
     /// submissions.
     NotHeld(Vec<String>),
     Random,
+    /// The field vault did not open what it keeps.
+    Vault,
     Store(StoreError),
 }
 
@@ -772,6 +835,7 @@ impl fmt::Display for CaseworkerError {
                 names.join(", ")
             ),
             CaseworkerError::Random => f.write_str("no randomness for the token"),
+            CaseworkerError::Vault => f.write_str("the field vault did not open a value"),
             CaseworkerError::Store(err) => write!(f, "{err}"),
         }
     }

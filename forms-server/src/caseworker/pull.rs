@@ -773,6 +773,51 @@ fn render_overview(me: &str, queues: &[(&str, Vec<ListItem>)]) -> String {
 struct SubjectAccess {
     request: String,
     submissions: Vec<HeldItem>,
+    #[serde(default)]
+    newsletters: Option<HeldNewsletters>,
+}
+
+#[derive(Deserialize)]
+struct HeldNewsletters {
+    #[serde(default)]
+    address: Option<String>,
+    subscriptions: Vec<SubscriptionItem>,
+}
+
+#[derive(Deserialize)]
+struct SubscriptionItem {
+    id: String,
+    form: String,
+    topics: Vec<TopicItem>,
+    created: String,
+    #[serde(default)]
+    confirmed: Option<String>,
+    retain_until: String,
+}
+
+#[derive(Deserialize)]
+struct TopicItem {
+    label: String,
+}
+
+impl SubscriptionItem {
+    /// The subscription on one line, in bokmål.
+    fn line(&self) -> String {
+        use crate::clock::Timestamp;
+        let topics: Vec<&str> = self.topics.iter().map(|t| t.label.as_str()).collect();
+        let confirmed = match &self.confirmed {
+            Some(at) => format!("bekreftet {}", Timestamp::show_rfc3339_day_nb(at)),
+            None => "ikke bekreftet".to_string(),
+        };
+        format!(
+            "  {}  skjema {}: {}; påmeldt {}, {confirmed}; slettes {}\n",
+            self.id,
+            self.form,
+            topics.join(", "),
+            Timestamp::show_rfc3339_day_nb(&self.created),
+            Timestamp::show_rfc3339_day_nb(&self.retain_until),
+        )
+    }
 }
 
 #[derive(Deserialize)]
@@ -844,6 +889,30 @@ fn render_subject_access(report: &SubjectAccess) -> String {
             ));
         }
     }
+    let Some(newsletters) = &report.newsletters else {
+        return out;
+    };
+    match &newsletters.address {
+        None => out.push_str(
+            "\nIngen e-postadresse fra KRR er lagret med kravet, så abonnement på nyhetsbrev \
+             kan ikke finnes ut fra det. Abonnenten ser og avslutter abonnementet sitt fra \
+             lenken i hvert nyhetsbrev.\n",
+        ),
+        Some(address) if newsletters.subscriptions.is_empty() => out.push_str(&format!(
+            "\nIngen abonnement på nyhetsbrev til {address}, adressen KRR hadde for \
+             innbyggeren da kravet ble sendt.\n"
+        )),
+        Some(address) => {
+            out.push_str(&format!(
+                "\n{} abonnement på nyhetsbrev til {address}, adressen KRR hadde for \
+                 innbyggeren da kravet ble sendt:\n",
+                newsletters.subscriptions.len()
+            ));
+            for subscription in &newsletters.subscriptions {
+                out.push_str(&subscription.line());
+            }
+        }
+    }
     out
 }
 
@@ -851,6 +920,8 @@ fn render_subject_access(report: &SubjectAccess) -> String {
 struct SubjectErasure {
     request: String,
     submissions: Vec<ErasedItem>,
+    #[serde(default)]
+    subscriptions: Vec<SubscriptionItem>,
 }
 
 #[derive(Deserialize)]
@@ -887,6 +958,15 @@ fn render_subject_erasure(report: &SubjectErasure) -> String {
             "  {}  skjema {}, kø {}: {what}\n",
             item.reference, item.form, item.queue
         ));
+    }
+    if !report.subscriptions.is_empty() {
+        out.push_str(&format!(
+            "{} abonnement på nyhetsbrev avsluttet og slettet:\n",
+            report.subscriptions.len()
+        ));
+        for subscription in &report.subscriptions {
+            out.push_str(&subscription.line());
+        }
     }
     out.push_str(&format!(
         "Kravet {} beholdes som dokumentasjon på svaret til oppbevaringstiden er ute.\n",

@@ -112,6 +112,9 @@ pub struct NewSubmission {
     pub citizen: Option<String>,
     /// The address for the answer, encrypted with the field vault.
     pub reply_to: Option<Vec<u8>>,
+    /// On a privacy request: the sender's e-mail address from KRR, encrypted with the
+    /// field vault, to find their newsletter subscriptions by.
+    pub contact_address: Option<Vec<u8>>,
     /// The citizen ticked the form's consent to hand the case to another body.
     pub handover_consent: bool,
 }
@@ -228,13 +231,16 @@ pub enum VaultColumn {
     Session,
     /// `subscriptions.data`: a newsletter subscriber's address and topics.
     Subscription,
+    /// `submissions.contact_address`: the KRR address of a privacy request's sender.
+    ContactAddress,
 }
 
 impl VaultColumn {
-    pub const ALL: [VaultColumn; 3] = [
+    pub const ALL: [VaultColumn; 4] = [
         VaultColumn::ReplyAddress,
         VaultColumn::Session,
         VaultColumn::Subscription,
+        VaultColumn::ContactAddress,
     ];
 
     /// Where a value of this column in `row` lives, bound into its ciphertext.
@@ -243,6 +249,7 @@ impl VaultColumn {
             VaultColumn::ReplyAddress => ("submissions", "reply_to"),
             VaultColumn::Session => ("sessions", "data"),
             VaultColumn::Subscription => ("subscriptions", "data"),
+            VaultColumn::ContactAddress => ("submissions", "contact_address"),
         };
         forms_crypto::vault::Place { table, column, row }
     }
@@ -260,6 +267,10 @@ impl VaultColumn {
             VaultColumn::Subscription => {
                 "SELECT id, data FROM subscriptions WHERE id > $1 ORDER BY id LIMIT $2"
             }
+            VaultColumn::ContactAddress => {
+                "SELECT id, contact_address FROM submissions \
+                 WHERE contact_address IS NOT NULL AND id > $1 ORDER BY id LIMIT $2"
+            }
         }
     }
 
@@ -274,6 +285,10 @@ impl VaultColumn {
             }
             VaultColumn::Subscription => {
                 "UPDATE subscriptions SET data = $1 WHERE id = $2 AND data = $3"
+            }
+            VaultColumn::ContactAddress => {
+                "UPDATE submissions SET contact_address = $1 \
+                 WHERE id = $2 AND contact_address = $3"
             }
         }
     }
@@ -912,6 +927,16 @@ impl Store {
         })
     }
 
+    /// The KRR address kept with a privacy request, encrypted with the field vault.
+    pub async fn contact_address_of(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        const SQL: &str = "SELECT contact_address FROM submissions WHERE id = $1";
+        on_pool!(&self.pool, p => {
+            let row: Option<(Option<Vec<u8>>,)> =
+                sqlx::query_as(SQL).bind(id).fetch_optional(p).await?;
+            Ok(row.and_then(|(c,)| c))
+        })
+    }
+
     /// The sender of a submission after login: the HMAC of their identity number.
     pub async fn citizen_of(&self, id: &str) -> Result<Option<String>, StoreError> {
         const SQL: &str = "SELECT citizen FROM submissions WHERE id = $1";
@@ -1479,7 +1504,8 @@ fn power_of_two_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
 }
 
 const SUBMISSION_COLUMNS: &str = "submissions (id, reference, form_id, schema_sha256, queue, \
-     status, received_at, retain_until, sealed, citizen, reply_to, handover_consent)";
+     status, received_at, retain_until, sealed, citizen, reply_to, handover_consent, \
+     contact_address)";
 const AUDIT_COLUMNS: &str = "audit_log (seq, at, actor, action, submission_id, queue, hash)";
 const COUNT_COLUMNS: &str = "submission_counts (source, slot, count)";
 
@@ -1539,7 +1565,7 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
     on_pool!(pool, p => {
         let mut tx = p.begin_with(begin).await?;
         for chunk in power_of_two_chunks(&submissions) {
-            let sql = insert_sql(SUBMISSION_COLUMNS, 12, chunk.len());
+            let sql = insert_sql(SUBMISSION_COLUMNS, 13, chunk.len());
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for s in chunk {
                 query = query
@@ -1554,7 +1580,8 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     .bind(s.sealed.clone())
                     .bind(s.citizen.clone())
                     .bind(s.reply_to.clone())
-                    .bind(i32::from(s.handover_consent));
+                    .bind(i32::from(s.handover_consent))
+                    .bind(s.contact_address.clone());
             }
             query.execute(&mut *tx).await?;
         }

@@ -151,6 +151,26 @@ impl Store {
         Ok(row.map(subscription))
     }
 
+    /// The subscriptions to `form_id` of the address with this key, confirmed or not.
+    pub async fn subscriptions_of(
+        &self,
+        form_id: &str,
+        address_key: &str,
+    ) -> Result<Vec<SubscriptionRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions \
+             WHERE form_id = $1 AND address_key = $2 ORDER BY created_at, id"
+        );
+        let rows: Vec<SubscriptionTuple> = on_pool!(&self.pool, p => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(form_id)
+                .bind(address_key)
+                .fetch_all(p)
+                .await?
+        });
+        Ok(rows.into_iter().map(subscription).collect())
+    }
+
     /// Whether the address asked to subscribe to the form since `since` and has not
     /// confirmed yet.
     pub async fn awaits_confirmation(

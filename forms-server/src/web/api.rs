@@ -691,6 +691,54 @@ pub struct SubjectAccessReport {
     /// The reference of the privacy request.
     request: String,
     submissions: Vec<HeldItem>,
+    /// Absent where the server takes no newsletter subscriptions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    newsletters: Option<HeldNewsletters>,
+}
+
+/// The newsletter subscriptions of the address KRR had for a privacy request's sender.
+#[derive(Serialize)]
+pub struct HeldNewsletters {
+    /// The address looked for; null when none is kept with the request.
+    address: Option<String>,
+    subscriptions: Vec<SubscriptionItem>,
+}
+
+/// A newsletter subscription, as an access report shows it and an erasure ends it.
+#[derive(Serialize)]
+pub struct SubscriptionItem {
+    id: String,
+    form: String,
+    topics: Vec<TopicItem>,
+    created: String,
+    /// Absent while the sign-up awaits confirmation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmed: Option<String>,
+    retain_until: String,
+}
+
+#[derive(Serialize)]
+pub struct TopicItem {
+    value: String,
+    /// In bokmål, as the form shows it.
+    label: String,
+}
+
+impl From<crate::newsletter::Subscribed> for SubscriptionItem {
+    fn from(s: crate::newsletter::Subscribed) -> Self {
+        SubscriptionItem {
+            id: s.id,
+            form: s.form_id,
+            topics: s
+                .topics
+                .into_iter()
+                .map(|(value, label)| TopicItem { value, label })
+                .collect(),
+            created: s.created.rfc3339(),
+            confirmed: s.confirmed.map(Timestamp::rfc3339),
+            retain_until: s.ends.rfc3339(),
+        }
+    }
 }
 
 /// A submission as its sender's access request reports it.
@@ -729,7 +777,8 @@ pub async fn subject_access(
     let cw = authenticated(&app, &headers).await?;
     let catalog = app.catalog();
     let now = app.clock.now();
-    let report = caseworker::subject_access(&app.store, &catalog, &cw, &id, now)
+    let newsletters = app.newsletters.as_deref();
+    let report = caseworker::subject_access(&app.store, &catalog, newsletters, &cw, &id, now)
         .await
         .map_err(caseworker_error)?;
     let names = caseworker_names(&app, true).await?;
@@ -763,9 +812,14 @@ pub async fn subject_access(
         })
         .collect();
     tracing::info!(submission = %report.request.id, caseworker = %cw.id, "subject access report given");
+    let newsletters = report.subscriptions.map(|held| HeldNewsletters {
+        address: held.address.map(|address| address.to_string()),
+        subscriptions: held.subscriptions.into_iter().map(Into::into).collect(),
+    });
     Ok(Json(SubjectAccessReport {
         request: report.request.reference,
         submissions,
+        newsletters,
     }))
 }
 
@@ -774,6 +828,8 @@ pub struct SubjectErasureReport {
     /// The reference of the privacy request, which is kept.
     request: String,
     submissions: Vec<ErasedItem>,
+    /// The newsletter subscriptions ended.
+    subscriptions: Vec<SubscriptionItem>,
 }
 
 /// What became of one of the sender's submissions.
@@ -822,10 +878,21 @@ pub async fn subject_erasure(
             names
         }
     };
-    let (request, outcomes) =
-        caseworker::subject_erasure(&app.store, &app.catalog(), &cw, &id, &only, app.clock.now())
-            .await
-            .map_err(caseworker_error)?;
+    let caseworker::SubjectErasure {
+        request,
+        submissions: outcomes,
+        subscriptions,
+    } = caseworker::subject_erasure(
+        &app.store,
+        &app.catalog(),
+        app.newsletters.as_deref(),
+        &cw,
+        &id,
+        &only,
+        app.clock.now(),
+    )
+    .await
+    .map_err(caseworker_error)?;
     let erased = outcomes
         .iter()
         .filter(|(_, outcome)| *outcome == Erasure::Erased)
@@ -854,6 +921,7 @@ pub async fn subject_erasure(
     Ok(Json(SubjectErasureReport {
         request: request.reference,
         submissions,
+        subscriptions: subscriptions.into_iter().map(Into::into).collect(),
     }))
 }
 
