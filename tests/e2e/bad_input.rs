@@ -379,4 +379,33 @@ async fn the_plain_port_only_sends_browsers_on_to_https() {
     assert!(server.listed(&token, "servicetorget").await.is_empty());
     assert!(!contains(&server.sqlite_bytes(), &marker));
     assert!(!server.log().contains(&marker));
+
+    // A stop reaches both ports: each stops taking connections and ends its own, a
+    // browser's kept-alive one on the plain port too, and the server exits cleanly.
+    let mut kept = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    kept.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    kept.write_all(b"GET / HTTP/1.1\r\nhost: skjema.example.no\r\n\r\n")
+        .unwrap();
+    let mut answer = [0u8; 12];
+    kept.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 301");
+    let mut server = server;
+    server.terminate();
+    assert!(
+        server
+            .wait_exit(std::time::Duration::from_secs(20))
+            .success()
+    );
+    let mut rest = Vec::new();
+    kept.read_to_end(&mut rest).unwrap();
+    let log = server.log();
+    for port in ["https", "http"] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains("no longer accepting connections")
+                    && l.contains(&format!("\"port\":\"{port}\""))),
+            "{port}: {log}"
+        );
+    }
 }

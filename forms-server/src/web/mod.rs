@@ -591,21 +591,32 @@ impl App {
         self.serve_until(std::future::pending()).await;
     }
 
-    /// Serves both ports until `stop` resolves and the TLS port's connections are
-    /// drained.
+    /// Serves both ports until `stop` resolves and both ports' connections are
+    /// drained: the one stop reaches each.
     async fn serve_until(self, stop: impl Future<Output = ()>) {
-        let redirect = spawn_redirect(self.redirect, self.idle);
-        tls::serve(
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        let when_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            // An error means the sender is gone, which is a stop too.
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let plain_stop = when_stopped(stopped.clone());
+        let plain = async {
+            if let Some((listener, router)) = self.redirect {
+                tls::serve(listener, tls::Port::Plain, router, self.idle, plain_stop).await;
+            }
+        };
+        let secure = tls::serve(
             self.listener,
             tls::Port::Tls(self.tls),
             self.router,
             self.idle,
-            stop,
-        )
-        .await;
-        if let Some(redirect) = redirect {
-            redirect.abort();
-        }
+            when_stopped(stopped),
+        );
+        let signal = async {
+            stop.await;
+            stopping.send_replace(true);
+        };
+        tokio::join!(signal, plain, secure);
     }
 
     /// The address of the plain port that only redirects, if there is one.
@@ -635,23 +646,6 @@ impl App {
         store.close().await;
         tracing::info!("stopped");
     }
-}
-
-/// Serves the plain port, if configured, until the returned task is aborted (its
-/// answers take no time, so none needs to finish).
-fn spawn_redirect(
-    plain: Option<(TcpListener, Router)>,
-    idle: Duration,
-) -> Option<tokio::task::AbortHandle> {
-    let (listener, router) = plain?;
-    let serve = tls::serve(
-        listener,
-        tls::Port::Plain,
-        router,
-        idle,
-        std::future::pending(),
-    );
-    Some(tokio::spawn(serve).abort_handle())
 }
 
 /// Waits for SIGTERM (what service managers send) or SIGINT (Ctrl-C); names which.

@@ -173,9 +173,9 @@ pub async fn serve(
     idle: Duration,
     stop: impl Future<Output = ()>,
 ) {
-    let acceptor = match port {
-        Port::Tls(config) => Some(TlsAcceptor::from(config)),
-        Port::Plain => None,
+    let (acceptor, name) = match port {
+        Port::Tls(config) => (Some(TlsAcceptor::from(config)), "https"),
+        Port::Plain => (None, "http"),
     };
     // Each connection holds a receiver: a change asks it to end, and the sender sees
     // when the last one has gone.
@@ -211,6 +211,7 @@ pub async fn serve(
     }
     drop(listener);
     tracing::info!(
+        port = name,
         connections = connections.receiver_count(),
         "no longer accepting connections; finishing requests in progress"
     );
@@ -220,6 +221,7 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!(
+            port = name,
             seconds = DRAIN_TIMEOUT.as_secs(),
             "connections still open after the drain time are cut off"
         );
