@@ -234,6 +234,13 @@ impl Newsletters {
         })
     }
 
+    /// What the subscriptions of `address` to `form` are found by: a keyed HMAC of the
+    /// address, whatever its case.
+    fn key_of(&self, form: &Form, address: &str) -> String {
+        self.address_key
+            .mac(form.id.as_str(), &address.to_lowercase())
+    }
+
     /// The subscriber's page, where `token` is the link's token.
     fn link(&self, token: &str) -> String {
         format!("{}/nyhetsbrev/{token}", self.site_url)
@@ -274,9 +281,7 @@ impl Newsletters {
         count: Option<Op>,
     ) -> Result<(), NewsletterError> {
         let address = crate::submission::reply_address(form, answers).unwrap_or_default();
-        let address_key = self
-            .address_key
-            .mac(form.id.as_str(), &address.to_lowercase());
+        let address_key = self.key_of(form, address);
         let mut ops: Vec<Op> = count.into_iter().collect();
         let since = now.plus_days(-1);
         if store
@@ -441,9 +446,7 @@ impl Newsletters {
         );
         let mut subscriptions = Vec::new();
         for form in catalog.forms().filter(|f| f.subscription.is_some()) {
-            let key = self
-                .address_key
-                .mac(form.id.as_str(), &address.to_lowercase());
+            let key = self.key_of(form, &address);
             for row in store.subscriptions_of(form.id.as_str(), &key).await? {
                 let Some(held) = self.open_held(&row.id, &row.data) else {
                     tracing::warn!("a subscription does not open with the vault's keys");

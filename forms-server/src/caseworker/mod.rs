@@ -597,10 +597,7 @@ pub async fn subject_access(
     now: Timestamp,
 ) -> Result<SubjectAccess, CaseworkerError> {
     let (request, citizen) = privacy_request(store, catalog, caseworker, id).await?;
-    let subscriptions = match newsletters {
-        Some(newsletters) => Some(subscriptions_of(newsletters, store, catalog, &request).await?),
-        None => None,
-    };
+    let subscriptions = subscriptions_of(newsletters, store, catalog, &request).await?;
     record(
         store,
         caseworker,
@@ -618,19 +615,25 @@ pub async fn subject_access(
     })
 }
 
+/// The subscriptions of a privacy request's sender; `None` where this server takes no
+/// subscriptions.
 async fn subscriptions_of(
-    newsletters: &Newsletters,
+    newsletters: Option<&Newsletters>,
     store: &Store,
     catalog: &crate::schema::Catalog,
     request: &SubmissionMeta,
-) -> Result<HeldSubscriptions, CaseworkerError> {
-    newsletters
+) -> Result<Option<HeldSubscriptions>, CaseworkerError> {
+    let Some(newsletters) = newsletters else {
+        return Ok(None);
+    };
+    let held = newsletters
         .of_request(store, catalog, &request.id)
         .await
         .map_err(|err| match err {
             NewsletterError::Store(err) => CaseworkerError::Store(err),
             _ => CaseworkerError::Vault,
-        })
+        })?;
+    Ok(Some(held))
 }
 
 /// What became of one of the citizen's submissions on their request for erasure.
@@ -670,14 +673,10 @@ pub async fn subject_erasure(
     now: Timestamp,
 ) -> Result<SubjectErasure, CaseworkerError> {
     let (request, citizen) = privacy_request(store, catalog, caseworker, id).await?;
-    let subscriptions = match newsletters {
-        Some(newsletters) => {
-            subscriptions_of(newsletters, store, catalog, &request)
-                .await?
-                .subscriptions
-        }
-        None => Vec::new(),
-    };
+    let subscriptions = subscriptions_of(newsletters, store, catalog, &request)
+        .await?
+        .map(|held| held.subscriptions)
+        .unwrap_or_default();
     let held: Vec<SubmissionMeta> = store
         .held_about(&citizen)
         .await?

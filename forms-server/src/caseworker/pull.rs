@@ -618,11 +618,12 @@ impl PullState {
     }
 
     fn write(&self, out: &Path) -> Result<(), PullError> {
+        let path = out.join(Self::FILE);
         let json = serde_json::to_vec_pretty(self).map_err(|e| PullError::Write {
-            path: out.join(Self::FILE),
+            path: path.clone(),
             reason: e.to_string(),
         })?;
-        write_private(&out.join(Self::FILE), &json)
+        write_private(&path, &json)
     }
 
     fn deletions_since(&self, queue: &str) -> Option<Timestamp> {
