@@ -172,6 +172,21 @@ enum AdminCommand {
         #[command(subcommand)]
         command: AdminVaultCommand,
     },
+    /// Take in one bounce mail, on standard input, that came back to `[mail]
+    /// bounce_address`: for the mail system to run on each (a Postfix pipe transport,
+    /// say). A report that a newsletter mail failed counts as a refusal of it at the
+    /// subscriber's address. Exits 0 when the mail is taken in or ignored, and 75
+    /// (EX_TEMPFAIL: try again later) when it could not be, such as with the database
+    /// out of reach.
+    Bounce {
+        /// The server's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+        /// The address the mail came to (Postfix: ${original_recipient}) [default: the
+        /// message's X-Original-To, Delivered-To or To header].
+        #[arg(long)]
+        recipient: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -586,6 +601,16 @@ fn run(command: Command) -> Result<ExitCode, String> {
             init_logging(LogFormat::Text);
             runtime()?.block_on(admin_vault_rekey(&store))
         }
+        Command::Admin {
+            command: AdminCommand::Bounce { config, recipient },
+        } => {
+            init_logging(LogFormat::Text);
+            let taken = runtime().and_then(|rt| rt.block_on(admin_bounce(&config, recipient)));
+            Ok(taken.unwrap_or_else(|message| {
+                eprintln!("forms: {message}");
+                ExitCode::from(EX_TEMPFAIL)
+            }))
+        }
         Command::Caseworker { command } => runtime()?.block_on(caseworker_command(command)),
         Command::Audit {
             command: AuditCommand::Verify { store },
@@ -927,6 +952,74 @@ async fn copy_store(store: &Store, out: &Path) -> Result<u64, String> {
     std::fs::metadata(out)
         .map(|m| m.len())
         .map_err(|e| failed(&e))
+}
+
+/// sysexits.h: a mail system keeps the message and tries again later.
+const EX_TEMPFAIL: u8 = 75;
+/// The most of a bounce mail read: its report comes before any copy of the mail.
+const BOUNCE_READ_MAX: u64 = 1024 * 1024;
+
+async fn admin_bounce(config: &Path, recipient: Option<String>) -> Result<ExitCode, String> {
+    use std::io::Read;
+    let mut message = Vec::new();
+    let mut stdin = std::io::stdin().lock();
+    (&mut stdin)
+        .take(BOUNCE_READ_MAX)
+        .read_to_end(&mut message)
+        .map_err(|e| format!("cannot read the mail: {e}"))?;
+    std::io::copy(&mut stdin, &mut std::io::sink())
+        .map_err(|e| format!("cannot read the mail: {e}"))?;
+    let config = Config::load(config).map_err(|e| e.to_string())?;
+    let address = config
+        .mail
+        .as_ref()
+        .and_then(|mail| mail.bounce_address.as_deref())
+        .ok_or("the configuration has no [mail] bounce_address")?;
+    let address = crate::bounce::BounceAddress::parse(address)?;
+    let tags = crate::bounce::BounceTags::new(&config.vault.keyring().map_err(|e| e.to_string())?)?;
+    let recipient = recipient.or_else(|| crate::bounce::recipient_in(&message, &address));
+    let Some(recipient) = recipient else {
+        println!("Ignored: not addressed to a tagged bounce address.");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let url = config
+        .database_url()
+        .map_err(|e| e.to_string())?
+        .to_string();
+    let store = Store::open(&url).await.map_err(|e| e.to_string())?;
+    let outcome = crate::bounce::take_in(
+        &store,
+        &tags,
+        &address,
+        &recipient,
+        &message,
+        crate::newsletter::REFUSALS_TO_END,
+    )
+    .await;
+    store.close().await;
+    let said = match outcome.map_err(|e| format!("the bounce mail was not counted: {e}"))? {
+        crate::bounce::Outcome::Counted { ended: true } => format!(
+            "Counted: the newsletter did not arrive. The subscription has ended, since              {} newsletters in a row did not.",
+            crate::newsletter::REFUSALS_TO_END
+        ),
+        crate::bounce::Outcome::Counted { ended: false } => {
+            "Counted: the newsletter did not arrive.".to_string()
+        }
+        crate::bounce::Outcome::NotOurs => {
+            "Ignored: not addressed to a tagged bounce address.".to_string()
+        }
+        crate::bounce::Outcome::NotFailed(status) => match status {
+            crate::bounce::Status::NotAReport => {
+                "Ignored: not a delivery status notification.".to_string()
+            }
+            _ => "Ignored: the report does not say the mail failed.".to_string(),
+        },
+        crate::bounce::Outcome::Stale => "Ignored: it is not about the newsletter last mailed \
+             to a subscription (late, counted before, or not the server's tag)."
+            .to_string(),
+    };
+    println!("{said}");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn admin_vault_rekey(args: &StoreArgs) -> Result<ExitCode, String> {

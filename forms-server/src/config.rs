@@ -194,6 +194,10 @@ pub struct MailConfig {
     pub password_file: Option<PathBuf>,
     /// An extra CA certificate to trust for the mail server.
     pub ca_file: Option<PathBuf>,
+    /// Where bounce mails of newsletters come back, e.g. `retur@kommune.no`: each
+    /// newsletter mail is sent from `retur+TAG@kommune.no`, and what comes back there
+    /// is handed to `forms admin bounce` (see [`crate::bounce`]).
+    pub bounce_address: Option<String>,
 }
 
 /// How the connection to the mail server is encrypted; there is no plaintext option.
@@ -374,6 +378,13 @@ impl Config {
         if let Some(metrics) = &config.metrics {
             metrics.token_hash()?;
         }
+        if let Some(address) = config
+            .mail
+            .as_ref()
+            .and_then(|m| m.bounce_address.as_deref())
+        {
+            crate::bounce::BounceAddress::parse(address).map_err(ConfigError)?;
+        }
         Ok(config)
     }
 
@@ -440,6 +451,11 @@ mod tests {
         assert_eq!(config.housekeeping.every_seconds, 300);
         assert_eq!(config.site.name.as_deref(), Some("Eksempel kommune"));
         config.site.check().unwrap();
+        let bounce = config
+            .mail
+            .as_ref()
+            .and_then(|m| m.bounce_address.as_deref());
+        crate::bounce::BounceAddress::parse(bounce.unwrap()).unwrap();
         assert_eq!(
             config.site.url.as_deref(),
             Some("https://skjema.example.kommune.no")

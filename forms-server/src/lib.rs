@@ -18,6 +18,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod auth;
+pub mod bounce;
 pub mod caseworker;
 pub mod cli;
 pub mod clock;

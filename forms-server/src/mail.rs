@@ -73,6 +73,19 @@ impl std::fmt::Display for MailError {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    /// Where bounce mails of mailing-list mail come back, tagged.
+    bounce: Option<crate::bounce::BounceAddress>,
+}
+
+/// What a mail of a mailing list carries beside its text.
+#[derive(Debug, Clone, Copy)]
+pub struct ListMail<'a> {
+    /// The address that ends the subscription, as `List-Unsubscribe` with one-click
+    /// (RFC 8058), so that mail programs offer the subscriber a button of their own.
+    pub unsubscribe: &'a str,
+    /// The tag of the envelope sender, with `[mail] bounce_address`, so that a bounce
+    /// mail says what it is about.
+    pub bounce_tag: &'a str,
 }
 
 impl Mailer {
@@ -106,9 +119,15 @@ impl Mailer {
             .from
             .parse::<Mailbox>()
             .map_err(|e| format!("[mail] from = \"{}\": {e}", config.from))?;
+        let bounce = config
+            .bounce_address
+            .as_deref()
+            .map(crate::bounce::BounceAddress::parse)
+            .transpose()?;
         Ok(Mailer {
             transport: Transport::Smtp(builder.build()),
             from,
+            bounce,
         })
     }
 
@@ -123,6 +142,7 @@ impl Mailer {
         Ok(Mailer {
             transport: Transport::Folder(dir),
             from,
+            bounce: None,
         })
     }
 
@@ -137,18 +157,16 @@ impl Mailer {
         self.send_with(kind, to, subject, body, None).await
     }
 
-    /// Sends a plain-text message of a mailing list: with `unsubscribe`, the address
-    /// that ends the subscription, as `List-Unsubscribe` with one-click (RFC 8058), so
-    /// that mail programs offer the subscriber a button of their own.
+    /// Sends a plain-text message, of a mailing list with `list`.
     pub async fn send_with(
         &self,
         kind: Kind,
         to: &str,
         subject: &str,
         body: &str,
-        unsubscribe: Option<&str>,
+        list: Option<ListMail<'_>>,
     ) -> Result<(), MailError> {
-        let result = self.transmit(to, subject, body, unsubscribe).await;
+        let result = self.transmit(to, subject, body, list).await;
         let outcome = match &result {
             Ok(()) => "sent",
             Err(MailError::Refused(_)) => "refused",
@@ -166,7 +184,7 @@ impl Mailer {
         to: &str,
         subject: &str,
         body: &str,
-        unsubscribe: Option<&str>,
+        list: Option<ListMail<'_>>,
     ) -> Result<(), MailError> {
         let failed = |why: String| MailError::Failed(why);
         let to = to
@@ -174,10 +192,22 @@ impl Mailer {
             .map_err(|_| failed("the stored address is not an e-mail address".into()))?;
         let mut builder = Message::builder()
             .from(self.from.clone())
-            .to(to)
+            .to(to.clone())
             .subject(subject)
             .header(ContentType::TEXT_PLAIN);
-        if let Some(url) = unsubscribe {
+        let bounce_to = list.and_then(|list| {
+            let bounce = self.bounce.as_ref()?;
+            bounce
+                .with_tag(list.bounce_tag)
+                .parse::<lettre::Address>()
+                .ok()
+        });
+        if let Some(sender) = bounce_to {
+            let envelope = lettre::address::Envelope::new(Some(sender), vec![to.email])
+                .map_err(|e| failed(format!("cannot build the envelope: {e}")))?;
+            builder = builder.envelope(envelope);
+        }
+        if let Some(url) = list.map(|list| list.unsubscribe) {
             builder = builder
                 .raw_header(HeaderValue::new(
                     HeaderName::new_from_ascii_str("List-Unsubscribe"),

@@ -61,6 +61,7 @@ pub struct Newsletters {
     /// The municipality's name, in the mails.
     site_name: Option<String>,
     address_key: PidKey,
+    bounce_tags: crate::bounce::BounceTags,
 }
 
 /// What a subscription holds, encrypted as one value.
@@ -225,12 +226,15 @@ impl Newsletters {
         let key = vault
             .derive("subscription-address")
             .map_err(|_| "the field vault's keys ([vault] key_file)")?;
+        let bounce_tags = crate::bounce::BounceTags::new(&vault)
+            .map_err(|_| "the field vault's keys ([vault] key_file)")?;
         Ok(Newsletters {
             vault,
             mailer,
             site_url,
             site_name: site.name.clone(),
             address_key: PidKey::new(&key[..]),
+            bounce_tags,
         })
     }
 
@@ -602,7 +606,7 @@ impl Newsletters {
                 .await?;
             let (mut sent, mut failed) = (0, 0);
             // The subscriptions whose address the mail server refused for good, and
-            // those it took again after a refusal.
+            // those it took.
             let (mut refused, mut taken) = (Vec::new(), Vec::new());
             // A slow mail server must not outlast the hold: past half of it, the page
             // stops where it is and the hold is renewed with the progress.
@@ -629,6 +633,11 @@ impl Newsletters {
                 let link = self.link(&held.token);
                 let body = self.with_footer(&letter.body, lang, &link);
                 let one_click = format!("{link}/avmeld");
+                let bounce_tag = self.bounce_tags.tag(&row.id, &letter.id);
+                let list = crate::mail::ListMail {
+                    unsubscribe: &one_click,
+                    bounce_tag: &bounce_tag,
+                };
                 match self
                     .mailer
                     .send_with(
@@ -636,15 +645,13 @@ impl Newsletters {
                         &held.address,
                         &letter.subject,
                         &body,
-                        Some(&one_click),
+                        Some(list),
                     )
                     .await
                 {
                     Ok(()) => {
                         sent += 1;
-                        if row.refusals > 0 {
-                            taken.push(row.id.clone());
-                        }
+                        taken.push(row.id.clone());
                     }
                     Err(crate::mail::MailError::Refused(_)) => {
                         failed += 1;
@@ -661,7 +668,7 @@ impl Newsletters {
             }
             let ended = refused
                 .iter()
-                .filter(|row| row.refusals + 1 >= REFUSALS_TO_END)
+                .filter(|row| row.refusals_in_a_row() + 1 >= REFUSALS_TO_END)
                 .count() as i64;
             let now = clock.now();
             let finished = page.len() < PAGE as usize && handled == page.len();
@@ -679,7 +686,10 @@ impl Newsletters {
                     ids: refused.iter().map(|row| row.id.clone()).collect(),
                     end_at: REFUSALS_TO_END,
                 },
-                Op::SubscriptionsTaken { ids: taken },
+                Op::SubscriptionsTaken {
+                    ids: taken,
+                    newsletter: letter.id.clone(),
+                },
             ];
             if failed > 0 {
                 tracing::warn!(newsletter = %letter.id, failed, "newsletter mails not taken by the mail server");

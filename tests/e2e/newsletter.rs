@@ -722,3 +722,221 @@ async fn unconfirmed_sign_ups_go_after_48_hours_and_subscriptions_after_their_re
     }
     let _ = clock.now();
 }
+
+/// A bounce mail as a recipient's mail system sends it back to the envelope sender
+/// `to`, later: a multipart/report whose delivery status gives `action` for the
+/// recipient (RFC 3464), then the returned mail's header.
+fn bounce_mail(to: &str, action: &str) -> String {
+    let status = if action == "failed" { "5.1.1" } else { "4.4.7" };
+    format!(
+        "Return-Path: <>\nX-Original-To: {to}\nDelivered-To: {to}\n\
+         From: Mail Delivery System <MAILER-DAEMON@mx.example.no>\nTo: {to}\n\
+         Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\n\n\
+         --R\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n\
+         --R\nContent-Type: message/delivery-status\n\n\
+         Reporting-MTA: dns; mx.example.no\n\n\
+         Final-Recipient: rfc822; mailbox@example.no\nAction: {action}\nStatus: {status}\n\n\
+         --R\nContent-Type: text/rfc822-headers\n\nSubject: Veiarbeid\n\n--R--\n"
+    )
+}
+
+/// `forms admin bounce` with `message` on its standard input, as a mail system runs it;
+/// on `database_url` if given. Returns the exit code and what it printed.
+fn take_bounce(
+    server: &Server,
+    message: &str,
+    recipient: Option<&str>,
+    database_url: Option<&str>,
+) -> (i32, String) {
+    let mut args = vec!["admin", "bounce"];
+    if let Some(recipient) = recipient {
+        args.extend(["--recipient", recipient]);
+    }
+    let out = server.run_forms_with_input(&args, database_url, message.as_bytes());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), said)
+}
+
+/// The envelope sender of the last mail to `to` whose subject has `subject`.
+fn return_path(received: &std::path::Path, to: &str, subject: &str) -> String {
+    let (head, _) = mails_to(received, to)
+        .into_iter()
+        .rfind(|(head, _)| head.contains(subject))
+        .unwrap_or_else(|| panic!("no mail \"{subject}\""));
+    let line = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Return-Path: <"))
+        .unwrap_or_else(|| panic!("no Return-Path in {head}"));
+    line.trim_end_matches('>').to_string()
+}
+
+/// With `[mail] bounce_address`, each newsletter mail leaves from an envelope sender of
+/// its own, and a bounce mail that comes back there later, handed to `forms admin
+/// bounce`, counts as if the mail server had refused the newsletter: three newsletters
+/// in a row end the subscription. Only a report that the mail failed counts, once, and
+/// only for the newsletter mailed last; one that arrives between starts the count over.
+#[tokio::test(flavor = "multi_thread")]
+async fn bounce_mails_that_come_back_later_end_a_subscription_like_refusals() {
+    let work = TempDir::new("newsletter-bounce");
+    let port = free_port();
+    let config = format!(
+        "{}bounce_address = \"retur@kommune.example\"\n[site]\nurl = \"{SITE}/\"\n",
+        mail_config(port)
+    );
+    let server = Server::start_with_config(Backend::Sqlite, &config);
+    let nobody = work.path().join("refused.txt");
+    let (_smtp, received) = crate::reply::start_smtp_refusing(&server, port, &work, &nobody);
+    let browser = Browser::new(&[&server.cert_pem]);
+    let address = |who: &str| format!("{}@example.no", canary(who).to_lowercase());
+    let (kari, gone) = (address("kari"), address("gone"));
+    let kari_link = subscribed(&server, &browser, &received, &kari).await;
+    let gone_link = subscribed(&server, &browser, &received, &gone).await;
+    let (kommunikasjon, _) = server.add_caseworker("kommunikasjon");
+    let text = work.path().join("nyheter.txt");
+    std::fs::write(&text, "Fylkesveien stenges mandag.\n").unwrap();
+    // Newsletter `n`, taken for all of `subscribers`.
+    let mail = |n: usize, subscribers: usize| {
+        let said = send(
+            &server,
+            &kommunikasjon,
+            None,
+            &format!("Veiarbeid {n}"),
+            &text,
+        );
+        let all = format!("mailed to {subscribers} of {subscribers} subscriber(s)");
+        assert!(said.contains(&all), "{said}");
+    };
+    let counted = "Counted: the newsletter did not arrive.";
+    let stale = "Ignored: it is not about the newsletter last mailed";
+    let mut said_all = String::new();
+    let mut bounce = |to: &str, action: &str, recipient: Option<&str>| {
+        let (code, said) = take_bounce(&server, &bounce_mail(to, action), recipient, None);
+        assert_eq!(code, 0, "{said}");
+        said_all.push_str(&said);
+        said
+    };
+
+    mail(1, 2);
+    let (kari_1, gone_1) = (
+        return_path(&received, &kari, "Veiarbeid 1"),
+        return_path(&received, &gone, "Veiarbeid 1"),
+    );
+    // retur+<the subscription's id>.<an HMAC>@…: nothing of the address.
+    for sender in [&kari_1, &gone_1] {
+        let (local, domain) = sender.split_once('@').unwrap();
+        assert_eq!(domain, "kommune.example");
+        let tag = local.strip_prefix("retur+").unwrap();
+        assert_eq!(tag.len(), 45, "{sender}");
+        assert!(
+            tag.chars().all(|c| c.is_ascii_hexdigit() || c == '.'),
+            "{sender}"
+        );
+    }
+    assert_ne!(kari_1, gone_1);
+    // Confirmations, receipts and the like keep the ordinary sender.
+    let confirmation = &mails_to(&received, &kari)[0].0;
+    assert!(
+        confirmation.contains("Return-Path: <postmottak@kommune.example>"),
+        "{confirmation}"
+    );
+
+    // Gone's mailbox has gone: its bounce counts, once.
+    assert!(bounce(&gone_1, "failed", None).contains(counted));
+    assert!(
+        bounce(&gone_1, "failed", None).contains(stale),
+        "counted before"
+    );
+    // Kari's mail is only late, an out-of-office answer is no report, a tag made up
+    // or sent elsewhere is not the server's: none counts.
+    let said = bounce(&kari_1, "delayed", None);
+    assert!(
+        said.contains("the report does not say the mail failed"),
+        "{said}"
+    );
+    let auto_reply = format!("To: {kari_1}\nSubject: Fravær\n\nAction: failed\n");
+    let (code, said) = take_bounce(&server, &auto_reply, None, None);
+    assert_eq!(code, 0);
+    assert!(
+        said.contains("not a delivery status notification"),
+        "{said}"
+    );
+    let mut forged = kari_1.clone();
+    let at = forged.find('@').unwrap() - 1;
+    let last = if forged.as_bytes()[at] == b'0' {
+        "1"
+    } else {
+        "0"
+    };
+    forged.replace_range(at..at + 1, last);
+    assert!(bounce(&forged, "failed", None).contains(stale));
+    let said = bounce(&kari_1, "failed", Some("postmottak@kommune.example"));
+    assert!(
+        said.contains("not addressed to a tagged bounce address"),
+        "{said}"
+    );
+
+    // The second newsletter: gone's bounces again; kari's first newsletter bounces only
+    // now, after the next has gone out, and that no longer counts.
+    mail(2, 2);
+    let gone_2 = return_path(&received, &gone, "Veiarbeid 2");
+    assert_ne!(gone_2, gone_1, "each newsletter has a tag of its own");
+    assert!(bounce(&gone_2, "failed", Some(&gone_2)).contains(counted));
+    assert!(bounce(&kari_1, "failed", None).contains(stale), "late");
+    let kari_2 = return_path(&received, &kari, "Veiarbeid 2");
+    assert!(bounce(&kari_2, "failed", None).contains(counted));
+
+    // The third: gone's subscription ends. Kari's third arrives (no bounce), so her
+    // count starts over: two more bounces do not end hers.
+    mail(3, 2);
+    let said = bounce(
+        &return_path(&received, &gone, "Veiarbeid 3"),
+        "failed",
+        None,
+    );
+    assert!(said.contains("The subscription has ended"), "{said}");
+    let page = browser.get(&gone_link.replace(SITE, &server.url)).await;
+    assert_eq!(page.status, 404, "gone's subscription has ended");
+    for n in [4, 5] {
+        mail(n, 1);
+        let sender = return_path(&received, &kari, &format!("Veiarbeid {n}"));
+        let said = bounce(&sender, "failed", None);
+        assert!(said.contains(counted) && !said.contains("ended"), "{said}");
+    }
+    let page = browser.get(&kari_link.replace(SITE, &server.url)).await;
+    assert_eq!(page.status, 200, "kari's subscription goes on");
+
+    // The sender's overview counts the subscription the third newsletter ended.
+    let overview = server.caseworker_ok(&kommunikasjon, &["newsletters", "--form", "nyhetsbrev"]);
+    let third = overview
+        .lines()
+        .find(|l| l.ends_with("Veiarbeid 3"))
+        .unwrap();
+    assert!(third.contains("(1 subscription(s) ended)"), "{overview}");
+
+    // With the database out of reach the mail system is told to try again later.
+    let (code, said) = take_bounce(
+        &server,
+        &bounce_mail(&kari_1, "failed"),
+        None,
+        Some("postgres://forms@127.0.0.1:9/forms"),
+    );
+    assert_eq!(code, 75, "{said}");
+
+    let log = server.log();
+    for secret in [&kari, &gone] {
+        assert!(!log.contains(secret.as_str()), "{secret} in the log");
+        assert!(
+            !said_all.contains(secret.as_str()),
+            "{secret} in the command's output"
+        );
+        assert!(
+            !contains(&server.sqlite_bytes(), secret),
+            "{secret} in the database"
+        );
+    }
+}

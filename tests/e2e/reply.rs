@@ -47,7 +47,8 @@ pub fn start_smtp(server: &Server, port: u16, work: &TempDir) -> (Smtp, std::pat
 
 /// An aiosmtpd handler that takes mail as the default one does, but refuses for good
 /// (550, as for a mailbox that does not exist) each recipient listed in a file, read
-/// again for every recipient.
+/// again for every recipient, and shows each message's envelope sender as its
+/// `Return-Path`.
 const REFUSING_HANDLER: &str = r#"
 from aiosmtpd.handlers import Debugging
 
@@ -70,6 +71,15 @@ class Refusing(Debugging):
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        # As a mailbox does on delivery: the envelope's sender first, as Return-Path.
+        sender = "Return-Path: <%s>\r\n" % envelope.mail_from
+        if isinstance(envelope.content, bytes):
+            envelope.content = sender.encode() + envelope.content
+        else:
+            envelope.content = sender + envelope.content
+        return await super().handle_DATA(server, session, envelope)
 "#;
 
 /// As [`start_smtp`], refusing for good each recipient listed in the file `refused`.

@@ -636,27 +636,66 @@ async fn subscriptions(store: &Store) {
             .unwrap()
             .is_none()
     );
-    // Refusals count up, start over when a mail is taken, and end the subscription at
-    // `end_at`.
+    // Refusals count up. A newsletter taken is the subscription's `last_taken` until
+    // the next goes out (it has arrived then, and the count starts over) or a bounce
+    // mail for it counts, once. At `end_at` the subscription ends.
     let refused = || Op::SubscriptionsRefused {
         ids: vec!["sub-c".into()],
         end_at: 3,
     };
-    let refusals = || async {
-        let page = store.subscribers_after("nyhetsbrev", "", 10).await.unwrap();
-        page.iter().map(|row| row.refusals).collect::<Vec<_>>()
-    };
-    store.write(vec![refused(), refused()]).await.unwrap();
-    assert_eq!(refusals().await, [2]);
-    let taken = Op::SubscriptionsTaken {
+    let taken = |newsletter: &str| Op::SubscriptionsTaken {
         ids: vec!["sub-c".into()],
+        newsletter: newsletter.into(),
     };
-    store.write(vec![taken]).await.unwrap();
-    assert_eq!(refusals().await, [0]);
-    store.write(vec![refused(), refused()]).await.unwrap();
-    assert_eq!(refusals().await, [2]);
+    let bounced = |newsletter: &str| Op::SubscriptionBounced {
+        id: "sub-c".into(),
+        newsletter: newsletter.into(),
+        end_at: 3,
+    };
+    let state = || async {
+        let page = store.subscribers_after("nyhetsbrev", "", 10).await.unwrap();
+        page.iter()
+            .map(|row| {
+                (
+                    row.refusals,
+                    row.last_taken.clone(),
+                    row.refusals_in_a_row(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let last = |n: &str| Some(n.to_string());
     store.write(vec![refused()]).await.unwrap();
-    assert_eq!(refusals().await, Vec::<i64>::new());
+    assert_eq!(state().await, [(1, None, 1)]);
+    store.write(vec![taken("nl-0")]).await.unwrap();
+    assert_eq!(state().await, [(1, last("nl-0"), 0)]);
+    assert_eq!(
+        store.subscription_last_taken("sub-c").await.unwrap(),
+        Some(last("nl-0"))
+    );
+    let gone = |result| matches!(result, Err(StoreError::Gone));
+    assert!(
+        gone(store.write(vec![bounced("nl-x")]).await),
+        "another newsletter"
+    );
+    store.write(vec![bounced("nl-0")]).await.unwrap();
+    assert_eq!(state().await, [(2, None, 2)]);
+    assert!(
+        gone(store.write(vec![bounced("nl-0")]).await),
+        "counted before"
+    );
+    store.write(vec![taken("nl-1")]).await.unwrap();
+    assert_eq!(state().await, [(2, last("nl-1"), 0)]);
+    store.write(vec![taken("nl-2")]).await.unwrap();
+    assert_eq!(state().await, [(0, last("nl-2"), 0)], "nl-1 arrived");
+    assert!(gone(store.write(vec![bounced("nl-1")]).await), "late");
+    store.write(vec![refused()]).await.unwrap();
+    assert_eq!(state().await, [(1, None, 1)], "nl-2 arrived");
+    store.write(vec![refused(), taken("nl-3")]).await.unwrap();
+    store.write(vec![bounced("nl-3")]).await.unwrap();
+    assert_eq!(state().await, Vec::new(), "three in a row");
+    assert_eq!(store.subscription_last_taken("sub-c").await.unwrap(), None);
+    assert!(gone(store.write(vec![bounced("nl-3")]).await));
     // Deleting by id what is gone already is no error.
     store
         .write(vec![Op::DeleteSubscription { id: "sub-c".into() }])

@@ -719,7 +719,18 @@ impl Server {
     /// Runs `forms ARGS --config CONFIG` on this server's database, or on
     /// `database_url` if given.
     pub fn run_forms(&self, args: &[&str], database_url: Option<&str>) -> std::process::Output {
-        Command::new(FORMS)
+        self.run_forms_with_input(args, database_url, b"")
+    }
+
+    /// As [`Server::run_forms`], with `input` on the command's standard input.
+    pub fn run_forms_with_input(
+        &self,
+        args: &[&str],
+        database_url: Option<&str>,
+        input: &[u8],
+    ) -> std::process::Output {
+        use std::io::Write;
+        let mut child = Command::new(FORMS)
             .args(args)
             .arg("--config")
             .arg(&self.config)
@@ -727,8 +738,13 @@ impl Server {
                 "FORMS_DATABASE_URL",
                 database_url.unwrap_or(&self.database_url),
             )
-            .output()
-            .unwrap()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
     }
 
     /// The privacy officer's report of the whole audit log (`forms audit export`).

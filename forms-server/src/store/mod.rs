@@ -438,14 +438,28 @@ pub enum Op {
         finished_at: Option<Timestamp>,
     },
     /// The mail server refused a newsletter for good at these subscriptions' addresses:
-    /// one more refusal each, and those at `end_at` refusals are deleted.
+    /// one more refusal each (after none, if the newsletter it last took has since
+    /// arrived), and those at `end_at` refusals are deleted.
     SubscriptionsRefused {
         ids: Vec<String>,
         end_at: i64,
     },
-    /// A newsletter went to these subscriptions' addresses: their refusals start over.
+    /// The mail server took `newsletter` for these subscriptions' addresses: it is
+    /// their `last_taken` until a bounce mail for it comes back or the next newsletter
+    /// goes out, and the one taken before has arrived, so their refusals start over.
     SubscriptionsTaken {
         ids: Vec<String>,
+        newsletter: String,
+    },
+    /// A bounce mail came back for `newsletter` at the subscription's address: a
+    /// refusal, counted if the newsletter is still its `last_taken` (otherwise
+    /// [`StoreError::Gone`]: the bounce is late, came twice, or names another). At
+    /// `end_at` refusals the subscription is deleted and counted as ended by the
+    /// newsletter.
+    SubscriptionBounced {
+        id: String,
+        newsletter: String,
+        end_at: i64,
     },
 }
 
@@ -1877,10 +1891,13 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                 }
                 Op::SubscriptionsRefused { ids, end_at } => {
                     for id in ids {
-                        sqlx::query("UPDATE subscriptions SET refusals = refusals + 1 WHERE id = $1")
-                            .bind(id.clone())
-                            .execute(&mut *tx)
-                            .await?;
+                        sqlx::query(
+                            "UPDATE subscriptions SET refusals = CASE WHEN last_taken IS NULL \
+                             THEN refusals ELSE 0 END + 1, last_taken = NULL WHERE id = $1",
+                        )
+                        .bind(id.clone())
+                        .execute(&mut *tx)
+                        .await?;
                         sqlx::query("DELETE FROM subscriptions WHERE id = $1 AND refusals >= $2")
                             .bind(id.clone())
                             .bind(*end_at)
@@ -1888,10 +1905,40 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                             .await?;
                     }
                 }
-                Op::SubscriptionsTaken { ids } => {
+                Op::SubscriptionsTaken { ids, newsletter } => {
                     for id in ids {
-                        sqlx::query("UPDATE subscriptions SET refusals = 0 WHERE id = $1")
-                            .bind(id.clone())
+                        sqlx::query(
+                            "UPDATE subscriptions SET refusals = CASE WHEN last_taken IS NULL \
+                             THEN refusals ELSE 0 END, last_taken = $1 WHERE id = $2",
+                        )
+                        .bind(newsletter.clone())
+                        .bind(id.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                Op::SubscriptionBounced {
+                    id,
+                    newsletter,
+                    end_at,
+                } => {
+                    let counted = sqlx::query(
+                        "UPDATE subscriptions SET refusals = refusals + 1, last_taken = NULL \
+                         WHERE id = $1 AND last_taken = $2",
+                    )
+                    .bind(id.clone())
+                    .bind(newsletter.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                    one_row_or_gone(counted.rows_affected())?;
+                    let ended = sqlx::query("DELETE FROM subscriptions WHERE id = $1 AND refusals >= $2")
+                        .bind(id.clone())
+                        .bind(*end_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    if ended.rows_affected() > 0 {
+                        sqlx::query("UPDATE newsletters SET ended = ended + 1 WHERE id = $1")
+                            .bind(newsletter.clone())
                             .execute(&mut *tx)
                             .await?;
                     }

@@ -28,8 +28,25 @@ pub struct Confirmed {
     pub id: String,
     /// Address, topics, language and token, encrypted with the field vault.
     pub data: Vec<u8>,
-    /// Newsletters in a row the mail server refused for good at the address.
+    /// Newsletters in a row the mail server refused for good at the address, or that
+    /// came back as bounce mails, up to `last_taken`.
     pub refusals: i64,
+    /// The newsletter the mail server last took for the address, while a bounce mail
+    /// for it may still come back.
+    pub last_taken: Option<String>,
+}
+
+impl Confirmed {
+    /// The refusals in a row as a newsletter sent now finds them: none once the
+    /// newsletter taken last has arrived, which it has if it did not bounce before the
+    /// next one.
+    pub fn refusals_in_a_row(&self) -> i64 {
+        if self.last_taken.is_some() {
+            0
+        } else {
+            self.refusals
+        }
+    }
 }
 
 /// A newsletter and how far its delivery has come.
@@ -195,15 +212,33 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> Result<Vec<Confirmed>, StoreError> {
-        const SQL: &str = "SELECT id, data, refusals FROM subscriptions WHERE form_id = $1 \
-             AND id > $2 AND confirmed_at IS NOT NULL ORDER BY id LIMIT $3";
-        let rows: Vec<(String, Vec<u8>, i64)> = on_pool!(&self.pool, p => {
+        const SQL: &str = "SELECT id, data, refusals, last_taken FROM subscriptions \
+             WHERE form_id = $1 AND id > $2 AND confirmed_at IS NOT NULL ORDER BY id LIMIT $3";
+        let rows: Vec<(String, Vec<u8>, i64, Option<String>)> = on_pool!(&self.pool, p => {
             sqlx::query_as(SQL).bind(form_id).bind(after).bind(limit).fetch_all(p).await?
         });
         Ok(rows
             .into_iter()
-            .map(|(id, data, refusals)| Confirmed { id, data, refusals })
+            .map(|(id, data, refusals, last_taken)| Confirmed {
+                id,
+                data,
+                refusals,
+                last_taken,
+            })
             .collect())
+    }
+
+    /// The newsletter last taken for a subscription's address while a bounce mail
+    /// may still come back for it; `None` if there is no such subscription.
+    pub async fn subscription_last_taken(
+        &self,
+        id: &str,
+    ) -> Result<Option<Option<String>>, StoreError> {
+        const SQL: &str = "SELECT last_taken FROM subscriptions WHERE id = $1";
+        let row: Option<(Option<String>,)> = on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).bind(id).fetch_optional(p).await?
+        });
+        Ok(row.map(|(last_taken,)| last_taken))
     }
 
     pub async fn newsletter(&self, id: &str) -> Result<Option<Newsletter>, StoreError> {
