@@ -150,16 +150,31 @@ impl Keyring {
     /// HMAC-SHA256: the same on every server that loads the same key file, and a new
     /// one when a newer key is added.
     pub fn derive(&self, purpose: &str) -> Result<Zeroizing<[u8; KEY_LEN]>, VaultError> {
+        self.derive_each(purpose)?
+            .into_iter()
+            .next()
+            .ok_or(VaultError::NoKeys)
+    }
+
+    /// The key for `purpose` derived from each key of the ring, newest first: what was
+    /// derived before a newer key was added is among them until its key leaves.
+    pub fn derive_each(&self, purpose: &str) -> Result<Vec<Zeroizing<[u8; KEY_LEN]>>, VaultError> {
         use hmac::{Hmac, Mac};
-        let key = self.keys.last().ok_or(VaultError::NoKeys)?;
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key.secret)
-            .map_err(|_| VaultError::Failed)?;
-        mac.update(DERIVE_DOMAIN);
-        mac.update(&[0]);
-        mac.update(purpose.as_bytes());
-        let mut out = Zeroizing::new([0u8; KEY_LEN]);
-        out.copy_from_slice(&mac.finalize().into_bytes());
-        Ok(out)
+        if self.keys.is_empty() {
+            return Err(VaultError::NoKeys);
+        }
+        let mut derived = Vec::with_capacity(self.keys.len());
+        for key in self.keys.iter().rev() {
+            let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key.secret)
+                .map_err(|_| VaultError::Failed)?;
+            mac.update(DERIVE_DOMAIN);
+            mac.update(&[0]);
+            mac.update(purpose.as_bytes());
+            let mut out = Zeroizing::new([0u8; KEY_LEN]);
+            out.copy_from_slice(&mac.finalize().into_bytes());
+            derived.push(out);
+        }
+        Ok(derived)
     }
 
     /// Encrypts `plaintext` for `place` under the newest key.
@@ -382,6 +397,10 @@ mod tests {
         );
         assert_ne!(*a, *two.derive("rate").unwrap(), "a newer key, another key");
         assert_ne!(&a[..], &[1u8; 32][..], "never the vault key itself");
+        let each = two.derive_each("rate").unwrap();
+        assert_eq!(each.len(), 2);
+        assert_eq!(*each[0], *two.derive("rate").unwrap(), "the newest first");
+        assert_eq!(*each[1], *a, "then what the older key gave");
     }
 
     const ROW: Place<'static> = Place {

@@ -10,7 +10,9 @@
 //! from the field vault: neither the address nor anything else about the subscriber is
 //! in it, and a tag cannot be made up to end somebody's subscription. Only a bounce of
 //! the newsletter the address was mailed last counts; one that is late (the next
-//! newsletter has gone out since) or comes twice does not.
+//! newsletter has gone out since) or comes twice does not. Tags are made with a key
+//! derived from the vault's newest key and checked with the one of each key, so a
+//! bounce of a mail sent before a newer vault key came still counts.
 
 use forms_crypto::vault::Keyring;
 
@@ -82,28 +84,33 @@ impl BounceAddress {
     }
 }
 
-/// Makes and checks the tags.
-pub struct BounceTags(PidKey);
+/// Makes and checks the tags, with a key derived from each vault key, newest first.
+pub struct BounceTags(Vec<PidKey>);
 
 impl BounceTags {
     pub fn new(vault: &Keyring) -> Result<BounceTags, String> {
-        let key = vault
-            .derive("newsletter-bounce")
+        let keys = vault
+            .derive_each("newsletter-bounce")
             .map_err(|_| "the field vault's keys ([vault] key_file)".to_string())?;
-        Ok(BounceTags(PidKey::new(&key[..])))
+        Ok(BounceTags(
+            keys.iter().map(|key| PidKey::new(&key[..])).collect(),
+        ))
     }
 
-    fn mac(&self, subscription: &str, newsletter: &str) -> String {
-        let mut mac = self
-            .0
-            .mac("newsletter-bounce", &format!("{subscription}.{newsletter}"));
+    fn mac(key: &PidKey, subscription: &str, newsletter: &str) -> String {
+        let mut mac = key.mac("newsletter-bounce", &format!("{subscription}.{newsletter}"));
         mac.truncate(MAC_DIGITS);
         mac
     }
 
-    /// The tag of the mail of `newsletter` to `subscription`.
+    /// The tag of the mail of `newsletter` to `subscription`, under the newest key.
     pub fn tag(&self, subscription: &str, newsletter: &str) -> String {
-        format!("{subscription}.{}", self.mac(subscription, newsletter))
+        let mac = self
+            .0
+            .first()
+            .map(|key| Self::mac(key, subscription, newsletter))
+            .unwrap_or_default();
+        format!("{subscription}.{mac}")
     }
 
     /// The subscription a tag names, whatever its case, if it has a tag's shape.
@@ -113,12 +120,16 @@ impl BounceTags {
         (hex(id, ID_DIGITS) && hex(mac, MAC_DIGITS)).then(|| (id.to_ascii_lowercase(), mac))
     }
 
-    /// Whether `mac` is the tag's HMAC for this subscription and newsletter.
+    /// Whether `mac` is the tag's HMAC for this subscription and newsletter under any
+    /// of the keys.
     fn fits(&self, subscription: &str, newsletter: &str, mac: &str) -> bool {
-        crate::web::constant_time_eq(
-            self.mac(subscription, newsletter).as_bytes(),
-            mac.to_ascii_lowercase().as_bytes(),
-        )
+        let mac = mac.to_ascii_lowercase();
+        self.0.iter().any(|key| {
+            crate::web::constant_time_eq(
+                Self::mac(key, subscription, newsletter).as_bytes(),
+                mac.as_bytes(),
+            )
+        })
     }
 }
 
@@ -157,7 +168,9 @@ pub fn status_of(message: &[u8]) -> Status {
         if let Some((name, value)) = line.split_once(':')
             && name.trim().eq_ignore_ascii_case("action")
         {
-            actions.push(value.trim().to_ascii_lowercase());
+            // The action is one word; some mail systems add a comment after it.
+            let action = value.split_whitespace().next().unwrap_or_default();
+            actions.push(action.to_ascii_lowercase());
         }
     }
     if actions.iter().any(|a| a == "failed") {
@@ -343,6 +356,21 @@ mod tests {
             !tags.fits(other, "n1", mac),
             "the tag moved to another subscription"
         );
+        let newer = Keyring::parse(
+            "k1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n\
+             k2 ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n",
+        )
+        .unwrap();
+        let newer = BounceTags::new(&newer).unwrap();
+        assert!(
+            newer.fits(&id, "n1", mac),
+            "a tag made before a newer vault key came"
+        );
+        assert_ne!(
+            newer.tag(subscription, "n1"),
+            tag,
+            "new tags under the newer key"
+        );
         assert_eq!(BounceTags::subscription_in("kari.nordmann"), None);
         assert_eq!(BounceTags::subscription_in(subscription), None);
     }
@@ -356,6 +384,8 @@ mod tests {
         );
         let unix = report("failed", "5.1.1", to).replace("\r\n", "\n");
         assert_eq!(status_of(unix.as_bytes()), Status::Failed);
+        let commented = report("Failed (mailbox gone)", "5.1.1", to);
+        assert_eq!(status_of(commented.as_bytes()), Status::Failed);
         // The text part says "Action: failed" too, but only the report's fields count.
         assert_eq!(
             status_of(report("delayed", "4.4.1", to).as_bytes()),

@@ -1031,12 +1031,14 @@ async fn admin_vault_rekey(args: &StoreArgs) -> Result<ExitCode, String> {
     let done = done.map_err(|e| format!("cannot re-encrypt the vault's values: {e}"))?;
     println!(
         "Vault key {} encrypts. Re-encrypted under it: {} reply address(es), {} session(s), \
-         {} subscription(s), {} privacy request address(es).",
+         {} subscription(s), {} privacy request address(es). Subscription address keys \
+         derived anew: {}.",
         done.newest,
         done.reply_addresses,
         done.sessions,
         done.subscriptions,
-        done.contact_addresses
+        done.contact_addresses,
+        done.address_keys
     );
     let stored: Vec<String> = done
         .stored

@@ -60,7 +60,10 @@ pub struct Newsletters {
     site_url: String,
     /// The municipality's name, in the mails.
     site_name: Option<String>,
-    address_key: PidKey,
+    /// The keys of the address HMAC, one derived from each vault key, newest first:
+    /// the newest for what is stored now, all of them to find what was stored before a
+    /// newer vault key came (until `forms admin vault rekey` moves it).
+    address_keys: Vec<PidKey>,
     bounce_tags: crate::bounce::BounceTags,
 }
 
@@ -209,6 +212,69 @@ pub fn topic_words(form: &Form, topics: &[String], lang: Lang) -> String {
         .join(", ")
 }
 
+/// The keys of the address HMAC, derived from each vault key, newest first.
+fn address_keys(vault: &Keyring) -> Result<Vec<PidKey>, forms_crypto::vault::VaultError> {
+    Ok(vault
+        .derive_each("subscription-address")?
+        .iter()
+        .map(|key| PidKey::new(&key[..]))
+        .collect())
+}
+
+/// The keyed HMAC of `address`, whatever its case, for subscriptions to `form_id`.
+fn address_key(key: &PidKey, form_id: &str, address: &str) -> String {
+    key.mac(form_id, &address.to_lowercase())
+}
+
+/// Derives every subscription's address key anew under the newest key of `ring`, for
+/// `forms admin vault rekey`: afterwards an older vault key can leave the key file
+/// without a privacy request's look-up or a new sign-up losing sight of the
+/// subscriptions stored before. A value that does not open is left as it is (the
+/// re-encryption counts it). Returns how many keys were replaced; each page with any is
+/// one write with a `vault.rekeyed` audit entry.
+pub async fn rekey_address_keys(
+    store: &Store,
+    ring: &Keyring,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let Some(newest) = address_keys(ring)
+        .ok()
+        .and_then(|keys| keys.into_iter().next())
+    else {
+        return Ok(0);
+    };
+    let (mut after, mut replaced) = (String::new(), 0);
+    loop {
+        let page = store.subscription_keys_after(&after, PAGE).await?;
+        let Some((last, ..)) = page.last() else {
+            return Ok(replaced);
+        };
+        after.clone_from(last);
+        let mut ops = Vec::new();
+        for (id, form_id, old, data) in &page {
+            let Ok(json) = ring.decrypt(VaultColumn::Subscription.place(id), data) else {
+                continue;
+            };
+            let Ok(held) = serde_json::from_slice::<Held>(&json) else {
+                continue;
+            };
+            let new = address_key(&newest, form_id, &held.address);
+            if &new != old {
+                ops.push(Op::ReplaceAddressKey {
+                    id: id.clone(),
+                    old: old.clone(),
+                    new,
+                });
+            }
+        }
+        if !ops.is_empty() {
+            replaced += ops.len() as u64;
+            ops.push(Op::Audit(AuditEntry::by_admin(actions::VAULT_REKEYED, now)));
+            store.write(ops).await?;
+        }
+    }
+}
+
 impl Newsletters {
     /// Subscriptions need all three: the vault to keep them, mail to confirm and send,
     /// and the site's address for the links.
@@ -223,9 +289,8 @@ impl Newsletters {
             .url
             .clone()
             .ok_or("the site's address ([site] url), for the links in the mails")?;
-        let key = vault
-            .derive("subscription-address")
-            .map_err(|_| "the field vault's keys ([vault] key_file)")?;
+        let address_keys =
+            address_keys(&vault).map_err(|_| "the field vault's keys ([vault] key_file)")?;
         let bounce_tags = crate::bounce::BounceTags::new(&vault)
             .map_err(|_| "the field vault's keys ([vault] key_file)")?;
         Ok(Newsletters {
@@ -233,16 +298,19 @@ impl Newsletters {
             mailer,
             site_url,
             site_name: site.name.clone(),
-            address_key: PidKey::new(&key[..]),
+            address_keys,
             bounce_tags,
         })
     }
 
-    /// What the subscriptions of `address` to `form` are found by: a keyed HMAC of the
-    /// address, whatever its case.
-    fn key_of(&self, form: &Form, address: &str) -> String {
-        self.address_key
-            .mac(form.id.as_str(), &address.to_lowercase())
+    /// What the subscriptions of `address` to `form` are found by: its keyed HMAC,
+    /// whatever its case, under each vault key, newest first (a new one is stored with
+    /// the first).
+    fn keys_of(&self, form: &Form, address: &str) -> Vec<String> {
+        self.address_keys
+            .iter()
+            .map(|key| address_key(key, form.id.as_str(), address))
+            .collect()
     }
 
     /// The subscriber's page, where `token` is the link's token.
@@ -285,13 +353,17 @@ impl Newsletters {
         count: Option<Op>,
     ) -> Result<(), NewsletterError> {
         let address = crate::submission::reply_address(form, answers).unwrap_or_default();
-        let address_key = self.key_of(form, address);
+        let mut address_keys = self.keys_of(form, address);
         let mut ops: Vec<Op> = count.into_iter().collect();
         let since = now.plus_days(-1);
-        if store
-            .awaits_confirmation(form.id.as_str(), &address_key, since)
-            .await?
-        {
+        let mut awaits = false;
+        for key in &address_keys {
+            awaits = awaits
+                || store
+                    .awaits_confirmation(form.id.as_str(), key, since)
+                    .await?;
+        }
+        if awaits {
             store.write(ops).await?;
             tracing::info!(form = %form.id, "subscription already awaits confirmation: no mail");
             return Ok(());
@@ -308,7 +380,7 @@ impl Newsletters {
         ops.push(Op::PutSubscription(SubscriptionRow {
             id: id.clone(),
             form_id: form.id.to_string(),
-            address_key,
+            address_key: address_keys.swap_remove(0),
             token_hash: token_hash(&held.token),
             created_at: now,
             confirmed_at: None,
@@ -371,6 +443,7 @@ impl Newsletters {
                 id: opened.row.id.clone(),
                 at: now,
                 retain_until: form.retain_until(now),
+                address_keys: self.keys_of(form, &opened.held.address),
             }])
             .await?;
         tracing::info!(form = %form.id, "subscription confirmed");
@@ -450,8 +523,11 @@ impl Newsletters {
         );
         let mut subscriptions = Vec::new();
         for form in catalog.forms().filter(|f| f.subscription.is_some()) {
-            let key = self.key_of(form, &address);
-            for row in store.subscriptions_of(form.id.as_str(), &key).await? {
+            let mut rows = Vec::new();
+            for key in self.keys_of(form, &address) {
+                rows.extend(store.subscriptions_of(form.id.as_str(), &key).await?);
+            }
+            for row in rows {
                 let Some(held) = self.open_held(&row.id, &row.data) else {
                     tracing::warn!("a subscription does not open with the vault's keys");
                     continue;

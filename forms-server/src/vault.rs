@@ -35,6 +35,8 @@ pub struct Rekeyed {
     pub subscriptions: u64,
     /// KRR addresses of privacy requests re-encrypted.
     pub contact_addresses: u64,
+    /// Subscriptions' address keys derived anew under the newest key.
+    pub address_keys: u64,
     /// Values that do not open with this keyring (a key it lacks, or a damaged or moved
     /// value), by the key id they name; left as they are.
     pub unopened: BTreeMap<String, u64>,
@@ -87,6 +89,7 @@ pub async fn rekey(store: &Store, ring: &Keyring, now: Timestamp) -> Result<Reke
             }
         }
     }
+    done.address_keys = crate::newsletter::rekey_address_keys(store, ring, now).await?;
     for column in VaultColumn::ALL {
         let mut pages = Pages::new(column);
         while let Some(page) = pages.next(store).await? {

@@ -555,10 +555,15 @@ async fn subscriptions(store: &Store) {
     assert_eq!(of("nyhetsbrev", "addr-1").await, ["sub-a"]);
     assert!(of("kontakt", "addr-1").await.is_empty());
     assert!(of("nyhetsbrev", "addr-3").await.is_empty());
+    // A confirmation names the address's key under each vault key.
     let confirm = |id: &str, at: i64| Op::ConfirmSubscription {
         id: id.into(),
         at: Timestamp(at),
         retain_until: Timestamp(at + 10_000),
+        address_keys: match id {
+            "sub-b" => vec!["addr-2".into()],
+            _ => vec!["addr-1".into(), "addr-1-old".into()],
+        },
     };
     store.write(vec![confirm("sub-a", T + 5)]).await.unwrap();
     assert!(
@@ -567,23 +572,33 @@ async fn subscriptions(store: &Store) {
             .await
             .unwrap()
     );
-    // The same address signs up again and confirms: the older subscription goes.
+    // The same address signs up again and confirms: the older subscriptions go, also
+    // one stored under an older vault key's address key.
     store
-        .write(vec![Op::PutSubscription(subscription_row(
-            "sub-c",
-            "addr-1",
-            T + 10,
-        ))])
+        .write(vec![
+            Op::PutSubscription(subscription_row("sub-0", "addr-1-old", T + 1)),
+            Op::PutSubscription(subscription_row("sub-c", "addr-1", T + 10)),
+        ])
         .await
         .unwrap();
     store.write(vec![confirm("sub-c", T + 20)]).await.unwrap();
-    assert!(
-        store
-            .subscription_by_token("hash-sub-a")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    for gone in ["hash-sub-a", "hash-sub-0"] {
+        assert!(
+            store.subscription_by_token(gone).await.unwrap().is_none(),
+            "{gone}"
+        );
+    }
+    // A key derived anew replaces the old one only while the row still holds it.
+    let rekeyed = |old: &str| Op::ReplaceAddressKey {
+        id: "sub-c".into(),
+        old: old.into(),
+        new: "addr-1-new".into(),
+    };
+    store.write(vec![rekeyed("addr-x")]).await.unwrap();
+    assert_eq!(of("nyhetsbrev", "addr-1").await, ["sub-c"]);
+    store.write(vec![rekeyed("addr-1")]).await.unwrap();
+    assert!(of("nyhetsbrev", "addr-1").await.is_empty());
+    assert_eq!(of("nyhetsbrev", "addr-1-new").await, ["sub-c"]);
     let c = store
         .subscription_by_token("hash-sub-c")
         .await

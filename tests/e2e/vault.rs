@@ -2,7 +2,8 @@
 //! file's last line, restart, `forms admin vault rekey`, remove the old line, restart.
 //! Afterwards the stored reply addresses and login sessions open with the new key
 //! alone: a caseworker's reply still reaches the citizen through a real SMTP server,
-//! and a logged-in citizen is still logged in.
+//! and a logged-in citizen is still logged in. Newsletter subscriptions, found by a
+//! keyed HMAC of their address, stay found through the change.
 
 use serde_json::json;
 
@@ -195,5 +196,65 @@ async fn a_logged_in_citizen_stays_logged_in_across_a_vault_key_change_on_postgr
         has_session(&server, &browser).await,
         "the session did not open with the new key alone"
     );
+    server.assert_audit_intact();
+}
+
+/// A subscription is found by a keyed HMAC of its address whose key is derived from the
+/// vault's newest key. Across a key change a privacy request still finds the
+/// subscriptions stored before it, and a new sign-up of the same address still replaces
+/// the old one; `vault rekey` derives the address keys anew, so that the old key can go
+/// and they are still found.
+#[tokio::test(flavor = "multi_thread")]
+async fn subscriptions_stay_found_by_their_address_across_a_vault_key_change() {
+    use crate::citizen_login::KARI_EMAIL;
+    use crate::newsletter::{SITE, site_config, subscribed};
+    let work = TempDir::new("rekey-subscriptions");
+    let port = crate::support::free_port();
+    let mut server = Server::prepare_with_login(Backend::Sqlite).await;
+    server.append_config(&site_config(port));
+    tokio::task::block_in_place(|| server.launch());
+    let (_smtp, received) = crate::reply::start_smtp(&server, port, &work);
+    let mailbox = crate::support::Browser::new(&[&server.cert_pem]);
+    let other = format!("{}@example.no", canary("other").to_lowercase());
+    let karis = subscribed(&server, &mailbox, &received, KARI_EMAIL).await;
+    let others = subscribed(&server, &mailbox, &received, &other).await;
+    let base = server.url.clone();
+    let opens = |link: &str| {
+        let url = link.replace(SITE, &base);
+        let mailbox = &mailbox;
+        async move { mailbox.get(&url).await.status }
+    };
+
+    add_key(&server, "t2");
+    tokio::task::block_in_place(|| restart(&mut server));
+    // Kari's access request, sent under the new key, finds her subscription.
+    let kari = server.browser();
+    log_in(&server, &kari, "innsyn", SUBSTANTIAL).await;
+    let request = ask_for_access(&server, &kari, &[]).await;
+    let (privacy, _) = server.add_caseworker("personvern");
+    let found = format!("1 abonnement på nyhetsbrev til {KARI_EMAIL}");
+    let report = server.caseworker_ok(&privacy, &["subject-access", "--id", &request]);
+    assert!(report.contains(&found), "{report}");
+    // The other address signs up again: the new subscription replaces the old one.
+    let again = subscribed(&server, &mailbox, &received, &other).await;
+    assert_eq!(
+        opens(&others).await,
+        404,
+        "the old subscription is replaced"
+    );
+    assert_eq!(opens(&again).await, 200);
+
+    let (ok, out) = rekey(&server);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Subscription address keys derived anew: 1."),
+        "{out}"
+    );
+    assert!(out.contains("Key t1 holds nothing any more"), "{out}");
+    remove_key(&server, "t1");
+    tokio::task::block_in_place(|| restart(&mut server));
+    let report = server.caseworker_ok(&privacy, &["subject-access", "--id", &request]);
+    assert!(report.contains(&found), "with the new key alone: {report}");
+    assert_eq!(opens(&karis).await, 200);
     server.assert_audit_intact();
 }

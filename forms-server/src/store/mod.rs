@@ -396,12 +396,21 @@ pub enum Op {
     },
     /// A newsletter subscription, awaiting its confirmation.
     PutSubscription(SubscriptionRow),
-    /// A subscription confirmed; the address's other subscriptions to the same form go.
+    /// A subscription confirmed; the address's other subscriptions to the same form
+    /// (found by any of `address_keys`, the address's key under each vault key) go.
     /// [`StoreError::Gone`] if it is no longer there.
     ConfirmSubscription {
         id: String,
         at: Timestamp,
         retain_until: Timestamp,
+        address_keys: Vec<String>,
+    },
+    /// A subscription's address key derived anew (under the newest vault key), if it
+    /// still holds `old`.
+    ReplaceAddressKey {
+        id: String,
+        old: String,
+        new: String,
     },
     /// A subscription's data changed (its topics); [`StoreError::Gone`] if it is no
     /// longer there.
@@ -1797,15 +1806,19 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                     id,
                     at,
                     retain_until,
+                    address_keys,
                 } => {
                     // The address's other subscriptions to the form give way to this one.
-                    sqlx::query(
-                        "DELETE FROM subscriptions WHERE id <> $1 AND (form_id, address_key) IN \
-                         (SELECT form_id, address_key FROM subscriptions WHERE id = $1)",
-                    )
-                    .bind(id.clone())
-                    .execute(&mut *tx)
-                    .await?;
+                    for key in address_keys {
+                        sqlx::query(
+                            "DELETE FROM subscriptions WHERE id <> $1 AND address_key = $2 \
+                             AND form_id = (SELECT form_id FROM subscriptions WHERE id = $1)",
+                        )
+                        .bind(id.clone())
+                        .bind(key.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     let done = sqlx::query(
                         "UPDATE subscriptions SET confirmed_at = $1, retain_until = $2 WHERE id = $3",
                     )
@@ -1904,6 +1917,16 @@ async fn apply(pool: &Pool, ops: &[&Op]) -> Result<(), StoreError> {
                             .execute(&mut *tx)
                             .await?;
                     }
+                }
+                Op::ReplaceAddressKey { id, old, new } => {
+                    sqlx::query(
+                        "UPDATE subscriptions SET address_key = $1 WHERE id = $2 AND address_key = $3",
+                    )
+                    .bind(new.clone())
+                    .bind(id.clone())
+                    .bind(old.clone())
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 Op::SubscriptionsTaken { ids, newsletter } => {
                     for id in ids {

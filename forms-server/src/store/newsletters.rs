@@ -228,6 +228,20 @@ impl Store {
             .collect())
     }
 
+    /// Up to `limit` subscriptions whose id comes after `after`, in id order, as a new
+    /// vault key's address keys are derived: id, form, address key and vault value.
+    pub async fn subscription_keys_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String, Vec<u8>)>, StoreError> {
+        const SQL: &str = "SELECT id, form_id, address_key, data FROM subscriptions \
+             WHERE id > $1 ORDER BY id LIMIT $2";
+        Ok(on_pool!(&self.pool, p => {
+            sqlx::query_as(SQL).bind(after).bind(limit).fetch_all(p).await?
+        }))
+    }
+
     /// The newsletter last taken for a subscription's address while a bounce mail
     /// may still come back for it; `None` if there is no such subscription.
     pub async fn subscription_last_taken(
