@@ -304,8 +304,13 @@ enum CaseworkerCommand {
     /// Answer the citizen by e-mail (the server sends it to the address they gave,
     /// then deletes the address).
     Reply {
-        /// The submission's reference, e.g. 2026-7K3F-9QXA.
-        reference: String,
+        /// The submission's reference (e.g. 2026-7K3F-9QXA) or its id, as for the other
+        /// commands on one case.
+        #[arg(long, required_unless_present = "reference")]
+        id: Option<String>,
+        /// The same without `--id`, as this command once took it.
+        #[arg(hide = true, conflicts_with = "id")]
+        reference: Option<String>,
         #[command(flatten)]
         server: ServerArgs,
         /// A UTF-8 text file with the answer.
@@ -1282,10 +1287,12 @@ async fn caseworker_command(command: CaseworkerCommand) -> Result<ExitCode, Stri
             Ok(ExitCode::SUCCESS)
         }
         CaseworkerCommand::Reply {
+            id,
             reference,
             server,
             file,
         } => {
+            let reference = id.or(reference).unwrap_or_default();
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             api(&server)?

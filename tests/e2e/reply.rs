@@ -233,7 +233,10 @@ async fn a_reply_reaches_the_citizen_by_smtp_and_the_address_is_deleted() {
     .unwrap();
     let reply = || {
         let answer = answer.to_str().unwrap();
-        server.caseworker(&token_file, &["reply", &reference, "--file", answer])
+        server.caseworker(
+            &token_file,
+            &["reply", "--id", &reference, "--file", answer],
+        )
     };
     let out = reply();
     assert!(
