@@ -353,7 +353,7 @@ impl Newsletters {
         count: Option<Op>,
     ) -> Result<(), NewsletterError> {
         let address = crate::submission::reply_address(form, answers).unwrap_or_default();
-        let mut address_keys = self.keys_of(form, address);
+        let address_keys = self.keys_of(form, address);
         let mut ops: Vec<Op> = count.into_iter().collect();
         let since = now.plus_days(-1);
         let mut awaits = false;
@@ -368,6 +368,11 @@ impl Newsletters {
             tracing::info!(form = %form.id, "subscription already awaits confirmation: no mail");
             return Ok(());
         }
+        // Stored under the newest key's HMAC.
+        let address_key = address_keys
+            .first()
+            .cloned()
+            .ok_or(NewsletterError::Crypto)?;
         let id = crate::submission::random_id().ok_or(NewsletterError::Crypto)?;
         let mut token = [0u8; 32];
         forms_crypto::random_bytes(&mut token).map_err(|_| NewsletterError::Crypto)?;
@@ -380,7 +385,7 @@ impl Newsletters {
         ops.push(Op::PutSubscription(SubscriptionRow {
             id: id.clone(),
             form_id: form.id.to_string(),
-            address_key: address_keys.swap_remove(0),
+            address_key,
             token_hash: token_hash(&held.token),
             created_at: now,
             confirmed_at: None,
